@@ -1,0 +1,23 @@
+import sys
+
+import reflex as rx
+
+from yoom.settings import SettingsError, get_settings
+
+try:
+    settings = get_settings()
+except SettingsError as problem:
+    # Stop at start with the variable's name and where to set it, not a traceback.
+    print(f"\nYoom can't start: {problem}\n", file=sys.stderr)
+    sys.exit(2)
+
+config = rx.Config(
+    app_name="yoom",
+    db_url=settings.database_url,
+    show_built_with_reflex=False,
+    telemetry_enabled=False,
+    plugins=[
+        rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="dark", accent_color="blue", radius="large")),
+        rx.plugins.SitemapPlugin(),
+    ],
+)

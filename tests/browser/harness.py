@@ -1,0 +1,110 @@
+"""Start Yoom in production mode for browser tests: a temp database, a free port, real migrations."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+START_TIMEOUT_SECONDS = 420
+
+# Settings a developer's .env or shell may hold that must not leak into a test app.
+YOOM_VARIABLES = (
+    "DATABASE_URL", "YOOM_DATA_DIR", "VIDEO_PROVIDER", "STREAM_API_KEY", "STREAM_API_SECRET", "STREAM_BASE_URL",
+    "STREAM_CLIENT_BASE_URL", "YOOM_PUBLIC_URL", "YOOM_LOCAL_VIDEO_SECRET", "YOOM_ICE_SERVERS", "REFLEX_REDIS_URL",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def app_environment(data_dir: Path, overrides: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in YOOM_VARIABLES}
+    env.update(
+        {
+            "PATH": f"{ROOT / '.tools' / 'node_modules' / '.bin'}{os.pathsep}{BIN}{os.pathsep}{env.get('PATH', '')}",
+            "REFLEX_USE_SYSTEM_BUN": "1",
+            "YOOM_DATA_DIR": str(data_dir),
+            "DATABASE_URL": f"sqlite:///{data_dir / 'yoom.db'}",
+            # A .env at the root must not change what the tests see: an empty value wins over it.
+            "VIDEO_PROVIDER": "local",
+            "STREAM_API_KEY": "",
+            "STREAM_API_SECRET": "",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(overrides)
+    return env
+
+
+@dataclass
+class RunningApp:
+    url: str
+    data_dir: Path
+    env: dict[str, str]
+    process: subprocess.Popen
+    log_path: Path
+    overrides: dict[str, str] = field(default_factory=dict)
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.process.wait(timeout=10)
+
+
+def start_app(overrides: dict[str, str] | None = None) -> RunningApp:
+    overrides = dict(overrides or {})
+    data_dir = Path(tempfile.mkdtemp(prefix="yoom-test-"))
+    env = app_environment(data_dir, overrides)
+    migrate = subprocess.run(
+        [str(BIN / "reflex"), "db", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    if migrate.returncode != 0:
+        raise RuntimeError(f"migrations failed:\n{migrate.stdout}\n{migrate.stderr}")
+    port = free_port()
+    log_path = data_dir / "app.log"
+    log = open(log_path, "w")
+    process = subprocess.Popen(
+        [str(BIN / "reflex"), "run", "--env", "prod", "--single-port", "--frontend-port", str(port),
+         "--backend-port", str(port), "--loglevel", "info"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+    )
+    app = RunningApp(f"http://localhost:{port}", data_dir, env, process, log_path, overrides)
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with {process.returncode}:\n{app.log_tail()}")
+        try:
+            if httpx.get(app.url + "/ping", timeout=2).status_code == 200 and httpx.get(app.url + "/", timeout=5).status_code == 200:
+                return app
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    app.stop()
+    raise RuntimeError(f"the app did not start within {START_TIMEOUT_SECONDS}s:\n{app.log_tail()}")

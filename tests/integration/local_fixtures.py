@@ -1,0 +1,134 @@
+"""Fixtures for the local provider's routes (imported explicitly by test_rtc_route / test_recordings_route).
+
+A temporary database and data folder, the routes in a Starlette app driven by TestClient, fast
+sign-ups, and WebSocket helpers that never block forever.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import bcrypt
+import pytest
+from sqlmodel import SQLModel
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from yoom.rtc.hub import Hub, set_hub  # noqa: E402
+
+
+@pytest.fixture
+def local_env(tmp_path, monkeypatch):
+    """DATABASE_URL / YOOM_DATA_DIR in tmp_path, VIDEO_PROVIDER=local, fresh caches and tables."""
+    import yoom.db
+    import yoom.settings
+    import yoom.video
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/t.db")
+    monkeypatch.setenv("YOOM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("VIDEO_PROVIDER", "local")
+    monkeypatch.delenv("YOOM_ROOM_CAPACITY", raising=False)
+    monkeypatch.delenv("YOOM_RECORDING_MAX_MB", raising=False)
+    real_gensalt = bcrypt.gensalt
+    monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=4, prefix=b"2b": real_gensalt(4, prefix))
+
+    def clear():
+        yoom.settings.get_settings.cache_clear()
+        yoom.db.get_engine.cache_clear()
+        yoom.video.get_provider.cache_clear()
+        set_hub(None)
+
+    clear()
+    SQLModel.metadata.create_all(yoom.db.get_engine())
+    yield tmp_path
+    yoom.db.get_engine().dispose()
+    clear()
+
+
+@pytest.fixture
+def hub(local_env):
+    """The process hub the route uses; replace it with set_hub(Hub(...)) for other limits."""
+    made = Hub()
+    set_hub(made)
+    return made
+
+
+def build_app() -> Starlette:
+    from yoom.api import recordings, rtc
+
+    return Starlette(routes=[*rtc.routes, *recordings.routes])
+
+
+@pytest.fixture
+def client(local_env, hub):
+    # As a context manager, every connection shares one event loop, as in a real server.
+    with TestClient(build_app()) as made:
+        yield made
+
+
+def make_user(name: str):
+    """A real account (yoom.accounts.sign_up): returns (User, session token)."""
+    from yoom.accounts import sign_up
+
+    signed = sign_up(name.title(), name, "password123")
+    return signed.user, signed.session_token
+
+
+def provider():
+    from yoom.video import get_provider
+
+    return get_provider()
+
+
+def token_for(user_id: str, **kwargs) -> str:
+    return provider().mint_user_token(user_id, **kwargs).token
+
+
+def run(client: TestClient, fn, *args):
+    """Run a coroutine function on the app's own event loop (where the hub's peers live)."""
+    return client.portal.call(fn, *args)
+
+
+def recv(ws, timeout: float = 3.0) -> dict[str, Any]:
+    """The next frame as JSON; raises WebSocketDisconnect if the server closed; fails after `timeout`."""
+
+    async def get():
+        with anyio.fail_after(timeout):
+            return await ws._send_rx.receive()
+
+    message = ws.portal.call(get)
+    ws._raise_on_close(message)
+    return json.loads(message["text"])
+
+
+def expect(ws, type_: str, timeout: float = 3.0) -> dict[str, Any]:
+    frame = recv(ws, timeout)
+    assert frame["type"] == type_, f"expected {type_}, got {frame}"
+    return frame
+
+
+def expect_close(ws, timeout: float = 3.0) -> tuple[int, list[dict[str, Any]]]:
+    """Read until the server closes: (close code, frames received before it)."""
+    frames = []
+    try:
+        while True:
+            frames.append(recv(ws, timeout))
+    except WebSocketDisconnect as closed:
+        return closed.code, frames
+
+
+def no_frame(ws, wait: float = 0.2) -> None:
+    try:
+        frame = recv(ws, wait)
+    except TimeoutError:
+        return
+    raise AssertionError(f"unexpected frame {frame}")

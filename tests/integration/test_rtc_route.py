@@ -1,0 +1,319 @@
+"""The signaling WebSocket `/api/rtc/{call_id}` through Starlette's TestClient."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from tests.integration.local_fixtures import (  # noqa: F401  (fixtures)
+    client,
+    expect,
+    expect_close,
+    hub,
+    local_env,
+    make_user,
+    no_frame,
+    provider,
+    recv,
+    run,
+    token_for,
+)
+from yoom.accounts import video_user
+from yoom.rtc.hub import Hub, set_hub
+from yoom.video.base import CallKind, NotCallOwner
+from yoom.video.tokens import mint
+
+
+@pytest.fixture
+def people(local_env):
+    return {name: make_user(name)[0] for name in ("alice", "bob", "carol")}
+
+
+@pytest.fixture
+def call(client, people):
+    """An instant meeting created by alice."""
+    return run(client, provider().create_call, video_user(people["alice"]), CallKind.INSTANT)
+
+
+def url(call_id: str, token: str | None) -> str:
+    return f"/api/rtc/{call_id}" + (f"?token={token}" if token is not None else "")
+
+
+def connect(client, call_id, user):
+    return client.websocket_connect(url(call_id, token_for(user.id)))
+
+
+def refused(client, path: str) -> tuple[str, str, int]:
+    with client.websocket_connect(path) as ws:
+        error = recv(ws)
+        code, rest = expect_close(ws)
+    assert error["type"] == "error" and rest == []
+    return error["code"], error["message"], code
+
+
+# --- admission ----------------------------------------------------------------------------------
+
+def test_missing_bad_and_expired_tokens_are_unauthorized(client, call, people):
+    alice = people["alice"]
+    expired = provider().mint_user_token(alice.id)
+    expired_token, _ = mint(
+        provider()._secret, alice.id, 60, now=datetime.now(timezone.utc) - timedelta(hours=3)
+    )
+    foreign, _ = mint("f" * 40, alice.id, 600)
+    for path in (
+        url(call.id, None),
+        url(call.id, ""),
+        url(call.id, "garbage"),
+        url(call.id, expired_token),
+        url(call.id, foreign),
+        url(call.id, expired.token[:-4] + "AAAA"),  # tampered signature
+    ):
+        code, message, close = refused(client, path)
+        assert (code, close) == ("unauthorized", 4401), path
+        assert message and "Traceback" not in message
+
+
+def test_guest_tokens_only_open_their_call(client, call, people):
+    bob = people["bob"]
+    other = run(client, provider().create_call, video_user(people["carol"]), CallKind.INSTANT)
+    wrong = provider().mint_guest_token(bob.id, [f"default:{other.id}"]).token
+    code, message, close = refused(client, url(call.id, wrong))
+    assert (code, close) == ("unauthorized", 4401) and "different meeting" in message
+    right = provider().mint_guest_token(bob.id, [f"default:{call.id}"]).token
+    with client.websocket_connect(url(call.id, right)) as ws:
+        welcome = expect(ws, "welcome")
+        assert welcome["user"] == {"id": bob.id, "name": "Bob", "image": None} and welcome["is_owner"] is False
+    # A guest with no Yoom account joins under a plain name.
+    stranger = provider().mint_guest_token("guest-123", [f"default:{call.id}"]).token
+    with client.websocket_connect(url(call.id, stranger)) as ws:
+        assert expect(ws, "welcome")["user"] == {"id": "guest-123", "name": "Guest", "image": None}
+    # Without call_cids the token must belong to an account.
+    code, _, close = refused(client, url(call.id, token_for("no-such-user")))
+    assert (code, close) == ("unauthorized", 4401)
+
+
+def test_unknown_and_malformed_call_ids(client, people):
+    token = token_for(people["alice"].id)
+    assert refused(client, url(str(uuid.uuid4()), token))[::2] == ("not-found", 4404)
+    assert refused(client, url("bad$id", token))[::2] == ("not-found", 4404)
+    assert refused(client, url("x" * 65, token))[::2] == ("not-found", 4404)
+
+
+def test_refused_when_the_local_provider_is_not_active(client, call, people, monkeypatch):
+    import yoom.api.rtc
+
+    monkeypatch.setattr(yoom.api.rtc, "get_provider", lambda: object())
+    code, message, close = refused(client, url(call.id, token_for(people["alice"].id)))
+    assert (code, close) == ("not-found", 4404) and "built-in video" in message
+
+
+# --- relay ----------------------------------------------------------------------------------------
+
+def test_relay_between_two_peers_and_membership(client, call, people):
+    alice, bob = people["alice"], people["bob"]
+    with connect(client, call.id, alice) as wa:
+        wa_welcome = expect(wa, "welcome")
+        assert wa_welcome["is_owner"] is True and wa_welcome["peers"] == [] and wa_welcome["ice_servers"] == []
+        assert wa_welcome["user"]["id"] == alice.id and wa_welcome["user"]["name"] == "Alice"
+        with connect(client, call.id, bob) as wb:
+            wb_welcome = expect(wb, "welcome")
+            assert wb_welcome["is_owner"] is False
+            assert [p["peer_id"] for p in wb_welcome["peers"]] == [wa_welcome["peer_id"]]
+            joined = expect(wa, "peer-joined")["peer"]
+            assert joined == {"peer_id": wb_welcome["peer_id"], "user": {"id": bob.id, "name": "Bob", "image": None},
+                              "audio": False, "video": False, "screen": False}
+            offer = {"sdp": {"type": "offer", "sdp": "v=0\r\n"}}
+            wb.send_json({"type": "signal", "to": wa_welcome["peer_id"], "data": offer})
+            assert expect(wa, "signal") == {"type": "signal", "from": wb_welcome["peer_id"], "data": offer}
+            answer = {"sdp": {"type": "answer", "sdp": "v=0\r\n"}}
+            wa.send_json({"type": "signal", "to": wb_welcome["peer_id"], "data": answer})
+            assert expect(wb, "signal") == {"type": "signal", "from": wa_welcome["peer_id"], "data": answer}
+            wa.send_json({"type": "media", "audio": True, "video": True, "screen": False})
+            assert expect(wb, "media") == {"type": "media", "peer_id": wa_welcome["peer_id"], "audio": True, "video": True, "screen": False}
+            wb.send_json({"type": "ping"})
+            expect(wb, "pong")
+    # Joining made bob a member: the meeting is among his previous meetings.
+    page = run(client, provider().previous_calls, bob.id)
+    assert [m.id for m in page.items] == [call.id]
+    assert set(run(client, provider().get_call, call.id).members) == {alice.id, bob.id}
+
+
+def test_relay_among_three_peers(client, call, people):
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    with connect(client, call.id, alice) as wa, connect(client, call.id, bob) as wb:
+        a = expect(wa, "welcome")["peer_id"]
+        b = expect(wb, "welcome")["peer_id"]
+        expect(wa, "peer-joined")
+        with connect(client, call.id, carol) as wc:
+            welcome = expect(wc, "welcome")
+            c = welcome["peer_id"]
+            assert [p["peer_id"] for p in welcome["peers"]] == [a, b]  # carol offers to both
+            assert expect(wa, "peer-joined")["peer"]["peer_id"] == c
+            assert expect(wb, "peer-joined")["peer"]["peer_id"] == c
+            for target, ws in ((a, wa), (b, wb)):
+                data = {"candidate": {"candidate": f"candidate:{target}", "sdpMid": "0", "sdpMLineIndex": 0, "usernameFragment": None}}
+                wc.send_json({"type": "signal", "to": target, "data": data})
+                assert expect(ws, "signal") == {"type": "signal", "from": c, "data": data}
+            wb.send_json({"type": "signal", "to": c, "data": {"sdp": {"type": "answer", "sdp": "b"}}})
+            assert expect(wc, "signal")["from"] == b
+            no_frame(wa)  # a never saw what went between b and c
+
+
+def test_signals_do_not_cross_calls(client, call, people):
+    other = run(client, provider().create_call, video_user(people["carol"]), CallKind.INSTANT)
+    with connect(client, call.id, people["alice"]) as wa, connect(client, other.id, people["carol"]) as wc:
+        expect(wa, "welcome")
+        c = expect(wc, "welcome")["peer_id"]
+        wa.send_json({"type": "signal", "to": c, "data": {"sdp": {"type": "offer", "sdp": "x"}}})
+        assert expect(wa, "error")["code"] == "bad-message"
+        no_frame(wc)
+
+
+# --- leaving ----------------------------------------------------------------------------------------
+
+def test_a_closed_socket_is_seen_leaving_within_seconds(client, call, people):
+    with connect(client, call.id, people["alice"]) as wa:
+        expect(wa, "welcome")
+        with connect(client, call.id, people["bob"]) as wb:
+            b = expect(wb, "welcome")["peer_id"]
+            expect(wa, "peer-joined")
+        started = time.monotonic()  # bob's tab is gone
+        assert expect(wa, "peer-left", timeout=3) == {"type": "peer-left", "peer_id": b, "reason": "disconnected"}
+        assert time.monotonic() - started < 3
+        wa.send_json({"type": "ping"})
+        expect(wa, "pong")
+
+
+def test_leave_message(client, call, people, hub):
+    with connect(client, call.id, people["alice"]) as wa, connect(client, call.id, people["bob"]) as wb:
+        expect(wa, "welcome")
+        b = expect(wb, "welcome")["peer_id"]
+        expect(wa, "peer-joined")
+        wb.send_json({"type": "leave"})
+        assert expect_close(wb) == (1000, [])
+        assert expect(wa, "peer-left") == {"type": "peer-left", "peer_id": b, "reason": "left"}
+        assert hub.room_size(call.id) == 1
+
+
+def test_heartbeat_timeout(client, call, people):
+    quick = Hub(heartbeat_timeout=0.5)
+    set_hub(quick)
+    with connect(client, call.id, people["alice"]) as wa, connect(client, call.id, people["bob"]) as wb:
+        expect(wa, "welcome")
+        b = expect(wb, "welcome")["peer_id"]
+        expect(wa, "peer-joined")
+        left = None
+        for _ in range(15):  # alice pings every 0.1 s; bob's tab froze and sends nothing
+            time.sleep(0.1)
+            wa.send_json({"type": "ping"})
+            frame = recv(wa)
+            if frame["type"] == "peer-left":
+                left = frame
+                break
+            assert frame["type"] == "pong"
+        assert left == {"type": "peer-left", "peer_id": b, "reason": "timeout"}
+        code, frames = expect_close(wb)
+        assert code == 4408 and frames[-1]["type"] == "error" and frames[-1]["code"] == "timeout"
+        assert quick.room_size(call.id) == 1
+
+
+# --- ending -----------------------------------------------------------------------------------------
+
+def test_end_call_for_everyone(client, call, people, hub):
+    alice, bob = people["alice"], people["bob"]
+    with connect(client, call.id, alice) as wa, connect(client, call.id, bob) as wb:
+        expect(wa, "welcome")
+        expect(wb, "welcome")
+        expect(wa, "peer-joined")
+        with pytest.raises(NotCallOwner):
+            run(client, provider().end_call, call.id, bob.id)
+        no_frame(wa)
+        run(client, provider().end_call, call.id, alice.id)
+        for ws in (wa, wb):
+            code, frames = expect_close(ws)
+            assert code == 4000 and frames == [{"type": "call-ended", "by": alice.id}]
+    assert hub.room_size(call.id) == 0
+    code, message, close = refused(client, url(call.id, token_for(bob.id)))
+    assert (code, close) == ("ended", 4410) and "ended" in message
+    assert refused(client, url(call.id, token_for(alice.id)))[::2] == ("ended", 4410)
+
+
+def test_personal_room_reopens_for_its_owner_only(client, people):
+    alice, bob = people["alice"], people["bob"]
+    room = run(client, provider().create_call, video_user(alice), CallKind.PERSONAL)
+    run(client, provider().end_call, room.id, alice.id)
+    code, message, close = refused(client, url(room.id, token_for(bob.id)))
+    assert (code, close) == ("ended", 4410) and "personal room" in message
+    with connect(client, room.id, alice) as wa:
+        assert expect(wa, "welcome")["is_owner"] is True
+        with connect(client, room.id, bob) as wb:
+            assert len(expect(wb, "welcome")["peers"]) == 1
+    assert run(client, provider().get_call, room.id).ended_at is None
+
+
+# --- limits and bad input ----------------------------------------------------------------------------
+
+def test_the_seventh_person_is_told_the_room_is_full(client, call, people):
+    others = [make_user(f"guest{n}")[0] for n in range(6)]
+    sockets = []
+    try:
+        for person in others[:5]:
+            ws = connect(client, call.id, person).__enter__()
+            sockets.append(ws)
+            expect(ws, "welcome")
+        host = connect(client, call.id, people["alice"]).__enter__()
+        sockets.append(host)
+        assert len(expect(host, "welcome")["peers"]) == 5
+        code, message, close = refused(client, url(call.id, token_for(others[5].id)))
+        assert (code, close) == ("full", 4429) and "6" in message
+        assert run(client, provider().get_call, call.id).members.count(others[5].id) == 0
+    finally:
+        for ws in sockets:
+            ws.__exit__(None, None, None)
+    with connect(client, call.id, others[5]) as ws:  # once they have left there is room
+        expect(ws, "welcome")
+
+
+def test_malformed_messages_are_answered_and_the_socket_stays_open(client, call, people):
+    with connect(client, call.id, people["alice"]) as wa, connect(client, call.id, people["bob"]) as wb:
+        a = expect(wa, "welcome")["peer_id"]
+        expect(wb, "welcome")
+        expect(wa, "peer-joined")
+        bad_frames = [
+            lambda: wb.send_text("{not json"),
+            lambda: wb.send_text("[]"),
+            lambda: wb.send_text('{"type":"teleport"}'),
+            lambda: wb.send_bytes(b"\x00\x01"),
+            lambda: wb.send_text(json.dumps({"type": "signal", "to": "nobody", "data": {"candidate": None}})),
+            lambda: wb.send_text(json.dumps({"type": "signal", "to": a, "data": {"sdp": "x" * (70 * 1024)}})),
+            lambda: wb.send_text(json.dumps({"type": "media", "audio": "loud"})),
+        ]
+        for send in bad_frames:
+            send()
+            error = expect(wb, "error")
+            assert error["code"] == "bad-message" and error["message"]
+        wb.send_json({"type": "recording", "active": True})  # only the host records
+        assert expect(wb, "error")["code"] == "forbidden"
+        no_frame(wa)
+        wb.send_json({"type": "ping"})
+        expect(wb, "pong")
+        wb.send_json({"type": "signal", "to": a, "data": {"sdp": {"type": "offer", "sdp": "ok"}}})
+        assert expect(wa, "signal")["data"] == {"sdp": {"type": "offer", "sdp": "ok"}}
+
+
+def test_recording_indicator_reaches_everyone(client, call, people):
+    with connect(client, call.id, people["alice"]) as wa, connect(client, call.id, people["bob"]) as wb:
+        a = expect(wa, "welcome")["peer_id"]
+        expect(wb, "welcome")
+        expect(wa, "peer-joined")
+        wa.send_json({"type": "recording", "active": True})
+        assert expect(wb, "recording") == {"type": "recording", "peer_id": a, "active": True}
+        with connect(client, call.id, people["carol"]) as wc:
+            expect(wc, "welcome")
+            assert expect(wc, "recording") == {"type": "recording", "peer_id": a, "active": True}

@@ -1,0 +1,262 @@
+"""POST /api/video/token: the Yoom session decides whose token it is, and nothing else does."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Sequence
+
+import jwt
+import pytest
+from sqlmodel import SQLModel, select
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+import yoom.api.video_token as video_token
+import yoom.db
+import yoom.settings
+import yoom.video
+from yoom import accounts
+from yoom.models import AuthSession, User
+from yoom.settings import SettingsError
+from yoom.video import tokens
+from yoom.video.base import UserToken, VideoProvider, VideoUser
+
+ICE = '[{"urls": "stun:stun.example.org:3478"}]'
+TTL = 900
+
+
+@pytest.fixture
+def env(fake, tmp_path, monkeypatch):
+    values = {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/yoom.db",
+        "YOOM_DATA_DIR": str(tmp_path),
+        "VIDEO_PROVIDER": "stream",
+        "STREAM_API_KEY": fake.api_key,
+        "STREAM_API_SECRET": fake.api_secret,
+        "STREAM_BASE_URL": fake.base_url,
+        "STREAM_TIMEOUT_SECONDS": "0.5",
+        "STREAM_MAX_RETRIES": "1",
+        "VIDEO_TOKEN_TTL_SECONDS": str(TTL),
+        "YOOM_ICE_SERVERS": ICE,
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    # Cheap password hashing keeps sign-ups fast here (hashing strength is not what these tests check).
+    real_gensalt = accounts.bcrypt.gensalt
+    monkeypatch.setattr(accounts.bcrypt, "gensalt", lambda *a, **k: real_gensalt(rounds=4))
+    _clear_caches()
+    engine = yoom.db.get_engine()
+    SQLModel.metadata.create_all(engine)
+    yield values
+    _clear_caches()
+    engine.dispose()
+
+
+def _clear_caches():
+    yoom.settings.get_settings.cache_clear()
+    yoom.db.get_engine.cache_clear()
+    yoom.video.get_provider.cache_clear()
+
+
+@pytest.fixture
+def client(env):
+    app = Starlette(routes=video_token.routes)
+    with TestClient(app) as test_client:
+        yield test_client
+        # The provider (one per process) lives on this client's event loop: close it there.
+        if yoom.video.get_provider.cache_info().currsize:
+            test_client.portal.call(yoom.video.get_provider().close)
+
+
+def cookie(session_token: str) -> dict:
+    return {"Cookie": f"yoom_session={session_token}"}
+
+
+def claims_of(body: dict, secret: str) -> dict:
+    return jwt.decode(body["token"], secret, algorithms=["HS256"])
+
+
+def test_anonymous_gets_401_and_no_token(client, fake):
+    for headers in ({}, cookie("not-a-session"), {"Authorization": "Bearer nonsense"}):
+        response = client.post("/api/video/token", headers=headers)
+        assert response.status_code == 401
+        assert response.json().keys() == {"error"}
+        assert response.headers["cache-control"] == "no-store"
+    assert fake.requests == []  # nothing reached Stream
+
+
+def test_signed_in_user_gets_their_own_token(client, fake):
+    signed = accounts.sign_up("Ada Lovelace", "ada", "correct horse battery")
+    before = datetime.now(timezone.utc)
+    response = client.post("/api/video/token", headers=cookie(signed.session_token))
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    body = response.json()
+    assert body["api_key"] == fake.api_key
+    assert body["provider"] == "stream"
+    assert body["user"] == {"id": signed.user.id, "name": "Ada Lovelace", "image": None}
+    assert "ice_servers" not in body
+    claims = claims_of(body, fake.api_secret)
+    assert claims["user_id"] == signed.user.id
+    assert set(claims) == {"user_id", "iat", "exp"}
+    assert claims["exp"] - claims["iat"] == TTL + tokens.CLOCK_SKEW_SECONDS
+    expires_at = datetime.fromisoformat(body["expires_at"])
+    assert expires_at.tzinfo is not None
+    assert abs((expires_at - before).total_seconds() - TTL) < 5
+    assert claims["exp"] == int(expires_at.timestamp())
+    assert jwt.get_unverified_header(body["token"])["alg"] == "HS256"
+
+
+def test_bearer_session_works_too(client, fake):
+    signed = accounts.sign_up("Grace Hopper", "grace", "correct horse battery")
+    response = client.post("/api/video/token", headers={"Authorization": f"Bearer {signed.session_token}"})
+    assert response.status_code == 200
+    assert claims_of(response.json(), fake.api_secret)["user_id"] == signed.user.id
+
+
+def test_nothing_in_the_request_can_choose_another_user(client, fake):
+    ada = accounts.sign_up("Ada", "ada", "correct horse battery")
+    bob = accounts.sign_up("Bob", "bob", "correct horse battery")
+    attempts = [
+        dict(json={"user_id": bob.user.id}),
+        dict(json={"user": {"id": bob.user.id}, "userId": bob.user.id}),
+        dict(params={"user_id": bob.user.id}),
+        dict(headers={"X-User-Id": bob.user.id, "X-Stream-User": bob.user.id}),
+        dict(data={"user_id": bob.user.id}),
+    ]
+    for extra in attempts:
+        headers = {**cookie(ada.session_token), **extra.pop("headers", {})}
+        response = client.post("/api/video/token", headers=headers, **extra)
+        assert response.status_code == 200
+        body = response.json()
+        assert claims_of(body, fake.api_secret)["user_id"] == ada.user.id
+        assert body["user"]["id"] == ada.user.id
+    # and each session gets exactly its own user
+    response = client.post("/api/video/token", headers=cookie(bob.session_token), json={"user_id": ada.user.id})
+    assert claims_of(response.json(), fake.api_secret)["user_id"] == bob.user.id
+
+
+def test_expired_session_gets_401(client):
+    signed = accounts.sign_up("Ada", "ada", "correct horse battery")
+    with yoom.db.session_scope() as db:
+        for row in db.exec(select(AuthSession).where(AuthSession.user_id == signed.user.id)).all():
+            row.expires_at = yoom.db.to_db(datetime.now(timezone.utc) - timedelta(seconds=1))
+            db.add(row)
+    response = client.post("/api/video/token", headers=cookie(signed.session_token))
+    assert response.status_code == 401
+    assert "token" not in response.json()
+
+
+def test_signed_out_session_gets_401(client):
+    signed = accounts.sign_up("Ada", "ada", "correct horse battery")
+    assert client.post("/api/video/token", headers=cookie(signed.session_token)).status_code == 200
+    accounts.sign_out(signed.session_token)
+    assert client.post("/api/video/token", headers=cookie(signed.session_token)).status_code == 401
+
+
+def test_only_post_is_served(client):
+    signed = accounts.sign_up("Ada", "ada", "correct horse battery")
+    assert client.get("/api/video/token", headers=cookie(signed.session_token)).status_code == 405
+
+
+def test_user_is_upserted_once_per_name_and_image(client, fake):
+    signed = accounts.sign_up("Ada", "ada", "correct horse battery")
+    for _ in range(3):
+        assert client.post("/api/video/token", headers=cookie(signed.session_token)).status_code == 200
+    upserts = fake.requests_to("POST", "^/api/v2/users$")
+    assert len(upserts) == 1
+    assert upserts[0].body["users"][signed.user.id]["name"] == "Ada"
+    assert fake.user(signed.user.id)["name"] == "Ada"
+
+    with yoom.db.session_scope() as db:
+        user = db.get(User, signed.user.id)
+        user.display_name, user.image_url = "Ada King", "https://img.example/ada.png"
+        db.add(user)
+    for _ in range(2):
+        body = client.post("/api/video/token", headers=cookie(signed.session_token)).json()
+    assert body["user"] == {"id": signed.user.id, "name": "Ada King", "image": "https://img.example/ada.png"}
+    assert len(fake.requests_to("POST", "^/api/v2/users$")) == 2
+    stored = fake.user(signed.user.id)
+    assert (stored["name"], stored["image"]) == ("Ada King", "https://img.example/ada.png")
+
+
+def test_a_failed_upsert_does_not_block_the_token_and_is_tried_again(client, fake):
+    signed = accounts.sign_up("Ada", "ada", "correct horse battery")
+    fake.inject(503, None, path="^/api/v2/users$")
+    response = client.post("/api/video/token", headers=cookie(signed.session_token))
+    assert response.status_code == 200
+    assert claims_of(response.json(), fake.api_secret)["user_id"] == signed.user.id
+    assert fake.user(signed.user.id) is None
+    fake.clear_faults()
+    assert client.post("/api/video/token", headers=cookie(signed.session_token)).status_code == 200
+    assert fake.user(signed.user.id)["name"] == "Ada"
+
+
+class _LocalDouble(VideoProvider):
+    """Stands in for the local provider (owned elsewhere): mints with the shared token module."""
+
+    name = "local"
+
+    def __init__(self, secret: str):
+        self.secret = secret
+        self.upserted: list[VideoUser] = []
+
+    @property
+    def api_key(self) -> str:
+        return "local"
+
+    def mint_user_token(self, user_id: str, ttl_seconds: int | None = None) -> UserToken:
+        token, expires_at = tokens.mint(self.secret, user_id, ttl_seconds or TTL)
+        return UserToken(token=token, api_key="local", user_id=user_id, expires_at=expires_at)
+
+    def mint_guest_token(self, user_id: str, call_cids: Sequence[str], ttl_seconds: int | None = None) -> UserToken:
+        raise NotImplementedError
+
+    async def upsert_user(self, user: VideoUser) -> None:
+        self.upserted.append(user)
+
+    async def create_call(self, *args, **kwargs):
+        raise NotImplementedError
+
+    async def get_call(self, call_id):
+        raise NotImplementedError
+
+    async def add_member(self, call_id, user):
+        raise NotImplementedError
+
+    async def upcoming_calls(self, user_id, *, limit=20, cursor=None):
+        raise NotImplementedError
+
+    async def previous_calls(self, user_id, *, limit=20, cursor=None):
+        raise NotImplementedError
+
+    async def end_call(self, call_id, by_user_id):
+        raise NotImplementedError
+
+    async def recordings(self, user_id, *, limit=20):
+        raise NotImplementedError
+
+
+def test_local_provider_answers_include_ice_servers(client, monkeypatch):
+    local = _LocalDouble("local-secret-local-secret-local-secret")
+    monkeypatch.setattr(video_token, "get_provider", lambda: local)
+    signed = accounts.sign_up("Ada", "ada", "correct horse battery")
+    body = client.post("/api/video/token", headers=cookie(signed.session_token)).json()
+    assert body["provider"] == "local"
+    assert body["api_key"] == "local"
+    assert body["ice_servers"] == [{"urls": "stun:stun.example.org:3478"}]
+    assert tokens.verify(local.secret, body["token"])["user_id"] == signed.user.id
+    client.post("/api/video/token", headers=cookie(signed.session_token))
+    assert local.upserted == [VideoUser(signed.user.id, "Ada", None)]
+
+
+def test_misconfigured_video_is_a_clear_503(client, monkeypatch):
+    def broken():
+        raise SettingsError("VIDEO_PROVIDER is 'stream' but STREAM_API_SECRET is not set.")
+
+    monkeypatch.setattr(video_token, "get_provider", broken)
+    signed = accounts.sign_up("Ada", "ada", "correct horse battery")
+    response = client.post("/api/video/token", headers=cookie(signed.session_token))
+    assert response.status_code == 503
+    assert "STREAM_API_SECRET" in response.json()["error"]
+    assert "Traceback" not in response.text

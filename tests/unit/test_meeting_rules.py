@@ -1,0 +1,99 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from yoom import meeting_rules as rules
+from yoom.video.base import CallKind, Meeting
+
+NOW = datetime(2030, 5, 1, 12, 0, tzinfo=timezone.utc)
+HOST, GUEST = "a" * 32, "b" * 32
+
+
+def meeting(**kw) -> Meeting:
+    base = dict(id="1f0e6a3c-2b1d-4c4e-9f00-0123456789ab", created_by=HOST, kind=CallKind.INSTANT, created_at=NOW)
+    base.update(kw)
+    return Meeting(**base)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["1f0e6a3c-2b1d-4c4e-9f00-0123456789ab", "1f0e6a3c2b1d4c4e9f000123456789ab", "clerk_user_2abcDEF", "x", "a" * 64],
+)
+def test_valid_call_ids(value):
+    assert rules.is_valid_call_id(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "a" * 65, "../etc/passwd", "abc def", "abc/def", "abc?x=1", "ab%2F", "é", "abc\n", None, 12, ["abc"]],
+)
+def test_invalid_call_ids(value):
+    assert not rules.is_valid_call_id(value)
+
+
+def test_layout_whitelist():
+    for layout in ("grid", "speaker-left", "speaker-right"):
+        assert rules.is_valid_layout(layout)
+    for layout in ("", "Grid", "speaker", "speaker-top", None, 1):
+        assert not rules.is_valid_layout(layout)
+    assert rules.DEFAULT_LAYOUT in rules.LAYOUTS
+
+
+@pytest.mark.parametrize("value,expected", [("true", True), ("True", True), ("1", True), (" yes ", True),
+                                            ("false", False), ("", False), (None, False), (["true"], False)])
+def test_query_flag(value, expected):
+    assert rules.query_flag(value) is expected
+
+
+def test_missing_call_is_not_found():
+    assert rules.room_phase(None, GUEST, NOW).phase == "not_found"
+
+
+def test_ended_call_is_ended_for_everyone():
+    ended = meeting(ended_at=NOW - timedelta(minutes=1))
+    assert rules.room_phase(ended, HOST, NOW).phase == "ended"
+    assert rules.room_phase(ended, GUEST, NOW).phase == "ended"
+
+
+def test_instant_call_is_open():
+    assert rules.room_phase(meeting(), GUEST, NOW).phase == "setup"
+
+
+def test_guest_waits_for_a_scheduled_call_until_ten_minutes_before():
+    starts = NOW + timedelta(hours=2)
+    scheduled = meeting(kind=CallKind.SCHEDULED, starts_at=starts)
+    decision = rules.room_phase(scheduled, GUEST, NOW)
+    assert decision.phase == "not_started"
+    assert decision.starts_at == starts
+    # 10 minutes before: open; 10 minutes and a second before: still waiting.
+    assert rules.room_phase(scheduled, GUEST, starts - timedelta(minutes=10)).phase == "setup"
+    assert rules.room_phase(scheduled, GUEST, starts - timedelta(minutes=10, seconds=1)).phase == "not_started"
+    # After the start it stays open.
+    assert rules.room_phase(scheduled, GUEST, starts + timedelta(hours=5)).phase == "setup"
+
+
+def test_host_may_start_early():
+    scheduled = meeting(kind=CallKind.SCHEDULED, starts_at=NOW + timedelta(days=3))
+    assert rules.room_phase(scheduled, HOST, NOW).phase == "setup"
+
+
+def test_naive_datetimes_are_taken_as_utc():
+    scheduled = meeting(kind=CallKind.SCHEDULED, starts_at=datetime(2030, 5, 1, 12, 5))
+    assert rules.room_phase(scheduled, GUEST, NOW).phase == "setup"
+    assert rules.room_phase(scheduled, GUEST, NOW - timedelta(minutes=30)).phase == "not_started"
+
+
+def test_personal_rules():
+    assert rules.is_personal_room_of(HOST, HOST)
+    assert not rules.is_personal_room_of(HOST, GUEST)
+    assert not rules.is_personal_room_of("", "")
+    assert rules.is_personal_meeting(meeting(kind=CallKind.PERSONAL), False)
+    assert rules.is_personal_meeting(meeting(), True)
+    assert not rules.is_personal_meeting(meeting(), False)
+    assert not rules.is_personal_meeting(None, False)
+
+
+def test_utc_iso():
+    assert rules.utc_iso(None) == ""
+    assert rules.utc_iso(datetime(2030, 5, 1, 14, 30, tzinfo=timezone(timedelta(hours=2)))) == "2030-05-01T12:30:00Z"
+    assert rules.utc_iso(datetime(2030, 5, 1, 12, 30)) == "2030-05-01T12:30:00Z"

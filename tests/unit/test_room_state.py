@@ -1,0 +1,366 @@
+"""RoomState without a browser: a fake provider and a fake signed-in user, handlers called directly."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from reflex.istate.data import RouterData
+from reflex.route import get_route_args
+
+import reflex as rx
+from yoom import video
+from yoom.db import utcnow
+from yoom.models import User
+from yoom.state import room as room_module
+from yoom.state.room import GENERIC_ERROR, RoomState
+from yoom.video.base import (
+    CallKind,
+    Meeting,
+    NotCallOwner,
+    ProviderUnavailable,
+)
+
+HOST = User(id="a" * 32, username="host", display_name="Hana Host", created_at=datetime(2030, 1, 1))
+GUEST = User(id="b" * 32, username="guest", display_name="Gus Guest", created_at=datetime(2030, 1, 1))
+CALL_ID = "1f0e6a3c-2b1d-4c4e-9f00-0123456789ab"
+
+# What the app does when it registers /meeting/[call_id]: `call_id` becomes a var of the root state.
+rx.State.setup_dynamic_args(get_route_args("/meeting/[call_id]"))
+
+pytestmark = pytest.mark.asyncio
+
+
+class FakeProvider:
+    name = "local"
+
+    def __init__(self):
+        self.calls: dict[str, Meeting] = {}
+        self.members: list[tuple[str, str]] = []
+        self.created: list[tuple[str, CallKind, str | None]] = []
+        self.ended: list[tuple[str, str]] = []
+        self.fail_with: Exception | None = None
+
+    def add(self, **kw) -> Meeting:
+        base = dict(id=CALL_ID, created_by=HOST.id, kind=CallKind.INSTANT, created_at=utcnow(), description="Stand-up")
+        base.update(kw)
+        m = Meeting(**base)
+        self.calls[m.id] = m
+        return m
+
+    def _maybe_fail(self):
+        if self.fail_with is not None:
+            raise self.fail_with
+
+    async def get_call(self, call_id):
+        self._maybe_fail()
+        return self.calls.get(call_id)
+
+    async def create_call(self, creator, kind, *, call_id=None, starts_at=None, description="", member_ids=()):
+        self._maybe_fail()
+        self.created.append((creator.id, kind, call_id))
+        return self.add(id=creator.id if kind == CallKind.PERSONAL else call_id, created_by=creator.id, kind=kind,
+                        description=description)
+
+    async def add_member(self, call_id, user):
+        self._maybe_fail()
+        self.members.append((call_id, user.id))
+
+    async def end_call(self, call_id, by_user_id):
+        self._maybe_fail()
+        m = self.calls[call_id]
+        if m.created_by != by_user_id:
+            raise NotCallOwner()
+        self.ended.append((call_id, by_user_id))
+        ended = Meeting(**{**m.__dict__, "ended_at": utcnow()})
+        self.calls[call_id] = ended
+        return ended
+
+
+@pytest.fixture
+def provider(monkeypatch):
+    fake = FakeProvider()
+    monkeypatch.setattr(video, "get_provider", lambda: fake)
+    return fake
+
+
+def make_state(monkeypatch, user: User | None, call_id: str = CALL_ID, query: str = "") -> RoomState:
+    monkeypatch.setattr(RoomState, "signed_in_user", lambda self: user)
+    state = RoomState(_reflex_internal_init=True)
+    params = {"call_id": call_id}
+    if query:
+        key, _, value = query.partition("=")
+        params[key] = value
+    state.router = RouterData.from_router_data(
+        {
+            "pathname": "/meeting/[call_id]",
+            "asPath": f"/meeting/{call_id}" + (f"?{query}" if query else ""),
+            "query": params,
+            "headers": {"origin": "http://localhost:3000"},
+        }
+    )
+    return state
+
+
+def redirect_target(event) -> str:
+    assert isinstance(event, rx.event.EventSpec), event
+    args = {str(k): v for k, v in event.args}
+    return json.loads(str(args["path"]))
+
+
+async def test_signed_out_is_sent_to_sign_in(monkeypatch, provider):
+    provider.add()
+    state = make_state(monkeypatch, None)
+    event = await state.load_room()
+    assert "/sign-in?next=" in redirect_target(event)
+    assert "meeting" in redirect_target(event)
+    assert state.phase == "loading"  # nothing was loaded for nobody
+
+
+async def test_open_call_goes_to_setup(monkeypatch, provider):
+    provider.add()
+    state = make_state(monkeypatch, GUEST)
+    assert await state.load_room() is None
+    assert state.phase == "setup"
+    assert state.room_id == CALL_ID
+    assert state.description == "Stand-up"
+    assert state.is_owner is False
+    assert state.is_personal is False
+
+
+async def test_host_is_owner(monkeypatch, provider):
+    provider.add()
+    state = make_state(monkeypatch, HOST)
+    await state.load_room()
+    assert state.phase == "setup" and state.is_owner is True
+
+
+@pytest.mark.parametrize("bad", ["..", "a b", "x" * 65, "abc%2F", "<script>"])
+async def test_malformed_call_id_is_not_found_without_asking_the_provider(monkeypatch, provider, bad):
+    provider.fail_with = AssertionError("provider must not be called")
+    state = make_state(monkeypatch, GUEST, call_id=bad)
+    await state.load_room()
+    assert state.phase == "not_found"
+    assert state.room_id == ""
+
+
+async def test_unknown_call_is_not_found(monkeypatch, provider):
+    state = make_state(monkeypatch, GUEST)
+    await state.load_room()
+    assert state.phase == "not_found"
+    assert provider.created == []
+
+
+async def test_ended_call(monkeypatch, provider):
+    provider.add(ended_at=utcnow() - timedelta(minutes=5))
+    state = make_state(monkeypatch, GUEST)
+    await state.load_room()
+    assert state.phase == "ended"
+
+
+async def test_scheduled_call_not_started_for_guest_but_host_may_start(monkeypatch, provider):
+    starts = (utcnow() + timedelta(hours=3)).replace(microsecond=0)
+    provider.add(kind=CallKind.SCHEDULED, starts_at=starts)
+    guest = make_state(monkeypatch, GUEST)
+    await guest.load_room()
+    assert guest.phase == "not_started"
+    assert guest.starts_at_iso == starts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    host = make_state(monkeypatch, HOST)
+    await host.load_room()
+    assert host.phase == "setup"
+
+
+async def test_scheduled_call_opens_ten_minutes_early(monkeypatch, provider):
+    provider.add(kind=CallKind.SCHEDULED, starts_at=utcnow() + timedelta(minutes=9))
+    state = make_state(monkeypatch, GUEST)
+    await state.load_room()
+    assert state.phase == "setup"
+
+
+async def test_own_personal_room_is_created_on_first_visit(monkeypatch, provider):
+    state = make_state(monkeypatch, HOST, call_id=HOST.id, query="personal=true")
+    await state.load_room()
+    assert provider.created == [(HOST.id, CallKind.PERSONAL, HOST.id)]
+    assert state.phase == "setup"
+    assert state.is_owner and state.is_personal
+
+
+async def test_own_ended_personal_room_is_reopened(monkeypatch, provider):
+    provider.add(id=HOST.id, kind=CallKind.PERSONAL, ended_at=utcnow() - timedelta(days=1))
+    state = make_state(monkeypatch, HOST, call_id=HOST.id)
+    await state.load_room()
+    assert provider.created == [(HOST.id, CallKind.PERSONAL, HOST.id)]
+    assert state.phase == "setup"
+
+
+async def test_someone_elses_ended_personal_room_stays_ended(monkeypatch, provider):
+    provider.add(id=HOST.id, kind=CallKind.PERSONAL, ended_at=utcnow() - timedelta(days=1))
+    state = make_state(monkeypatch, GUEST, call_id=HOST.id)
+    await state.load_room()
+    assert provider.created == []
+    assert state.phase == "ended"
+
+
+async def test_someone_elses_missing_personal_room_is_not_created(monkeypatch, provider):
+    state = make_state(monkeypatch, GUEST, call_id=HOST.id, query="personal=true")
+    await state.load_room()
+    assert provider.created == []
+    assert state.phase == "not_found"
+
+
+async def test_personal_link_flag(monkeypatch, provider):
+    provider.add()
+    state = make_state(monkeypatch, HOST, query="personal=true")
+    await state.load_room()
+    assert state.is_personal is True
+    plain = make_state(monkeypatch, HOST, query="personal=nope")
+    await plain.load_room()
+    assert plain.is_personal is False
+
+
+async def test_provider_unavailable_is_an_error_state_with_retry(monkeypatch, provider):
+    provider.add()
+    provider.fail_with = ProviderUnavailable("connect timeout to 10.0.0.1")
+    state = make_state(monkeypatch, GUEST)
+    await state.load_room()
+    assert state.phase == "error"
+    assert state.error_message == ProviderUnavailable.user_message
+    assert "10.0.0.1" not in state.error_message
+    provider.fail_with = None
+    event = state.retry()
+    assert event is RoomState.load_room
+    await state.load_room()
+    assert state.phase == "setup" and state.error_message == ""
+
+
+async def test_unexpected_exception_shows_generic_message(monkeypatch, provider):
+    provider.fail_with = RuntimeError("KeyError: 'secret' at line 12")
+    state = make_state(monkeypatch, GUEST)
+    await state.load_room()
+    assert state.phase == "error"
+    assert state.error_message == GENERIC_ERROR
+
+
+async def test_join_records_membership_and_enters_the_call(monkeypatch, provider):
+    provider.add()
+    state = make_state(monkeypatch, GUEST)
+    await state.load_room()
+    await state.join_meeting()
+    assert state.phase == "in_call"
+    assert provider.members == [(CALL_ID, GUEST.id)]
+    state.on_joined()
+    assert state.connected is True
+
+
+async def test_join_after_the_call_ended_shows_ended(monkeypatch, provider):
+    provider.add()
+    state = make_state(monkeypatch, GUEST)
+    await state.load_room()
+    provider.add(ended_at=utcnow())
+    await state.join_meeting()
+    assert state.phase == "ended"
+    assert provider.members == []
+
+
+async def test_join_requires_a_loaded_setup_screen(monkeypatch, provider):
+    provider.add()
+    state = make_state(monkeypatch, GUEST)
+    # Not loaded yet: join reloads instead of entering.
+    assert await state.join_meeting() is RoomState.load_room
+    assert state.phase == "loading"
+    assert provider.members == []
+
+
+async def test_join_signed_out(monkeypatch, provider):
+    provider.add()
+    state = make_state(monkeypatch, GUEST)
+    await state.load_room()
+    monkeypatch.setattr(RoomState, "signed_in_user", lambda self: None)
+    event = await state.join_meeting()
+    assert "/sign-in" in redirect_target(event)
+    assert state.phase == "setup"
+    assert provider.members == []
+
+
+async def test_end_call_for_everyone_by_owner(monkeypatch, provider):
+    provider.add()
+    state = make_state(monkeypatch, HOST)
+    await state.load_room()
+    await state.join_meeting()
+    await state.end_call_for_everyone()
+    assert provider.ended == [(CALL_ID, HOST.id)]
+    assert state.phase == "ended"
+
+
+async def test_end_call_for_everyone_refused_for_guest(monkeypatch, provider):
+    provider.add()
+    state = make_state(monkeypatch, GUEST)
+    await state.load_room()
+    await state.join_meeting()
+    state.is_owner = True  # a tampered browser copy changes nothing: the provider decides
+    event = await state.end_call_for_everyone()
+    assert provider.ended == []
+    assert state.phase == "in_call"
+    assert NotCallOwner.user_message in str(event)
+
+
+async def test_personal_room_is_not_ended(monkeypatch, provider):
+    state = make_state(monkeypatch, HOST, call_id=HOST.id)
+    await state.load_room()
+    assert state.is_personal  # by its kind, even without ?personal=true
+    await state.join_meeting()
+    await state.end_call_for_everyone()
+    assert provider.ended == []
+    assert state.phase == "in_call"
+
+
+async def test_layout_and_setup_toggles_validate(monkeypatch, provider):
+    state = make_state(monkeypatch, GUEST)
+    state.set_layout("grid")
+    assert state.layout == "grid"
+    state.set_layout("speaker-right")
+    assert state.layout == "speaker-right"
+    state.set_layout("sideways")
+    state.set_layout(None)
+    assert state.layout == "speaker-right"
+    state.toggle_participants()
+    assert state.show_participants is True
+    state.toggle_participants()
+    assert state.show_participants is False
+    state.set_join_mic_off(True)
+    state.set_join_camera_off(True)
+    assert state.join_mic_off and state.join_camera_off
+    state.set_join_mic_off("false")  # not a bool: ignored
+    assert state.join_mic_off is True
+
+
+async def test_toggles_signed_out_redirect(monkeypatch, provider):
+    state = make_state(monkeypatch, None)
+    assert "/sign-in" in redirect_target(state.set_layout("grid"))
+    assert state.layout == RoomState.get_fields()["layout"].default
+    assert "/sign-in" in redirect_target(state.toggle_participants())
+    assert state.show_participants is False
+
+
+async def test_browser_events(monkeypatch, provider):
+    provider.add()
+    state = make_state(monkeypatch, GUEST)
+    await state.load_room()
+    await state.join_meeting()
+    state.on_participants_change(3)
+    assert state.participant_count == 3
+    state.on_participants_change(-1)
+    state.on_participants_change("7")
+    assert state.participant_count == 3
+    state.on_call_ended()
+    assert state.phase == "ended"
+    state.on_error("The meeting is full (6 people).")
+    assert state.phase == "error" and state.error_message == "The meeting is full (6 people)."
+    state.on_error("line1\nline2\x00" + "x" * 1000)
+    assert "\n" not in state.error_message and "\x00" not in state.error_message
+    assert len(state.error_message) <= room_module.ERROR_MESSAGE_MAX
+    state.on_error({"stack": "boom"})
+    assert state.error_message == GENERIC_ERROR
+    assert redirect_target(state.on_left()) == "/"
+    assert "Recording saved" in str(state.on_recording_saved())

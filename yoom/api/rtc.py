@@ -1,0 +1,179 @@
+"""`/api/rtc/{call_id}`: the signaling WebSocket of Yoom's built-in video (docs/rtc-protocol.md).
+
+Authenticated by the local video token (`?token=`, from POST /api/video/token): the user id comes
+from the token only. Every refusal is an `error` frame followed by the protocol's close code.
+Plain ASGI WebSocket use through Starlette, so it runs the same under Granian and uvicorn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketState
+
+from yoom import accounts
+from yoom.rtc.hub import CLOSE_CODES, CLOSE_SERVER_ERROR, Hub, Peer, RoomFull, error_frame, get_hub
+from yoom.video import get_provider
+from yoom.video.base import CALL_TYPE, CallKind, VideoError, VideoUser
+from yoom.video.local_provider import LocalProvider, is_valid_call_id
+from yoom.video.tokens import TokenInvalid
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    "no-token": "Sign in again to join this meeting (the link has no token).",
+    "bad-token": "Your meeting pass has expired or isn't valid. Reload the page to join again.",
+    "wrong-call": "Your meeting pass is for a different meeting.",
+    "no-account": "Your account wasn't found. Sign in again.",
+    "not-found": "That meeting doesn't exist. Check the link or meeting ID.",
+    "not-local": "The built-in video isn't enabled on this server.",
+    "ended": "This meeting has ended.",
+    "room-closed": "This personal room is closed. It opens again when its owner starts it.",
+    "full": "This meeting is full ({capacity} people). Try again when someone leaves.",
+}
+
+
+class WebSocketTransport:
+    """The hub's view of a Starlette WebSocket: send a JSON frame, close with a code."""
+
+    def __init__(self, websocket: WebSocket):
+        self.websocket = websocket
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.websocket.send_text(json.dumps(message, separators=(",", ":"), ensure_ascii=False))
+
+    async def close(self, code: int, reason: str = "") -> None:
+        if self.websocket.application_state == WebSocketState.CONNECTED:
+            await self.websocket.close(code, reason[:100])
+
+
+async def _refuse(websocket: WebSocket, code: str, message: str) -> None:
+    """A fatal error before joining: the error frame, then the close code. Never raises."""
+    try:
+        await websocket.send_text(json.dumps(error_frame(code, message)))
+        await websocket.close(CLOSE_CODES[code], code)
+    except Exception:  # the browser went away first
+        pass
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class _Admission:
+    provider: LocalProvider
+    call_id: str
+    video_user: VideoUser
+    registered: bool  # has a Yoom account (guests with only a call-scoped token may not)
+    is_owner: bool
+
+
+async def _admit(websocket: WebSocket) -> _Admission:
+    """Check the call and the token; raises _Refused with the protocol code."""
+    call_id = websocket.path_params.get("call_id", "")
+    if not is_valid_call_id(call_id):
+        raise _Refused("not-found", MESSAGES["not-found"])
+    provider = get_provider()
+    if not isinstance(provider, LocalProvider):
+        raise _Refused("not-found", MESSAGES["not-local"])
+
+    token = websocket.query_params.get("token", "")
+    if not token:
+        raise _Refused("unauthorized", MESSAGES["no-token"])
+    try:
+        claims = provider.verify_token(token)
+    except TokenInvalid:
+        raise _Refused("unauthorized", MESSAGES["bad-token"]) from None
+    user_id: str = claims["user_id"]
+    call_cids = claims.get("call_cids")
+    is_guest = call_cids is not None
+    if is_guest and (not isinstance(call_cids, list) or f"{CALL_TYPE}:{call_id}" not in call_cids):
+        raise _Refused("unauthorized", MESSAGES["wrong-call"])
+
+    call = await provider.get_call(call_id)
+    if call is None:
+        raise _Refused("not-found", MESSAGES["not-found"])
+    user = await asyncio.to_thread(accounts.get_user, user_id)
+    if user is None and not is_guest:
+        raise _Refused("unauthorized", MESSAGES["no-account"])
+    is_owner = user is not None and call.created_by == user.id
+    if call.has_ended:
+        if call.kind is CallKind.PERSONAL and is_owner:
+            call = await provider.reopen_call(call_id, user_id)  # the owner walking in opens the room again
+        else:
+            raise _Refused("ended", MESSAGES["room-closed" if call.kind is CallKind.PERSONAL else "ended"])
+
+    video_user = accounts.video_user(user) if user is not None else VideoUser(id=user_id, name="Guest")
+    return _Admission(provider, call_id, video_user, user is not None, is_owner)
+
+
+async def _after_join(admission: _Admission, hub: Hub, peer: Peer) -> None:
+    provider, call_id = admission.provider, admission.call_id
+    if admission.registered:
+        try:
+            await provider.add_member(call_id, admission.video_user)  # so it lists among their meetings
+        except VideoError as exc:
+            log.warning("rtc: could not record %s as a member of %s: %s", admission.video_user.id, call_id, exc)
+    # end_call marks the database before it tells the hub: if it ended while we joined, say so now.
+    fresh = await provider.get_call(call_id)
+    if fresh is None or fresh.has_ended:
+        await hub.refuse(peer, "ended", MESSAGES["ended"])
+
+
+async def _pump(websocket: WebSocket, hub: Hub, peer: Peer) -> None:
+    """Hand every frame to the hub until the socket drops or the hub lets the peer go."""
+    while not peer.closed:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        await hub.handle_frame(peer, text if text is not None else message.get("bytes") or b"")
+
+
+async def rtc_endpoint(websocket: WebSocket) -> None:
+    try:
+        await websocket.accept()
+    except Exception:
+        return
+    hub = get_hub()
+    peer: Peer | None = None
+    close_code = 1000
+    try:
+        try:
+            admission = await _admit(websocket)
+        except _Refused as refused:
+            await _refuse(websocket, refused.code, refused.message)
+            return
+        transport = WebSocketTransport(websocket)
+        try:
+            # No await between joining and holding `peer`: whatever happens next, `finally` removes it.
+            peer = await hub.join(admission.call_id, admission.video_user, transport, is_owner=admission.is_owner)
+        except RoomFull as full:
+            await _refuse(websocket, "full", MESSAGES["full"].format(capacity=full.capacity))
+            return
+        await _after_join(admission, hub, peer)
+        await _pump(websocket, hub, peer)
+    except Exception:
+        log.exception("rtc: connection to %s failed", websocket.url.path)
+        close_code = CLOSE_SERVER_ERROR
+    finally:
+        if peer is not None:
+            await hub.leave(peer, "disconnected")  # no-op if it already left, timed out or the call ended
+            await hub.wait_closed(peer)
+        if websocket.application_state == WebSocketState.CONNECTED and websocket.client_state == WebSocketState.CONNECTED:
+            try:
+                await websocket.close(close_code, "server error" if close_code != 1000 else "")
+            except Exception:
+                pass
+
+
+routes = [WebSocketRoute("/api/rtc/{call_id}", rtc_endpoint)]

@@ -1,0 +1,166 @@
+"""Reflex wrappers of the Stream Video React SDK (`@stream-io/video-react-sdk`, pinned below).
+
+Every wrapper is a `NoSSRComponent`: the page module holds only a dynamic `import()` of the SDK, so
+the SDK (and its CSS) is fetched by the browser when a page that renders one of these mounts — the
+meeting page, and only when the provider is Stream. Keep imports of this module out of shared
+modules (the app shell, the home page): bundle splitting follows Python modules.
+
+`stream_call(...)` is the bridge (assets/stream_bridge.jsx) that owns the Stream client and call and
+provides the SDK's context; the SDK parts below only work inside it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+import reflex as rx
+from reflex.event import EventHandler, no_args_event_spec, passthrough_event_spec
+
+SDK_PACKAGE = "@stream-io/video-react-sdk"
+SDK_VERSION = "1.43.1"
+SDK_PINNED = f"{SDK_PACKAGE}@{SDK_VERSION}"
+
+# Where the browser's Stream client sends its requests. Unset: Stream's own servers (the SDK's
+# default). Tests point it at a local fake or at a closed port.
+# TODO(lead): move to yoom/settings.py as `stream_client_base_url` (env STREAM_CLIENT_BASE_URL).
+CLIENT_BASE_URL_ENV = "STREAM_CLIENT_BASE_URL"
+
+ParticipantsBarPosition = Literal["top", "bottom", "left", "right"]
+MenuVisualType = Literal["portal", "menu"]
+
+
+def client_base_url() -> str:
+    """The Stream client's `baseURL` override, or "" for Stream's default; validated like other URLs."""
+    try:
+        from yoom.settings import get_settings
+
+        configured = getattr(get_settings(), "stream_client_base_url", None)
+    except Exception:  # settings errors are reported by the app at start, not here
+        configured = None
+    raw = (configured or os.environ.get(CLIENT_BASE_URL_ENV, "")).strip()
+    if not raw:
+        return ""
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError(f"{CLIENT_BASE_URL_ENV} must start with http:// or https://, got {raw!r}.")
+    return raw.rstrip("/")
+
+
+class StreamSdkComponent(rx.NoSSRComponent):
+    """A named export of the SDK, loaded only in the browser."""
+
+    library = SDK_PACKAGE
+    lib_dependencies: list[str] = [SDK_PINNED]
+
+
+class YoomStreamCall(rx.NoSSRComponent):
+    """The bridge: Stream client + call + StreamVideo/StreamTheme/StreamCall around its children."""
+
+    library = rx.asset("stream_bridge.jsx").importable_path
+    tag = "YoomStreamCall"
+    lib_dependencies: list[str] = [SDK_PINNED]
+
+    # The call to open: `default:{call_id}`.
+    call_id: rx.Var[str]
+    # The client's `baseURL` option (Stream's servers when empty).
+    base_url: rx.Var[str]
+    # Give up (on_error) when the token, the connection and the call are not there within this time.
+    timeout_ms: rx.Var[int]
+    # Same for joining, once `join` is true.
+    join_timeout_ms: rx.Var[int]
+    # False: setup (preview, devices). True: join the call.
+    join: rx.Var[bool]
+    # Devices before joining ("Join with mic and camera off").
+    mic_off: rx.Var[bool]
+    camera_off: rx.Var[bool]
+    # Shown (as plain text) while connecting.
+    connecting_label: rx.Var[str]
+
+    on_ready: EventHandler[no_args_event_spec]
+    on_joined: EventHandler[no_args_event_spec]
+    on_left: EventHandler[no_args_event_spec]
+    on_call_ended: EventHandler[no_args_event_spec]
+    on_error: EventHandler[passthrough_event_spec(str)]
+
+
+class VideoPreview(StreamSdkComponent):
+    """The local camera before joining."""
+
+    tag = "VideoPreview"
+    alias = "StreamVideoPreview"
+
+    mirror: rx.Var[bool]
+
+
+class DeviceSettings(StreamSdkComponent):
+    """Camera / microphone / speaker pickers."""
+
+    tag = "DeviceSettings"
+    alias = "StreamDeviceSettings"
+
+    visual_type: rx.Var[MenuVisualType]
+
+
+class SpeakerLayout(StreamSdkComponent):
+    """The active speaker large, the others in a bar."""
+
+    tag = "SpeakerLayout"
+    alias = "StreamSpeakerLayout"
+
+    participants_bar_position: rx.Var[ParticipantsBarPosition]
+    participants_bar_limit: rx.Var[int]
+    exclude_local_participant: rx.Var[bool]
+    mirror_local_participant_video: rx.Var[bool]
+    page_arrows_visible: rx.Var[bool]
+    muted: rx.Var[bool]
+    enable_drag_to_scroll: rx.Var[bool]
+
+
+class PaginatedGridLayout(StreamSdkComponent):
+    """Everyone in a grid, paginated."""
+
+    tag = "PaginatedGridLayout"
+    alias = "StreamPaginatedGridLayout"
+
+    group_size: rx.Var[int]
+    exclude_local_participant: rx.Var[bool]
+    mirror_local_participant_video: rx.Var[bool]
+    page_arrows_visible: rx.Var[bool]
+    muted: rx.Var[bool]
+
+
+class CallControls(StreamSdkComponent):
+    """Mic, camera, screen share, reactions, record, leave."""
+
+    tag = "CallControls"
+    alias = "StreamCallControls"
+
+    on_leave: EventHandler[no_args_event_spec]
+
+
+class CallStatsButton(StreamSdkComponent):
+    """Opens the call's network statistics."""
+
+    tag = "CallStatsButton"
+    alias = "StreamCallStatsButton"
+
+
+class CallParticipantsList(StreamSdkComponent):
+    """Who is in the call, with search; `on_close` when its close button is pressed."""
+
+    tag = "CallParticipantsList"
+    alias = "StreamCallParticipantsList"
+
+    debounce_search_interval: rx.Var[int]
+
+    on_close: EventHandler[no_args_event_spec]
+
+
+stream_call = YoomStreamCall.create
+video_preview = VideoPreview.create
+device_settings = DeviceSettings.create
+speaker_layout = SpeakerLayout.create
+paginated_grid_layout = PaginatedGridLayout.create
+call_controls = CallControls.create
+call_stats_button = CallStatsButton.create
+call_participants_list = CallParticipantsList.create

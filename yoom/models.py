@@ -1,0 +1,90 @@
+"""Yoom's tables. Migrations live in alembic/ (`reflex db makemigrations` after a change here).
+
+Datetimes are aware UTC (sqlmodel's UTCDateTime columns; yoom.db.to_db / as_utc).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlmodel import Field, SQLModel
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "yoom_user"
+
+    id: str = Field(primary_key=True, max_length=64)
+    username: str = Field(index=True, unique=True, max_length=254)
+    display_name: str = Field(max_length=80)
+    # Empty for accounts of an external identity provider (e.g. Clerk), which never sign in here.
+    password_hash: str = Field(default="", max_length=255)
+    image_url: Optional[str] = Field(default=None, max_length=2048)
+    identity_provider: str = Field(default="local", max_length=32)
+    created_at: datetime
+
+
+class AuthSession(SQLModel, table=True):
+    """A signed-in browser. Only a hash of the token is stored: a leaked table signs no one in."""
+
+    __tablename__ = "yoom_auth_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="yoom_user.id", index=True, max_length=64)
+    created_at: datetime
+    expires_at: datetime = Field(index=True)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins counted per account ("account:<username>") and per client ("client:<address>")."""
+
+    __tablename__ = "yoom_login_throttle"
+
+    key: str = Field(primary_key=True, max_length=300)
+    failures: int = 0
+    window_started_at: datetime
+    locked_until: Optional[datetime] = None
+
+
+class LocalCall(SQLModel, table=True):
+    """A meeting of the embedded (local) video provider."""
+
+    __tablename__ = "yoom_local_call"
+
+    id: str = Field(primary_key=True, max_length=64)
+    call_type: str = Field(default="default", max_length=32)
+    kind: str = Field(max_length=16)  # instant | scheduled | personal
+    created_by: str = Field(foreign_key="yoom_user.id", index=True, max_length=64)
+    description: str = Field(default="", max_length=500)
+    starts_at: Optional[datetime] = Field(default=None, index=True)
+    created_at: datetime
+    ended_at: Optional[datetime] = Field(default=None, index=True)
+    ended_by: Optional[str] = Field(default=None, max_length=64)
+
+
+class LocalCallMember(SQLModel, table=True):
+    """Who belongs to a local call: its creator, people invited, and everyone who joined it."""
+
+    __tablename__ = "yoom_local_call_member"
+
+    call_id: str = Field(foreign_key="yoom_local_call.id", primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="yoom_user.id", primary_key=True, index=True, max_length=64)
+    role: str = Field(default="member", max_length=16)  # host | member
+    created_at: datetime
+
+
+class LocalRecording(SQLModel, table=True):
+    """A meeting recorded in the browser and uploaded to Yoom's server."""
+
+    __tablename__ = "yoom_local_recording"
+
+    id: str = Field(primary_key=True, max_length=64)
+    call_id: str = Field(foreign_key="yoom_local_call.id", index=True, max_length=64)
+    created_by: str = Field(foreign_key="yoom_user.id", max_length=64)
+    filename: str = Field(max_length=255)
+    stored_name: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size_bytes: int
+    start_time: datetime
+    end_time: datetime
+    created_at: datetime

@@ -1,0 +1,149 @@
+"""/ — the hero clock, the next meeting, and the four actions."""
+
+import reflex as rx
+
+from yoom import styles
+from yoom.components.cards import action_card
+from yoom.components.navigation import app_shell
+from yoom.state.base import AuthState
+from yoom.state.meetings import MeetingFormState as Form
+from yoom.video.base import MAX_DESCRIPTION_LENGTH
+
+def hero() -> rx.Component:
+    return rx.box(
+        rx.vstack(
+            rx.cond(
+                Form.next_meeting_iso != "",
+                rx.box(
+                    rx.text("Upcoming meeting at: ", rx.moment(Form.next_meeting_iso, format="h:mm A"),
+                            " · ", rx.moment(Form.next_meeting_iso, format="ddd, MMM D")),
+                    background_color="rgba(255,255,255,0.12)",
+                    padding="0.5rem 1rem",
+                    border_radius="8px",
+                    data_testid="next-meeting",
+                ),
+            ),
+            rx.spacer(),
+            rx.vstack(
+                rx.heading(rx.moment(interval=1000, format="h:mm A"), size="9", as_="p", data_testid="clock-time"),
+                rx.text(rx.moment(interval=1000, format="dddd, MMMM D, YYYY"), size="5", color=styles.TEXT_MUTED,
+                        data_testid="clock-date"),
+                spacing="1",
+            ),
+            height="100%",
+        ),
+        height=["220px", "260px", "300px"],
+        padding=["1.25rem", "2rem", "2.5rem"],
+        border_radius="20px",
+        background=styles.hero_background,
+        width="100%",
+        data_testid="hero",
+    )
+
+
+def _dialog(name: str, title: str, *body: rx.Component) -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(title),
+            rx.vstack(*body, spacing="3", width="100%"),
+            style={"background_color": styles.DARK_1, "color": styles.TEXT, "max_width": "520px"},
+        ),
+        open=Form.dialog == name,
+        on_open_change=Form.on_dialog_open_change,
+    )
+
+
+def _form_error(message: rx.Var) -> rx.Component:
+    return rx.cond(message != "", rx.callout(message, icon="triangle-alert", color_scheme="red", role="alert", width="100%"))
+
+
+def new_meeting_dialog() -> rx.Component:
+    return _dialog(
+        "new",
+        "Start an Instant Meeting",
+        rx.text("A new meeting starts now; share its link from inside the room.", color=styles.TEXT_MUTED),
+        rx.button("Start Meeting", on_click=Form.start_instant_meeting, loading=Form.busy, width="100%", size="3",
+                  style=styles.button_primary),
+    )
+
+
+def join_meeting_dialog() -> rx.Component:
+    return _dialog(
+        "join",
+        "Type the link here",
+        rx.form(
+            rx.vstack(
+                rx.input(placeholder="Meeting link or ID", value=Form.join_input, on_change=Form.set_join_input,
+                         size="3", width="100%", aria_label="Meeting link or ID", style=styles.input_style,
+                         auto_focus=True),
+                _form_error(Form.join_error),
+                rx.button("Join Meeting", type="submit", width="100%", size="3", style=styles.button_primary),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=lambda _: Form.join_meeting(),
+            width="100%",
+        ),
+    )
+
+
+def schedule_meeting_dialog() -> rx.Component:
+    return _dialog(
+        "schedule",
+        "Create Meeting",
+        rx.el.label("Add a description", html_for="schedule-description", style={"color": styles.TEXT_MUTED}),
+        rx.text_area(id="schedule-description", value=Form.schedule_description, on_change=Form.set_schedule_description,
+                     max_length=MAX_DESCRIPTION_LENGTH + 50, width="100%", style=styles.input_style),
+        rx.text(Form.schedule_description.length().to_string() + f" / {MAX_DESCRIPTION_LENGTH}", size="1",
+                color=styles.TEXT_MUTED, align="right", width="100%"),
+        rx.el.label("Select date and time (your local time)", html_for="schedule-when", style={"color": styles.TEXT_MUTED}),
+        rx.input(id="schedule-when", type="datetime-local", value=Form.schedule_when, on_change=Form.set_schedule_when,
+                 size="3", width="100%", style={**styles.input_style, "color_scheme": "dark"}),
+        rx.cond(Form.viewer_timezone != "", rx.text("Time zone: ", Form.viewer_timezone, size="1", color=styles.TEXT_MUTED)),
+        _form_error(Form.schedule_error),
+        rx.button("Schedule Meeting", on_click=Form.schedule_meeting, loading=Form.busy, width="100%", size="3",
+                  style=styles.button_primary),
+    )
+
+
+def meeting_created_dialog() -> rx.Component:
+    return _dialog(
+        "created",
+        "Meeting Created",
+        rx.hstack(rx.icon("circle-check", color=styles.SUCCESS), rx.text("Your meeting is scheduled for ",
+                  rx.moment(Form.created_starts_iso, format="dddd, MMMM D [at] h:mm A"), "."), align="center"),
+        rx.code(Form.created_link, data_testid="created-link", style={"overflow_wrap": "anywhere"}),
+        rx.button(rx.icon("copy", size=16), "Copy Meeting Link", on_click=Form.copy_created_link, width="100%",
+                  size="3", style=styles.button_primary),
+        rx.button(rx.icon("calendar-plus", size=16), "Add to calendar", on_click=Form.download_calendar,
+                  width="100%", size="3", style=styles.button_dark),
+    )
+
+
+@rx.page(route="/", title="Home · Yoom",
+         on_load=[AuthState.check_login, Form.load_home, Form.detect_timezone])
+def home_page() -> rx.Component:
+    return app_shell(
+        rx.vstack(
+            hero(),
+            rx.grid(
+                action_card("New Meeting", "Start an instant meeting", "plus", styles.CARD_COLORS["new"],
+                            Form.open_dialog("new"), "card-new"),
+                action_card("Join Meeting", "via invitation link", "user-plus", styles.CARD_COLORS["join"],
+                            Form.open_dialog("join"), "card-join"),
+                action_card("Schedule Meeting", "Plan your meeting", "calendar", styles.CARD_COLORS["schedule"],
+                            Form.open_dialog("schedule"), "card-schedule"),
+                action_card("View Recordings", "Meeting recordings", "video", styles.CARD_COLORS["recordings"],
+                            rx.redirect("/recordings"), "card-recordings"),
+                columns=rx.breakpoints(initial="1", sm="2", xl="4"),
+                spacing="5",
+                width="100%",
+            ),
+            new_meeting_dialog(),
+            join_meeting_dialog(),
+            schedule_meeting_dialog(),
+            meeting_created_dialog(),
+            spacing="6",
+            width="100%",
+        )
+    )

@@ -1,0 +1,41 @@
+"""/personal-room — the viewer's own room with a fixed invite link."""
+
+import reflex as rx
+
+from yoom import styles
+from yoom.components.navigation import app_shell
+from yoom.state.base import AuthState
+from yoom.state.meetings import PersonalRoomState as Room
+
+
+def _row(label: str, value: rx.Var, test_id: str) -> rx.Component:
+    return rx.flex(
+        rx.text(label, weight="medium", color=styles.TEXT_MUTED, min_width="120px"),
+        rx.text(value, weight="bold", data_testid=test_id, style={"overflow_wrap": "anywhere"}),
+        direction=rx.breakpoints(initial="column", sm="row"),
+        gap="2",
+        width="100%",
+    )
+
+
+@rx.page(route="/personal-room", title="Personal Room · Yoom", on_load=[AuthState.check_login, Room.load_room])
+def personal_room_page() -> rx.Component:
+    return app_shell(
+        rx.vstack(
+            _row("Topic:", AuthState.user_name + "'s Meeting Room", "room-topic"),
+            _row("Meeting ID:", Room.room_id, "room-id"),
+            _row("Invite Link:", Room.invite_link, "room-link"),
+            rx.hstack(
+                rx.button("Start Meeting", on_click=Room.start_room, loading=Room.starting, size="3",
+                          style=styles.button_primary),
+                rx.button("Copy Invitation", on_click=Room.copy_invitation, size="3", style=styles.button_dark),
+                spacing="4",
+                wrap="wrap",
+                margin_top="1rem",
+            ),
+            spacing="5",
+            width="100%",
+            max_width="900px",
+        ),
+        heading="Personal Meeting Room",
+    )

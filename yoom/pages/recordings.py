@@ -1,0 +1,60 @@
+"""/recordings — recordings of the viewer's meetings, played on the page."""
+
+import reflex as rx
+
+from yoom import styles
+from yoom.components.cards import empty_state, error_state, list_card, list_grid, loading_state
+from yoom.components.navigation import app_shell
+from yoom.state.base import AuthState
+from yoom.state.meetings import RecordingsState as Rec
+
+
+def recording_actions(r) -> rx.Component:
+    return rx.hstack(
+        rx.button(rx.icon("play", size=16), "Play", on_click=Rec.play(r["url"]), style=styles.button_primary),
+        rx.button(rx.icon("copy", size=16), "Copy Link", on_click=Rec.copy_link(r["url"]), style=styles.button_dark),
+        spacing="3",
+    )
+
+
+def player() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(Rec.playing_title),
+            rx.el.video(src=Rec.playing_url, controls=True, auto_play=True, data_testid="recording-player",
+                        style={"width": "100%", "border_radius": "10px", "background": "black"}),
+            rx.hstack(
+                rx.link("Open in a new tab", href=Rec.playing_url, is_external=True, color=styles.ACCENT),
+                rx.dialog.close(rx.button("Close", style=styles.button_dark)),
+                justify="between",
+                width="100%",
+                margin_top="1rem",
+            ),
+            style={"background_color": styles.DARK_1, "max_width": "880px"},
+        ),
+        open=Rec.playing_url != "",
+        on_open_change=Rec.close_player,
+    )
+
+
+@rx.page(route="/recordings", title="Recordings · Yoom", on_load=[AuthState.check_login, Rec.load_recordings])
+def recordings_page() -> rx.Component:
+    return app_shell(
+        rx.vstack(
+            rx.cond(Rec.error != "", error_state(Rec.error, Rec.load_recordings)),
+            rx.cond(
+                Rec.loading,
+                loading_state(),
+                rx.cond(
+                    (Rec.recordings.length() == 0) & (Rec.error == ""),
+                    empty_state("No recordings"),
+                    list_grid(rx.foreach(Rec.recordings, lambda r: list_card("video", r["title"], r["start_time"],
+                                                                             recording_actions(r), "recording-card"))),
+                ),
+            ),
+            player(),
+            spacing="5",
+            width="100%",
+        ),
+        heading="Recordings",
+    )

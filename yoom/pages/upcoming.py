@@ -1,0 +1,54 @@
+"""/upcoming and /previous — the viewer's meetings, page by page."""
+
+import reflex as rx
+
+from yoom import styles
+from yoom.components.cards import empty_state, error_state, list_card, list_grid, loading_state
+from yoom.components.navigation import app_shell
+from yoom.state.base import AuthState
+from yoom.state.meetings import CallListState as Calls
+
+
+def _meeting_list(icon: str, empty_message: str, actions) -> rx.Component:
+    return rx.vstack(
+        rx.cond(Calls.error != "", error_state(Calls.error, Calls.retry)),
+        rx.cond(
+            Calls.loading,
+            loading_state(),
+            rx.cond(
+                (Calls.items.length() == 0) & (Calls.error == ""),
+                empty_state(empty_message),
+                list_grid(rx.foreach(Calls.items, lambda m: list_card(icon, m["title"], m["starts_at"], actions(m), "meeting-card"))),
+            ),
+        ),
+        rx.cond(
+            Calls.cursor != "",
+            rx.button("Load more", on_click=Calls.load_more, loading=Calls.loading_more, style=styles.button_dark, size="3"),
+        ),
+        spacing="5",
+        width="100%",
+        align="center",
+    )
+
+
+def upcoming_actions(m) -> rx.Component:
+    return rx.hstack(
+        rx.button(rx.icon("play", size=16), "Start", on_click=rx.redirect(m["path"]), style=styles.button_primary),
+        rx.button(rx.icon("copy", size=16), "Copy Link", on_click=Calls.copy_link(m["link"]), style=styles.button_dark),
+        spacing="3",
+        wrap="wrap",
+    )
+
+
+def previous_actions(m) -> rx.Component:
+    return rx.hstack(
+        rx.cond(m["ended_at"] != "", rx.badge("Ended", color_scheme="gray"), rx.badge("Started", color_scheme="green")),
+        rx.button(rx.icon("copy", size=16), "Copy Link", on_click=Calls.copy_link(m["link"]), style=styles.button_dark),
+        spacing="3",
+        align="center",
+    )
+
+
+@rx.page(route="/upcoming", title="Upcoming meetings · Yoom", on_load=[AuthState.check_login, Calls.load_upcoming])
+def upcoming_page() -> rx.Component:
+    return app_shell(_meeting_list("calendar", "No upcoming meetings", upcoming_actions), heading="Upcoming Meetings")

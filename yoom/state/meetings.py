@@ -1,0 +1,384 @@
+"""Home's dialogs (new, join, schedule), the meeting lists, recordings and the personal room.
+
+Thin: every handler finds the user on the server, validates its arguments, and calls the
+provider or yoom.meetings for the real work.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import reflex as rx
+
+from yoom import meetings
+from yoom.meetings import MeetingInputError
+from yoom.settings import get_settings
+from yoom.state.base import AuthState
+from yoom.video import get_provider
+from yoom.video.base import CallKind, VideoError
+
+log = logging.getLogger(__name__)
+
+DIALOGS = ("", "new", "join", "schedule", "created")
+MAX_FIELD = 4000  # hard cap on anything typed, before the real validation
+UNEXPECTED = "Something went wrong on our side. Please try again."
+
+
+def _text(value: object) -> str:
+    return value[:MAX_FIELD] if isinstance(value, str) else ""
+
+
+class SignedInState(AuthState):
+    """Shared helpers for the feature states below (no vars of its own)."""
+
+    def _base_url(self) -> str:
+        return get_settings().public_url or self.router.url.origin
+
+    async def _require_user(self):
+        user = self.signed_in_user()
+        if user is None:
+            self._show_user(None)
+        return user
+
+
+class MeetingFormState(SignedInState):
+    viewer_timezone: str = ""
+    next_meeting_iso: str = ""
+    dialog: str = ""
+    busy: bool = False
+    schedule_description: str = ""
+    schedule_when: str = ""
+    schedule_error: str = ""
+    join_input: str = ""
+    join_error: str = ""
+    created_id: str = ""
+    created_link: str = ""
+    created_starts_iso: str = ""
+
+    @rx.event
+    def set_viewer_timezone(self, zone: str):
+        try:
+            meetings.viewer_zone(zone)
+        except MeetingInputError:
+            return
+        self.viewer_timezone = zone
+
+    @rx.event
+    def detect_timezone(self):
+        """Ask the browser for its IANA zone: scheduled times are entered in the viewer's own zone."""
+        return rx.call_script(
+            "Intl.DateTimeFormat().resolvedOptions().timeZone", callback=MeetingFormState.set_viewer_timezone
+        )
+
+    @rx.event
+    async def load_home(self):
+        """The start of the viewer's next upcoming meeting, from the provider (hidden when none)."""
+        user = await self._require_user()
+        if user is None:
+            return
+        try:
+            page = await get_provider().upcoming_calls(user.id, limit=1)
+        except VideoError:
+            self.next_meeting_iso = ""
+            return
+        first = page.items[0] if page.items else None
+        self.next_meeting_iso = first.starts_at.isoformat() if first and first.starts_at else ""
+
+    @rx.event
+    def open_dialog(self, name: str):
+        if name not in DIALOGS:
+            return
+        self.dialog = name
+        self.schedule_error = self.join_error = ""
+
+    @rx.event
+    def on_dialog_open_change(self, is_open: bool):
+        if not is_open and not self.busy:
+            self.dialog = ""
+
+    @rx.event
+    def set_schedule_description(self, value: str):
+        self.schedule_description = _text(value)
+        self.schedule_error = ""
+
+    @rx.event
+    def set_schedule_when(self, value: str):
+        self.schedule_when = _text(value)[:64]
+        self.schedule_error = ""
+
+    @rx.event
+    def set_join_input(self, value: str):
+        self.join_input = _text(value)
+        self.join_error = ""
+
+    @rx.event
+    async def start_instant_meeting(self):
+        user = await self._require_user()
+        if user is None:
+            yield self._redirect_to_sign_in()
+            return
+        if self.busy:
+            return
+        self.busy = True
+        yield
+        try:
+            meeting = await get_provider().create_call(_video_user(user), CallKind.INSTANT)
+        except VideoError as exc:
+            self.busy = False
+            yield rx.toast.error(exc.user_message)
+            return
+        except Exception:
+            log.exception("creating an instant meeting failed")
+            self.busy = False
+            yield rx.toast.error(UNEXPECTED)
+            return
+        self.busy = False
+        self.dialog = ""
+        yield rx.redirect(meetings.meeting_path(meeting.id))
+
+    @rx.event
+    async def schedule_meeting(self):
+        user = await self._require_user()
+        if user is None:
+            yield self._redirect_to_sign_in()
+            return
+        if self.busy:
+            return
+        try:
+            request = meetings.validate_schedule(self.schedule_description, self.schedule_when, self.viewer_timezone)
+        except MeetingInputError as exc:
+            self.schedule_error = str(exc)
+            return
+        self.busy = True
+        yield
+        try:
+            meeting = await get_provider().create_call(
+                _video_user(user), CallKind.SCHEDULED, starts_at=request.starts_at, description=request.description
+            )
+            link = meetings.meeting_link(self._base_url(), meeting.id)
+        except (VideoError, MeetingInputError) as exc:
+            self.schedule_error = getattr(exc, "user_message", None) or str(exc)
+            self.busy = False
+            return
+        except Exception:
+            log.exception("scheduling a meeting failed")
+            self.schedule_error = UNEXPECTED
+            self.busy = False
+            return
+        self.busy = False
+        self.created_id = meeting.id
+        self.created_link = link
+        self.created_starts_iso = request.starts_at.isoformat()
+        self.schedule_description = self.schedule_when = ""
+        self.dialog = "created"
+        if not self.next_meeting_iso or request.starts_at.isoformat() < self.next_meeting_iso:
+            self.next_meeting_iso = request.starts_at.isoformat()
+
+    @rx.event
+    async def join_meeting(self):
+        user = await self._require_user()
+        if user is None:
+            return self._redirect_to_sign_in()
+        try:
+            path = meetings.parse_join_input(self.join_input)
+        except MeetingInputError as exc:
+            self.join_error = str(exc)
+            return
+        self.dialog = ""
+        self.join_input = ""
+        return rx.redirect(path)
+
+    @rx.event
+    def copy_created_link(self):
+        if not self.signed_in_user() or not self.created_link:
+            return
+        return [rx.set_clipboard(self.created_link), rx.toast.success("Link copied")]
+
+    @rx.event
+    async def download_calendar(self):
+        user = await self._require_user()
+        if user is None or not meetings.is_valid_call_id(self.created_id):
+            return
+        try:
+            meeting = await get_provider().get_call(self.created_id)
+        except VideoError as exc:
+            return rx.toast.error(exc.user_message)
+        if meeting is None:
+            return rx.toast.error("That meeting no longer exists.")
+        ics = meetings.calendar_file(meeting, meetings.meeting_link(self._base_url(), meeting.id), user.display_name)
+        return rx.download(data=ics, filename=f"yoom-meeting-{meeting.id[:8]}.ics", mime_type="text/calendar")
+
+
+def _video_user(user):
+    from yoom.accounts import video_user
+
+    return video_user(user)
+
+
+class CallListState(SignedInState):
+    """Upcoming or Previous meetings, loaded page by page."""
+
+    which: str = ""
+    items: list[dict[str, str]] = []
+    cursor: str = ""
+    loading: bool = False
+    loading_more: bool = False
+    error: str = ""
+
+    async def _fetch(self, which: str, more: bool):
+        user = await self._require_user()
+        if user is None:
+            yield self._redirect_to_sign_in()
+            return
+        if more and (not self.cursor or self.loading_more or which != self.which):
+            return
+        if not more:
+            self.which, self.items, self.cursor, self.error = which, [], "", ""
+            self.loading = True
+        else:
+            self.loading_more = True
+        yield
+        provider = get_provider()
+        fetch = provider.upcoming_calls if which == "upcoming" else provider.previous_calls
+        try:
+            page = await fetch(user.id, cursor=self.cursor or None)
+            cards = [meetings.meeting_card(m, user.id, self._base_url()) for m in page.items]
+        except VideoError as exc:
+            self.error = exc.user_message
+        except Exception:
+            log.exception("listing %s meetings failed", which)
+            self.error = UNEXPECTED
+        else:
+            self.items = self.items + cards
+            self.cursor = page.next_cursor or ""
+        self.loading = self.loading_more = False
+
+    @rx.event
+    async def load_upcoming(self):
+        async for update in self._fetch("upcoming", more=False):
+            yield update
+
+    @rx.event
+    async def load_previous(self):
+        async for update in self._fetch("previous", more=False):
+            yield update
+
+    @rx.event
+    async def load_more(self):
+        async for update in self._fetch(self.which, more=True):
+            yield update
+
+    @rx.event
+    async def retry(self):
+        async for update in self._fetch(self.which or "upcoming", more=False):
+            yield update
+
+    @rx.event
+    def copy_link(self, link: str):
+        if not self.signed_in_user() or not isinstance(link, str):
+            return
+        # Only links Yoom itself listed are copied: the page can't plant arbitrary text.
+        if not any(item["link"] == link for item in self.items):
+            return
+        return [rx.set_clipboard(link), rx.toast.success("Link copied")]
+
+
+class RecordingsState(SignedInState):
+    recordings: list[dict[str, str]] = []
+    loading: bool = False
+    error: str = ""
+    playing_url: str = ""
+    playing_title: str = ""
+
+    @rx.event
+    async def load_recordings(self):
+        user = await self._require_user()
+        if user is None:
+            yield self._redirect_to_sign_in()
+            return
+        self.loading, self.error, self.recordings, self.playing_url = True, "", [], ""
+        yield
+        try:
+            found = await get_provider().recordings(user.id, limit=50)
+        except VideoError as exc:
+            self.error = exc.user_message
+        except Exception:
+            log.exception("listing recordings failed")
+            self.error = UNEXPECTED
+        else:
+            base = self._base_url()
+            self.recordings = [
+                {
+                    "id": r.id or f"{r.call_id}-{i}",
+                    "title": r.filename,
+                    "start_time": r.start_time.isoformat(),
+                    "end_time": r.end_time.isoformat(),
+                    "url": r.url if r.url.startswith(("http://", "https://")) else base + r.url,
+                }
+                for i, r in enumerate(found)
+            ]
+        self.loading = False
+
+    @rx.event
+    def play(self, url: str):
+        if not self.signed_in_user():
+            return
+        match = next((r for r in self.recordings if r["url"] == url), None)
+        if match is None:
+            return
+        self.playing_url, self.playing_title = match["url"], match["title"]
+
+    @rx.event
+    def close_player(self, is_open: bool = False):
+        if not is_open:
+            self.playing_url = ""
+
+    @rx.event
+    def copy_link(self, url: str):
+        if not self.signed_in_user() or not any(r["url"] == url for r in self.recordings):
+            return
+        return [rx.set_clipboard(url), rx.toast.success("Link copied")]
+
+
+class PersonalRoomState(SignedInState):
+    room_id: str = ""
+    invite_link: str = ""
+    starting: bool = False
+
+    @rx.event
+    def load_room(self):
+        user = self.signed_in_user()
+        if user is None:
+            return self._redirect_to_sign_in()
+        self.room_id = user.id
+        self.invite_link = meetings.meeting_link(self._base_url(), user.id, personal=True)
+
+    @rx.event
+    async def start_room(self):
+        user = await self._require_user()
+        if user is None:
+            yield self._redirect_to_sign_in()
+            return
+        self.starting = True
+        yield
+        try:
+            # create_call for a personal room is get-or-create (and reopens an ended room).
+            meeting = await get_provider().create_call(_video_user(user), CallKind.PERSONAL, call_id=user.id)
+        except VideoError as exc:
+            self.starting = False
+            yield rx.toast.error(exc.user_message)
+            return
+        except Exception:
+            log.exception("starting a personal room failed")
+            self.starting = False
+            yield rx.toast.error(UNEXPECTED)
+            return
+        self.starting = False
+        yield rx.redirect(meetings.meeting_path(meeting.id, personal=True))
+
+    @rx.event
+    def copy_invitation(self):
+        user = self.signed_in_user()
+        if user is None:
+            return
+        return [rx.set_clipboard(meetings.meeting_link(self._base_url(), user.id, personal=True)), rx.toast.success("Link copied")]

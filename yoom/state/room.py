@@ -1,0 +1,276 @@
+"""The meeting room `/meeting/[call_id]`: which screen to show, and the room's few server actions.
+
+Shared by both video providers: the local mesh screen and Stream's screen read the same vars and
+call the same handlers. Every handler looks the signed-in user up on the server again; the rules
+(who may enter when, valid ids and layouts) live in yoom/meeting_rules.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import reflex as rx
+
+from yoom import accounts, meeting_rules, video
+from yoom.db import utcnow
+from yoom.settings import get_settings
+from yoom.state.base import AuthState
+from yoom.video.base import CallEnded, CallKind, CallNotFound, NotCallOwner, VideoError
+
+log = logging.getLogger(__name__)
+
+GENERIC_ERROR = "Something went wrong with this meeting. Please try again."
+ERROR_MESSAGE_MAX = 300
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def clean_message(message: object) -> str:
+    """A message from the browser, made safe to show: text only, one line, bounded; else a generic one."""
+    if not isinstance(message, str):
+        return GENERIC_ERROR
+    text = " ".join(_CONTROL_CHARS.sub(" ", message).split())
+    if not text:
+        return GENERIC_ERROR
+    if len(text) > ERROR_MESSAGE_MAX:
+        text = text[: ERROR_MESSAGE_MAX - 1].rstrip() + "…"
+    return text
+
+
+class RoomState(AuthState):
+    phase: str = "loading"
+    error_message: str = ""
+    # The call this state was loaded for (validated); the components connect to this id.
+    room_id: str = ""
+    description: str = ""
+    starts_at_iso: str = ""
+    is_owner: bool = False
+    is_personal: bool = False
+    layout: str = meeting_rules.DEFAULT_LAYOUT
+    show_participants: bool = False
+    join_mic_off: bool = False
+    join_camera_off: bool = False
+    participant_count: int = 0
+    connected: bool = False
+    provider: str = get_settings().video_provider
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _route_call_id(self) -> str:
+        value = getattr(self, "call_id", "")
+        return value if isinstance(value, str) else ""
+
+    def _query_param(self, name: str) -> object:
+        try:
+            return self.router.url.query_parameters.get(name)
+        except AttributeError:
+            return None
+
+    def _fail(self, message: str) -> None:
+        self.phase = "error"
+        self.error_message = message
+        self.connected = False
+
+    def _reset_room(self) -> None:
+        self.phase = "loading"
+        self.error_message = ""
+        self.room_id = ""
+        self.description = ""
+        self.starts_at_iso = ""
+        self.is_owner = False
+        self.is_personal = False
+        self.participant_count = 0
+        self.connected = False
+
+    def _current_room(self) -> str | None:
+        """The validated id of the room this page shows, or None when the page moved elsewhere."""
+        call_id = self._route_call_id()
+        if not meeting_rules.is_valid_call_id(call_id) or call_id != self.room_id:
+            return None
+        return call_id
+
+    # --- loading -------------------------------------------------------------------------------
+
+    @rx.event
+    async def load_room(self):
+        user = self.signed_in_user()
+        self._show_user(user)
+        if user is None:
+            return self._redirect_to_sign_in()
+        self._reset_room()
+        call_id = self._route_call_id()
+        if not meeting_rules.is_valid_call_id(call_id):
+            self.phase = "not_found"
+            return
+        personal_flag = meeting_rules.query_flag(self._query_param("personal"))
+        provider = video.get_provider()
+        self.provider = provider.name
+        try:
+            meeting = await provider.get_call(call_id)
+            if meeting_rules.is_personal_room_of(call_id, user.id) and (meeting is None or meeting.has_ended):
+                # The owner opening their personal room starts it (get-or-create; reopens it if ended).
+                meeting = await provider.create_call(
+                    accounts.video_user(user), CallKind.PERSONAL, call_id=call_id
+                )
+        except VideoError as exc:
+            log.warning("loading meeting %s failed: %s", call_id, exc)
+            self._fail(exc.user_message)
+            return
+        except Exception:  # never a traceback on the page
+            log.exception("loading meeting %s failed", call_id)
+            self._fail(GENERIC_ERROR)
+            return
+
+        decision = meeting_rules.room_phase(meeting, user.id, utcnow())
+        self.room_id = call_id
+        if meeting is not None:
+            self.description = meeting.description or ""
+            self.starts_at_iso = meeting_rules.utc_iso(meeting.starts_at)
+            self.is_owner = meeting.created_by == user.id
+        self.is_personal = meeting_rules.is_personal_meeting(meeting, personal_flag)
+        self.phase = decision.phase
+
+    @rx.event
+    def retry(self):
+        user = self.signed_in_user()
+        if user is None:
+            return self._redirect_to_sign_in()
+        return RoomState.load_room
+
+    # --- setup ---------------------------------------------------------------------------------
+
+    @rx.event
+    def set_join_mic_off(self, value: bool):
+        if self.signed_in_user() is None:
+            return self._redirect_to_sign_in()
+        if isinstance(value, bool):
+            self.join_mic_off = value
+
+    @rx.event
+    def set_join_camera_off(self, value: bool):
+        if self.signed_in_user() is None:
+            return self._redirect_to_sign_in()
+        if isinstance(value, bool):
+            self.join_camera_off = value
+
+    @rx.event
+    async def join_meeting(self):
+        user = self.signed_in_user()
+        if user is None:
+            return self._redirect_to_sign_in()
+        call_id = self._current_room()
+        if call_id is None or self.phase != "setup":
+            return RoomState.load_room
+        provider = video.get_provider()
+        try:
+            meeting = await provider.get_call(call_id)
+            decision = meeting_rules.room_phase(meeting, user.id, utcnow())
+            if decision.phase != "setup":
+                self.phase = decision.phase
+                if decision.starts_at is not None:
+                    self.starts_at_iso = meeting_rules.utc_iso(decision.starts_at)
+                return
+            await provider.add_member(call_id, accounts.video_user(user))
+        except CallEnded:
+            self.phase = "ended"
+            return
+        except CallNotFound:
+            self.phase = "not_found"
+            return
+        except VideoError as exc:
+            log.warning("joining meeting %s failed: %s", call_id, exc)
+            self._fail(exc.user_message)
+            return
+        except Exception:
+            log.exception("joining meeting %s failed", call_id)
+            self._fail(GENERIC_ERROR)
+            return
+        self.phase = "in_call"
+
+    # --- in the call ---------------------------------------------------------------------------
+
+    @rx.event
+    def set_layout(self, value: str):
+        if self.signed_in_user() is None:
+            return self._redirect_to_sign_in()
+        if meeting_rules.is_valid_layout(value):
+            self.layout = value
+
+    @rx.event
+    def toggle_participants(self):
+        if self.signed_in_user() is None:
+            return self._redirect_to_sign_in()
+        self.show_participants = not self.show_participants
+
+    @rx.event
+    async def end_call_for_everyone(self):
+        user = self.signed_in_user()
+        if user is None:
+            return self._redirect_to_sign_in()
+        call_id = self._current_room()
+        if call_id is None:
+            return rx.toast.error("This meeting is no longer open on this page.")
+        if self.is_personal:
+            return rx.toast.error("A personal room stays open: leave it instead.")
+        try:
+            await video.get_provider().end_call(call_id, user.id)
+        except NotCallOwner as exc:
+            return rx.toast.error(exc.user_message)
+        except CallEnded:
+            pass
+        except CallNotFound as exc:
+            return rx.toast.error(exc.user_message)
+        except VideoError as exc:
+            log.warning("ending meeting %s failed: %s", call_id, exc)
+            return rx.toast.error(exc.user_message)
+        except Exception:
+            log.exception("ending meeting %s failed", call_id)
+            return rx.toast.error(GENERIC_ERROR)
+        self.phase = "ended"
+        self.connected = False
+
+    @rx.event
+    def on_joined(self):
+        if self.signed_in_user() is None:
+            return self._redirect_to_sign_in()
+        if self.phase == "in_call":
+            self.connected = True
+
+    @rx.event
+    def on_left(self):
+        if self.signed_in_user() is None:
+            return self._redirect_to_sign_in()
+        self.connected = False
+        return rx.redirect("/")
+
+    @rx.event
+    def on_call_ended(self):
+        if self.signed_in_user() is None:
+            return self._redirect_to_sign_in()
+        self.phase = "ended"
+        self.connected = False
+
+    @rx.event
+    def on_error(self, message: str):
+        if self.signed_in_user() is None:
+            return self._redirect_to_sign_in()
+        self._fail(clean_message(message))
+
+    @rx.event
+    def on_participants_change(self, count: int):
+        if self.signed_in_user() is None:
+            return self._redirect_to_sign_in()
+        if isinstance(count, int) and not isinstance(count, bool) and 0 <= count <= 1000:
+            self.participant_count = count
+
+    @rx.event
+    def on_recording_saved(self):
+        if self.signed_in_user() is None:
+            return self._redirect_to_sign_in()
+        return rx.toast.success("Recording saved. Find it on the Recordings page.")
+
+    @rx.event
+    def on_recording_error(self, message: str):
+        if self.signed_in_user() is None:
+            return self._redirect_to_sign_in()
+        return rx.toast.error(clean_message(message))

@@ -1,0 +1,42 @@
+"""Design tokens: every colour, size and font the pages use comes from here."""
+
+ACCENT = "#0E78F9"
+ACCENT_HOVER = "#0B63CE"
+DARK_1 = "#1C1F2E"  # sidebar, navbar, cards
+DARK_2 = "#161925"  # page background
+DARK_3 = "#252A41"  # inputs, hovered items
+DARK_4 = "#1E2757"  # highlighted panels
+TEXT = "#FFFFFF"
+TEXT_MUTED = "#C9DDFF"
+DANGER = "#DC4C64"
+SUCCESS = "#22C55E"
+
+CARD_COLORS = {
+    "new": "#FF742E",
+    "join": ACCENT,
+    "schedule": "#830EF9",
+    "recordings": "#F9A90E",
+}
+
+NAVBAR_HEIGHT = "72px"
+SIDEBAR_WIDTH = ["0", "0", "88px", "264px"]  # phone, tablet, laptop, desktop
+RADIUS = "14px"
+FONT = "'Plus Jakarta Sans', Inter, system-ui, -apple-system, 'Segoe UI', sans-serif"
+
+base_style = {
+    "font_family": FONT,
+    "background_color": DARK_2,
+    "color": TEXT,
+}
+
+page_padding = {"padding_x": ["1rem", "1.5rem", "2rem", "2.5rem"], "padding_y": "1.5rem"}
+
+button_primary = {"background_color": ACCENT, "color": TEXT, "_hover": {"background_color": ACCENT_HOVER}, "cursor": "pointer"}
+button_dark = {"background_color": DARK_3, "color": TEXT, "_hover": {"background_color": DARK_4}, "cursor": "pointer"}
+
+input_style = {"background_color": DARK_3, "border": "none", "color": TEXT}
+
+hero_background = (
+    "linear-gradient(135deg, rgba(14,120,249,0.55) 0%, rgba(131,14,249,0.35) 55%, rgba(22,25,37,0.9) 100%), "
+    + DARK_1
+)

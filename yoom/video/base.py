@@ -1,0 +1,188 @@
+"""The video-provider interface shared by `stream` and `local` (no Reflex import).
+
+Every method that touches a call takes the acting user's id from the server's session,
+never from the browser. Errors a person can meet are `VideoError`s with a `user_message`.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Generic, Sequence, TypeVar
+
+T = TypeVar("T")
+
+CALL_TYPE = "default"
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+MAX_DESCRIPTION_LENGTH = 200
+
+
+class CallKind(str, Enum):
+    INSTANT = "instant"
+    SCHEDULED = "scheduled"
+    PERSONAL = "personal"
+
+
+@dataclass(frozen=True)
+class VideoUser:
+    id: str
+    name: str
+    image: str | None = None
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A call as Yoom shows it. Datetimes are timezone-aware UTC."""
+
+    id: str
+    created_by: str
+    kind: CallKind
+    created_at: datetime
+    description: str = ""
+    starts_at: datetime | None = None
+    ended_at: datetime | None = None
+    call_type: str = CALL_TYPE
+    members: tuple[str, ...] = ()
+
+    @property
+    def cid(self) -> str:
+        return f"{self.call_type}:{self.id}"
+
+    @property
+    def has_ended(self) -> bool:
+        return self.ended_at is not None
+
+
+@dataclass(frozen=True)
+class Recording:
+    call_id: str
+    filename: str
+    url: str
+    start_time: datetime
+    end_time: datetime
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class UserToken:
+    token: str
+    api_key: str
+    user_id: str
+    expires_at: datetime
+    call_cids: tuple[str, ...] = field(default_factory=tuple)
+
+
+class VideoError(Exception):
+    """Base of every error the provider layer raises; `user_message` is safe to show on a page."""
+
+    user_message = "Something went wrong with the video service. Please try again."
+
+    def __init__(self, detail: str = "", user_message: str | None = None):
+        super().__init__(detail or user_message or self.user_message)
+        if user_message:
+            self.user_message = user_message
+
+
+class ProviderUnavailable(VideoError):
+    """Unreachable, timed out, 5xx or 429 after the retries that were safe to make."""
+
+    user_message = "The video service can't be reached right now. Please try again in a moment."
+
+
+class ProviderRejected(VideoError):
+    """The provider refused the request (bad key or secret, malformed request, a limit)."""
+
+    user_message = "The video service refused the request. Check Yoom's video settings."
+
+
+class CallNotFound(VideoError):
+    user_message = "That meeting doesn't exist. Check the link or meeting ID."
+
+
+class CallEnded(VideoError):
+    user_message = "This meeting has ended."
+
+
+class NotCallOwner(VideoError):
+    user_message = "Only the person who created this meeting can end it for everyone."
+
+
+class InvalidRequest(VideoError):
+    user_message = "That request isn't valid."
+
+
+class VideoProvider(abc.ABC):
+    """What Yoom needs from a video backend. Implemented by StreamProvider and LocalProvider."""
+
+    name: str  # "stream" | "local"
+
+    @property
+    @abc.abstractmethod
+    def api_key(self) -> str:
+        """The public key the browser client needs (never the secret)."""
+
+    # --- tokens (pure crypto, no I/O) ---
+    @abc.abstractmethod
+    def mint_user_token(self, user_id: str, ttl_seconds: int | None = None) -> UserToken:
+        """A token for exactly this user: HS256, `user_id`, `exp`, `iat` backdated 60 s."""
+
+    @abc.abstractmethod
+    def mint_guest_token(self, user_id: str, call_cids: Sequence[str], ttl_seconds: int | None = None) -> UserToken:
+        """A token limited to the given calls (`call_cids` claim)."""
+
+    # --- users ---
+    @abc.abstractmethod
+    async def upsert_user(self, user: VideoUser) -> None:
+        """Make the provider's user match Yoom's (id, name, image)."""
+
+    # --- calls ---
+    @abc.abstractmethod
+    async def create_call(
+        self,
+        creator: VideoUser,
+        kind: CallKind,
+        *,
+        call_id: str | None = None,
+        starts_at: datetime | None = None,
+        description: str = "",
+        member_ids: Sequence[str] = (),
+    ) -> Meeting:
+        """Create a call owned by `creator`. Instant and scheduled calls get a random UUID;
+        a personal room's id is the owner's user id (`get_or_create` semantics for that kind).
+        On failure nothing is left behind."""
+
+    @abc.abstractmethod
+    async def get_call(self, call_id: str) -> Meeting | None:
+        """The call, or None when it does not exist."""
+
+    @abc.abstractmethod
+    async def add_member(self, call_id: str, user: VideoUser) -> None:
+        """Record that `user` belongs to the call (joined or invited), so it lists among their meetings."""
+
+    @abc.abstractmethod
+    async def upcoming_calls(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page[Meeting]:
+        """Not ended, starting in the future; created by the user or with them as member; soonest first."""
+
+    @abc.abstractmethod
+    async def previous_calls(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page[Meeting]:
+        """Ended, or started in the past; the user's as above; most recent first."""
+
+    @abc.abstractmethod
+    async def end_call(self, call_id: str, by_user_id: str) -> Meeting:
+        """End the call for everyone. Raises NotCallOwner unless `by_user_id` created it."""
+
+    @abc.abstractmethod
+    async def recordings(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE) -> list[Recording]:
+        """Recordings of the user's calls, newest first (fetched concurrently per call)."""
+
+    async def close(self) -> None:
+        """Release connections (HTTP clients) at shutdown."""

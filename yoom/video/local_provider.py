@@ -1,0 +1,509 @@
+"""The embedded (local) video provider: calls, members and recordings in Yoom's own database.
+
+No account anywhere: meetings are peer-to-peer WebRTC, signaled by yoom.rtc (docs/rtc-protocol.md),
+and this module is the same `VideoProvider` interface the Stream provider implements.
+Blocking database work runs in a worker thread so the event loop (which also carries the
+signaling sockets) never waits on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Any, Callable, Sequence
+
+import sqlalchemy
+from sqlmodel import Session, and_, col, or_, select
+
+from yoom.db import as_utc, session_scope, to_db, utcnow
+from yoom.models import LocalCall, LocalCallMember, LocalRecording, User
+from yoom.settings import Settings
+from yoom.video import tokens
+from yoom.video.base import (
+    CALL_TYPE,
+    DEFAULT_PAGE_SIZE,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_PAGE_SIZE,
+    CallEnded,
+    CallKind,
+    CallNotFound,
+    InvalidRequest,
+    Meeting,
+    NotCallOwner,
+    Page,
+    Recording,
+    UserToken,
+    VideoProvider,
+    VideoUser,
+)
+
+API_KEY = "local"
+CALL_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SCHEDULE_GRACE = timedelta(minutes=5)  # a start time this far in the past still counts as "now"
+MAX_MEMBERS_PER_CALL_REQUEST = 100
+
+
+def is_valid_call_id(call_id: Any) -> bool:
+    return isinstance(call_id, str) and bool(CALL_ID_RE.match(call_id))
+
+
+def recording_url(recording_id: str) -> str:
+    return f"/api/recordings/{recording_id}"
+
+
+def _members(db: Session, call_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Member ids per call, the host first then in order of joining."""
+    if not call_ids:
+        return {}
+    rows = db.exec(
+        select(LocalCallMember)
+        .where(col(LocalCallMember.call_id).in_(list(call_ids)))
+        .order_by(LocalCallMember.created_at, LocalCallMember.user_id)
+    ).all()
+    by_call: dict[str, list[LocalCallMember]] = {cid: [] for cid in call_ids}
+    for row in rows:
+        by_call[row.call_id].append(row)
+    return {
+        cid: tuple(m.user_id for m in sorted(items, key=lambda m: m.role != "host"))
+        for cid, items in by_call.items()
+    }
+
+
+def _meeting(row: LocalCall, members: tuple[str, ...] = ()) -> Meeting:
+    return Meeting(
+        id=row.id,
+        created_by=row.created_by,
+        kind=CallKind(row.kind),
+        created_at=as_utc(row.created_at),
+        description=row.description or "",
+        starts_at=as_utc(row.starts_at),
+        ended_at=as_utc(row.ended_at),
+        call_type=row.call_type,
+        members=members,
+    )
+
+
+def _recording(row: LocalRecording) -> Recording:
+    return Recording(
+        id=row.id,
+        call_id=row.call_id,
+        filename=row.filename,
+        url=recording_url(row.id),
+        start_time=as_utc(row.start_time),
+        end_time=as_utc(row.end_time),
+    )
+
+
+def _visible_to(user_id: str):
+    """Calls the user created or belongs to."""
+    member_of = select(LocalCallMember.call_id).where(LocalCallMember.user_id == user_id)
+    return or_(LocalCall.created_by == user_id, col(LocalCall.id).in_(member_of))
+
+
+def _encode_cursor(listing: str, starts_at: datetime, call_id: str) -> str:
+    raw = json.dumps({"l": listing, "s": to_db(starts_at).isoformat(), "i": call_id}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(listing: str, cursor: str) -> tuple[datetime, str]:
+    bad = InvalidRequest(f"bad cursor {cursor[:40]!r}", user_message="That page of meetings is no longer available. Reload the list.")
+    if not isinstance(cursor, str) or len(cursor) > 400:
+        raise bad
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if data["l"] != listing or not is_valid_call_id(data["i"]):
+            raise ValueError("wrong listing")
+        starts_at = datetime.fromisoformat(data["s"])
+    except (ValueError, TypeError, KeyError):
+        raise bad from None
+    return to_db(starts_at), data["i"]
+
+
+def _page_size(limit: Any) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise InvalidRequest(f"limit {limit!r}", user_message="That page size isn't valid.")
+    return max(1, min(limit, MAX_PAGE_SIZE))
+
+
+class LocalProvider(VideoProvider):
+    name = "local"
+
+    def __init__(
+        self,
+        secret: str,
+        *,
+        token_ttl_seconds: int = 3600,
+        engine: sqlalchemy.Engine | None = None,
+        hub: Any = None,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        if not secret:
+            raise ValueError("the local provider needs a signing secret")
+        self._secret = secret
+        self._token_ttl = token_ttl_seconds
+        self._engine = engine  # None: yoom.db.get_engine(), the app's database
+        self._hub = hub  # None: yoom.rtc.get_hub(), the process's signaling hub
+        self._clock = clock
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> "LocalProvider":
+        return cls(settings.local_video_secret, token_ttl_seconds=settings.video_token_ttl_seconds, **kwargs)
+
+    @property
+    def api_key(self) -> str:
+        return API_KEY
+
+    def _db(self):
+        return session_scope(self._engine)
+
+    def _now(self) -> datetime:
+        return as_utc(self._clock())
+
+    def _signaling_hub(self):
+        if self._hub is not None:
+            return self._hub
+        from yoom.rtc.hub import get_hub
+
+        return get_hub()
+
+    # --- tokens -----------------------------------------------------------------------------
+
+    def mint_user_token(self, user_id: str, ttl_seconds: int | None = None) -> UserToken:
+        token, expires_at = tokens.mint(self._secret, user_id, ttl_seconds or self._token_ttl)
+        return UserToken(token=token, api_key=API_KEY, user_id=user_id, expires_at=expires_at)
+
+    def mint_guest_token(self, user_id: str, call_cids: Sequence[str], ttl_seconds: int | None = None) -> UserToken:
+        cids = tuple(call_cids or ())
+        if not cids:
+            raise InvalidRequest("a guest token needs call_cids", user_message="A guest link must name its meeting.")
+        for cid in cids:
+            call_type, _, call_id = cid.partition(":") if isinstance(cid, str) else ("", "", "")
+            if call_type != CALL_TYPE or not is_valid_call_id(call_id):
+                raise InvalidRequest(f"bad call cid {cid!r}", user_message="That meeting link isn't valid.")
+        token, expires_at = tokens.mint(self._secret, user_id, ttl_seconds or self._token_ttl, cids)
+        return UserToken(token=token, api_key=API_KEY, user_id=user_id, expires_at=expires_at, call_cids=cids)
+
+    def verify_token(self, token: str) -> dict[str, Any]:
+        """The claims of a token this provider minted; raises tokens.TokenInvalid otherwise."""
+        if not isinstance(token, str) or not token or len(token) > 4096:
+            raise tokens.TokenInvalid("missing token")
+        return tokens.verify(self._secret, token)
+
+    # --- users ------------------------------------------------------------------------------
+
+    async def upsert_user(self, user: VideoUser) -> None:
+        """Local calls point at Yoom's own user rows, so the video user *is* the Yoom user:
+        there is no second copy to bring up to date. Only the argument is checked."""
+        if not isinstance(user, VideoUser) or not user.id:
+            raise InvalidRequest("upsert_user needs a VideoUser with an id")
+
+    # --- calls ------------------------------------------------------------------------------
+
+    async def create_call(
+        self,
+        creator: VideoUser,
+        kind: CallKind,
+        *,
+        call_id: str | None = None,
+        starts_at: datetime | None = None,
+        description: str = "",
+        member_ids: Sequence[str] = (),
+    ) -> Meeting:
+        if not isinstance(creator, VideoUser) or not creator.id:
+            raise InvalidRequest("create_call needs the creator", user_message="Sign in to start a meeting.")
+        try:
+            kind = CallKind(kind)
+        except ValueError:
+            raise InvalidRequest(f"unknown call kind {kind!r}", user_message="That kind of meeting doesn't exist.") from None
+        if description is None:
+            description = ""
+        if not isinstance(description, str):
+            raise InvalidRequest("description must be text", user_message="The description must be text.")
+        description = description.strip()
+        if len(description) > MAX_DESCRIPTION_LENGTH:
+            raise InvalidRequest(
+                "description too long",
+                user_message=f"Keep the description to {MAX_DESCRIPTION_LENGTH} characters or fewer.",
+            )
+        members = []
+        for member_id in member_ids or ():
+            if not isinstance(member_id, str) or not member_id or len(member_id) > 64:
+                raise InvalidRequest(f"bad member id {member_id!r}", user_message="One of the invited people isn't valid.")
+            if member_id != creator.id and member_id not in members:
+                members.append(member_id)
+        if len(members) > MAX_MEMBERS_PER_CALL_REQUEST:
+            raise InvalidRequest("too many members", user_message=f"Invite at most {MAX_MEMBERS_PER_CALL_REQUEST} people at once.")
+
+        now = self._now()
+        if kind is CallKind.SCHEDULED:
+            if starts_at is None:
+                raise InvalidRequest("scheduled call without starts_at", user_message="Choose a date and time for the meeting.")
+            if not isinstance(starts_at, datetime) or starts_at.tzinfo is None or starts_at.utcoffset() is None:
+                raise InvalidRequest("starts_at must be timezone-aware", user_message="The start time needs a time zone.")
+            if starts_at < now - SCHEDULE_GRACE:
+                raise InvalidRequest("starts_at in the past", user_message="Choose a start time in the future.")
+            start = as_utc(starts_at)
+        else:
+            start = now  # instant calls and personal rooms start when they are created
+
+        if kind is CallKind.PERSONAL:
+            if call_id is not None and call_id != creator.id:
+                raise InvalidRequest("personal room id must be the owner's id", user_message="You can only open your own personal room.")
+            new_id = creator.id
+            if not is_valid_call_id(new_id):
+                raise InvalidRequest(f"user id {new_id!r} can't name a room", user_message="Your personal room can't be opened.")
+        elif call_id is not None:
+            try:
+                valid = str(uuid.UUID(call_id)) == call_id
+            except (ValueError, TypeError, AttributeError):
+                valid = False
+            if not valid:
+                raise InvalidRequest(f"bad call id {call_id!r}", user_message="That meeting ID isn't valid.")
+            new_id = call_id
+        else:
+            new_id = str(uuid.uuid4())
+
+        def create() -> Meeting:
+            with self._db() as db:
+                if db.get(User, creator.id) is None:
+                    raise InvalidRequest("creator is not a Yoom user", user_message="Your account wasn't found. Sign in again.")
+                if members:
+                    known = set(db.exec(select(User.id).where(col(User.id).in_(members))).all())
+                    if len(known) != len(members):
+                        raise InvalidRequest("unknown member ids", user_message="Some of the people you invited don't have a Yoom account.")
+                existing = db.get(LocalCall, new_id)
+                if existing is not None:
+                    if kind is not CallKind.PERSONAL:
+                        raise InvalidRequest("call id taken", user_message="A meeting with that ID already exists.")
+                    if existing.ended_at is not None:  # a personal room is reusable: starting it reopens it
+                        existing.ended_at = None
+                        existing.ended_by = None
+                        existing.starts_at = to_db(now)
+                    if description:
+                        existing.description = description
+                    db.add(existing)
+                    row = existing
+                else:
+                    row = LocalCall(
+                        id=new_id,
+                        call_type=CALL_TYPE,
+                        kind=kind.value,
+                        created_by=creator.id,
+                        description=description,
+                        starts_at=to_db(start),
+                        created_at=to_db(now),
+                    )
+                    db.add(row)
+                    db.flush()
+                    db.add(LocalCallMember(call_id=new_id, user_id=creator.id, role="host", created_at=to_db(now)))
+                for member_id in members:
+                    if db.get(LocalCallMember, (new_id, member_id)) is None:
+                        db.add(LocalCallMember(call_id=new_id, user_id=member_id, role="member", created_at=to_db(now)))
+                db.flush()
+                return _meeting(row, _members(db, [new_id])[new_id])
+
+        try:
+            return await asyncio.to_thread(create)
+        except sqlalchemy.exc.IntegrityError:
+            if kind is CallKind.PERSONAL:  # two tabs opened the room at once: the other one made it
+                return await asyncio.to_thread(create)
+            raise InvalidRequest("call id taken", user_message="A meeting with that ID already exists.") from None
+
+    async def get_call(self, call_id: str) -> Meeting | None:
+        if not is_valid_call_id(call_id):
+            return None
+
+        def get() -> Meeting | None:
+            with self._db() as db:
+                row = db.get(LocalCall, call_id)
+                return None if row is None else _meeting(row, _members(db, [call_id])[call_id])
+
+        return await asyncio.to_thread(get)
+
+    async def add_member(self, call_id: str, user: VideoUser) -> None:
+        if not is_valid_call_id(call_id):
+            raise CallNotFound(f"bad call id {call_id!r}")
+        if not isinstance(user, VideoUser) or not user.id:
+            raise InvalidRequest("add_member needs a user")
+
+        def add() -> None:
+            with self._db() as db:
+                if db.get(LocalCall, call_id) is None:
+                    raise CallNotFound(call_id)
+                if db.get(User, user.id) is None:
+                    raise InvalidRequest(f"{user.id} is not a Yoom user", user_message="That person doesn't have a Yoom account.")
+                if db.get(LocalCallMember, (call_id, user.id)) is None:
+                    db.add(LocalCallMember(call_id=call_id, user_id=user.id, role="member", created_at=to_db(self._now())))
+
+        try:
+            await asyncio.to_thread(add)
+        except sqlalchemy.exc.IntegrityError:
+            pass  # added at the same moment by another connection of the same person: already a member
+
+    async def upcoming_calls(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page[Meeting]:
+        return await self._list("upcoming", user_id, limit, cursor)
+
+    async def previous_calls(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page[Meeting]:
+        return await self._list("previous", user_id, limit, cursor)
+
+    async def _list(self, listing: str, user_id: str, limit: int, cursor: str | None) -> Page[Meeting]:
+        if not isinstance(user_id, str) or not user_id:
+            raise InvalidRequest("user_id required", user_message="Sign in to see your meetings.")
+        size = _page_size(limit)
+        after = _decode_cursor(listing, cursor) if cursor else None
+        now = to_db(self._now())
+
+        def query() -> Page[Meeting]:
+            statement = select(LocalCall).where(_visible_to(user_id), col(LocalCall.starts_at).is_not(None))
+            if listing == "upcoming":
+                statement = statement.where(col(LocalCall.ended_at).is_(None), col(LocalCall.starts_at) > now)
+                if after:
+                    statement = statement.where(
+                        or_(col(LocalCall.starts_at) > after[0], and_(col(LocalCall.starts_at) == after[0], col(LocalCall.id) > after[1]))
+                    )
+                statement = statement.order_by(col(LocalCall.starts_at).asc(), col(LocalCall.id).asc())
+            else:
+                statement = statement.where(or_(col(LocalCall.ended_at).is_not(None), col(LocalCall.starts_at) <= now))
+                if after:
+                    statement = statement.where(
+                        or_(col(LocalCall.starts_at) < after[0], and_(col(LocalCall.starts_at) == after[0], col(LocalCall.id) < after[1]))
+                    )
+                statement = statement.order_by(col(LocalCall.starts_at).desc(), col(LocalCall.id).desc())
+            with self._db() as db:
+                rows = list(db.exec(statement.limit(size + 1)).all())
+                more = len(rows) > size
+                rows = rows[:size]
+                members = _members(db, [r.id for r in rows])
+                items = [_meeting(r, members[r.id]) for r in rows]
+            next_cursor = _encode_cursor(listing, rows[-1].starts_at, rows[-1].id) if more else None
+            return Page(items=items, next_cursor=next_cursor)
+
+        return await asyncio.to_thread(query)
+
+    async def end_call(self, call_id: str, by_user_id: str) -> Meeting:
+        if not is_valid_call_id(call_id):
+            raise CallNotFound(f"bad call id {call_id!r}")
+
+        def end() -> Meeting:
+            with self._db() as db:
+                row = db.get(LocalCall, call_id)
+                if row is None:
+                    raise CallNotFound(call_id)
+                if row.created_by != by_user_id:
+                    raise NotCallOwner(f"{by_user_id} did not create {call_id}")
+                if row.ended_at is None:
+                    row.ended_at = to_db(self._now())
+                    row.ended_by = by_user_id
+                    db.add(row)
+                return _meeting(row, _members(db, [call_id])[call_id])
+
+        meeting = await asyncio.to_thread(end)
+        # The database says "ended" before anyone is told, so a socket that joins meanwhile is refused.
+        await self._signaling_hub().end_call(call_id, by_user_id)
+        return meeting
+
+    async def reopen_call(self, call_id: str, by_user_id: str) -> Meeting:
+        """Open an ended personal room again (only its owner; other meetings stay ended)."""
+        if not is_valid_call_id(call_id):
+            raise CallNotFound(f"bad call id {call_id!r}")
+
+        def reopen() -> Meeting:
+            with self._db() as db:
+                row = db.get(LocalCall, call_id)
+                if row is None:
+                    raise CallNotFound(call_id)
+                if row.created_by != by_user_id:
+                    raise NotCallOwner(
+                        f"{by_user_id} did not create {call_id}",
+                        user_message="Only the room's owner can open it again.",
+                    )
+                if row.kind != CallKind.PERSONAL.value:
+                    if row.ended_at is not None:
+                        raise CallEnded(call_id, user_message="This meeting has ended. Start a new one instead.")
+                elif row.ended_at is not None:
+                    row.ended_at = None
+                    row.ended_by = None
+                    row.starts_at = to_db(self._now())
+                    db.add(row)
+                return _meeting(row, _members(db, [call_id])[call_id])
+
+        return await asyncio.to_thread(reopen)
+
+    # --- recordings -------------------------------------------------------------------------
+
+    async def recordings(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE) -> list[Recording]:
+        if not isinstance(user_id, str) or not user_id:
+            raise InvalidRequest("user_id required", user_message="Sign in to see your recordings.")
+        size = _page_size(limit)
+
+        def query() -> list[Recording]:
+            visible = select(LocalCall.id).where(_visible_to(user_id))
+            statement = (
+                select(LocalRecording)
+                .where(col(LocalRecording.call_id).in_(visible))
+                .order_by(col(LocalRecording.start_time).desc(), col(LocalRecording.created_at).desc(), col(LocalRecording.id).desc())
+                .limit(size)
+            )
+            with self._db() as db:
+                return [_recording(r) for r in db.exec(statement).all()]
+
+        return await asyncio.to_thread(query)
+
+    async def add_recording(
+        self,
+        call_id: str,
+        by_user_id: str,
+        *,
+        recording_id: str,
+        filename: str,
+        stored_name: str,
+        content_type: str,
+        size_bytes: int,
+        start_time: datetime,
+        end_time: datetime,
+    ) -> Recording:
+        """Record an uploaded file (already stored) as a recording of the call; only its creator may."""
+
+        def add() -> Recording:
+            with self._db() as db:
+                call = db.get(LocalCall, call_id)
+                if call is None:
+                    raise CallNotFound(call_id)
+                if call.created_by != by_user_id:
+                    raise NotCallOwner(by_user_id, user_message="Only the meeting's host can upload its recording.")
+                row = LocalRecording(
+                    id=recording_id,
+                    call_id=call_id,
+                    created_by=by_user_id,
+                    filename=filename,
+                    stored_name=stored_name,
+                    content_type=content_type,
+                    size_bytes=size_bytes,
+                    start_time=to_db(start_time),
+                    end_time=to_db(end_time),
+                    created_at=to_db(self._now()),
+                )
+                db.add(row)
+                db.flush()
+                return _recording(row)
+
+        return await asyncio.to_thread(add)
+
+    async def recording_for_user(self, recording_id: str, user_id: str) -> LocalRecording | None:
+        """The recording's row if the user created its call or is a member of it, else None."""
+        if not isinstance(recording_id, str) or not is_valid_call_id(recording_id) or not user_id:
+            return None
+
+        def get() -> LocalRecording | None:
+            statement = select(LocalRecording).where(
+                LocalRecording.id == recording_id,
+                col(LocalRecording.call_id).in_(select(LocalCall.id).where(_visible_to(user_id))),
+            )
+            with self._db() as db:
+                return db.exec(statement).first()
+
+        return await asyncio.to_thread(get)

@@ -1,0 +1,632 @@
+"""Stream Video behind Yoom's `VideoProvider` interface, on the server (no Reflex import).
+
+One `AsyncStream` client (one httpx connection pool) per provider instance; the provider is a process
+singleton through `yoom.video.get_provider()`. Every call to Stream goes through `_request`, which maps
+the SDK's errors onto Yoom's typed `VideoError`s and retries where that is safe:
+
+* 429 — Stream refused before doing anything: retried for every request (honouring Retry-After).
+* connection never made (connect error/timeout, pool timeout) — nothing was sent: retried for every request.
+* read timeouts, other transport errors, 5xx, unreadable bodies — the request may have been applied: retried
+  only for idempotent requests (GETs; get-or-create, upsert users, query calls, member upsert, mark-ended,
+  delete — POSTs whose repetition has the same effect). Then `ProviderUnavailable`.
+* 401/403 — `ProviderRejected` naming STREAM_API_KEY / STREAM_API_SECRET. Other 4xx — `ProviderRejected`.
+* 404 (or Stream error code 16) — "not found": `None` from `get_call`, `CallNotFound` elsewhere.
+
+The SDK's own retry (`RetryConfig`) is left off on purpose: it only covers GET/HEAD, and stacking two retry
+layers would multiply the attempts. Backoff here is exponential with jitter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+import uuid
+from collections import OrderedDict
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any, Awaitable, Callable, Sequence, TypeVar
+
+import httpx
+from getstream import AsyncStream
+from getstream.config import RetryConfig
+from getstream.exceptions import (
+    StreamApiException,
+    StreamRateLimitException,
+    StreamTransportException,
+)
+from getstream.models import CallRequest, CallResponse, MemberRequest, SortParamRequest, UserRequest
+from getstream.stream import BASE_URL as STREAM_DEFAULT_BASE_URL
+
+from yoom.settings import Settings, SettingsError, WHERE
+from yoom.video import tokens
+from yoom.video.base import (
+    CALL_TYPE,
+    DEFAULT_PAGE_SIZE,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_PAGE_SIZE,
+    CallKind,
+    CallNotFound,
+    InvalidRequest,
+    Meeting,
+    NotCallOwner,
+    Page,
+    ProviderRejected,
+    ProviderUnavailable,
+    Recording,
+    UserToken,
+    VideoError,
+    VideoProvider,
+    VideoUser,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+STREAM_NOT_FOUND_CODE = 16  # Stream's "DoesNotExist" API error code
+HOST_ROLE = "host"
+MAX_MEMBERS = 100  # Stream accepts at most 100 members in one request
+MEMBERS_LIMIT = 100  # members returned with a call (Stream's maximum)
+RECORDING_CONCURRENCY = 8  # parallel list-recordings requests
+USER_CACHE_SIZE = 10_000
+# Stream ids: letters, digits, '_' and '-' (calls, at most 64) and also '@' for users.
+CALL_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+USER_ID_RE = re.compile(r"^[@A-Za-z0-9_-]{1,255}$")
+CID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_-]{1,64}$")
+CREDENTIALS_MESSAGE = (
+    "Stream rejected Yoom's credentials. Check STREAM_API_KEY and STREAM_API_SECRET "
+    "(both from the same app in your Stream dashboard) in .env or the environment."
+)
+
+
+class _NotFound(Exception):
+    """Internal: Stream answered 404 / DoesNotExist."""
+
+
+class _Malformed(Exception):
+    """Internal: Stream answered 2xx with a body Yoom cannot use."""
+
+
+def _utc(value: Any, field: str, *, required: bool = False) -> datetime | None:
+    if value is None:
+        if required:
+            raise _Malformed(f"{field} is missing")
+        return None
+    if not isinstance(value, datetime):
+        raise _Malformed(f"{field} is not a timestamp")
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _rfc3339(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _kind(custom: dict, call_id: str, created_by: str, starts_at: datetime | None) -> CallKind:
+    try:
+        return CallKind(custom.get("kind"))
+    except ValueError:
+        # A call made outside Yoom (e.g. in Stream's dashboard): infer what it is.
+        if call_id == created_by:
+            return CallKind.PERSONAL
+        return CallKind.SCHEDULED if starts_at is not None else CallKind.INSTANT
+
+
+def _meeting(call: CallResponse | None, members: Sequence[Any] | None) -> Meeting:
+    """Stream's call (SDK model, timestamps already parsed from integer ns) as Yoom's Meeting."""
+    if call is None or not isinstance(getattr(call, "id", None), str) or not call.id:
+        raise _Malformed("call is missing")
+    creator = getattr(call.created_by, "id", None)
+    if not isinstance(creator, str) or not creator:
+        raise _Malformed("call.created_by is missing")
+    custom = call.custom if isinstance(call.custom, dict) else {}
+    description = custom.get("description")
+    starts_at = _utc(call.starts_at, "starts_at")
+    member_ids: list[str] = []
+    for member in members or ():
+        user_id = getattr(member, "user_id", None)
+        if isinstance(user_id, str) and user_id and getattr(member, "deleted_at", None) is None:
+            member_ids.append(user_id)
+    return Meeting(
+        id=call.id,
+        created_by=creator,
+        kind=_kind(custom, call.id, creator, starts_at),
+        created_at=_utc(call.created_at, "created_at", required=True),
+        description=description if isinstance(description, str) else "",
+        starts_at=starts_at,
+        ended_at=_utc(call.ended_at, "ended_at"),
+        call_type=call.type if isinstance(call.type, str) and call.type else CALL_TYPE,
+        members=tuple(member_ids),
+    )
+
+
+def _user_filter(user_id: str) -> dict:
+    return {"$or": [{"created_by_user_id": user_id}, {"members": {"$in": [user_id]}}]}
+
+
+def _check_user_id(user_id: Any) -> str:
+    if not isinstance(user_id, str) or not USER_ID_RE.match(user_id):
+        raise InvalidRequest(f"invalid user id {user_id!r}")
+    return user_id
+
+
+def _check_call_id(call_id: Any) -> str:
+    if not isinstance(call_id, str) or not CALL_ID_RE.match(call_id):
+        raise CallNotFound(f"invalid call id {call_id!r}")
+    return call_id
+
+
+def _check_limit(limit: Any) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidRequest(f"limit must be a positive whole number, got {limit!r}")
+    return min(limit, MAX_PAGE_SIZE)
+
+
+def _split_cursor(cursor: Any) -> tuple[datetime, str | None]:
+    """Yoom's page cursor is "<query time in ms>~<Stream's next>": every page of one listing filters on the
+    same "now", so calls do not move between pages as time passes (and Stream's cursor matches its query)."""
+    if cursor is None or cursor == "":
+        return datetime.now(timezone.utc), None
+    if not isinstance(cursor, str) or len(cursor) > 2000 or "~" not in cursor:
+        raise InvalidRequest("invalid page cursor")
+    stamp, _, stream_next = cursor.partition("~")
+    if not stamp.isdigit() or not stream_next:
+        raise InvalidRequest("invalid page cursor")
+    try:
+        at = datetime.fromtimestamp(int(stamp) / 1000, tz=timezone.utc)
+    except (OverflowError, ValueError, OSError):
+        raise InvalidRequest("invalid page cursor") from None
+    return at, stream_next
+
+
+def _join_cursor(at: datetime, stream_next: str | None) -> str | None:
+    return f"{int(at.timestamp() * 1000)}~{stream_next}" if stream_next else None
+
+
+def _never_sent(exc: StreamTransportException) -> bool:
+    """True when the request cannot have reached Stream (so repeating it is always safe)."""
+    cause = exc.__cause__
+    return isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+
+
+class StreamProvider(VideoProvider):
+    name = "stream"
+
+    def __init__(
+        self,
+        api_key: str,
+        api_secret: str,
+        *,
+        base_url: str | None = None,
+        timeout_seconds: float = 6.0,
+        max_retries: int = 2,
+        token_ttl_seconds: int = 3600,
+        backoff_base_seconds: float = 0.25,
+        backoff_max_seconds: float = 4.0,
+    ):
+        if not api_key:
+            raise SettingsError(f"STREAM_API_KEY is not set. {WHERE}")
+        if not api_secret:
+            raise SettingsError(f"STREAM_API_SECRET is not set. {WHERE}")
+        self._api_key = api_key
+        self._secret = api_secret
+        self._token_ttl = int(token_ttl_seconds)
+        self._max_retries = max(0, int(max_retries))
+        self._backoff_base = float(backoff_base_seconds)
+        self._backoff_max = float(backoff_max_seconds)
+        self._timeout = float(timeout_seconds)
+        # Created once; its httpx pool is reused by every request of this provider.
+        self._client = AsyncStream(
+            api_key=api_key,
+            api_secret=api_secret,
+            base_url=base_url or STREAM_DEFAULT_BASE_URL,
+            request_timeout=self._timeout,
+            connect_timeout=self._timeout,
+            retry=RetryConfig(enabled=False),  # retries live in _request (see module docstring)
+        )
+        self._video = self._client.video
+        self._known_users: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "StreamProvider":
+        return cls(
+            settings.stream_api_key or "",
+            settings.stream_api_secret or "",
+            base_url=settings.stream_base_url,
+            timeout_seconds=settings.stream_timeout_seconds,
+            max_retries=settings.stream_max_retries,
+            token_ttl_seconds=settings.video_token_ttl_seconds,
+        )
+
+    # --- tokens -------------------------------------------------------------------------------
+
+    @property
+    def api_key(self) -> str:
+        return self._api_key
+
+    def mint_user_token(self, user_id: str, ttl_seconds: int | None = None) -> UserToken:
+        _check_user_id(user_id)
+        token, expires_at = tokens.mint(self._secret, user_id, ttl_seconds or self._token_ttl)
+        return UserToken(token=token, api_key=self._api_key, user_id=user_id, expires_at=expires_at)
+
+    def mint_guest_token(self, user_id: str, call_cids: Sequence[str], ttl_seconds: int | None = None) -> UserToken:
+        _check_user_id(user_id)
+        if isinstance(call_cids, str) or not call_cids:
+            raise InvalidRequest("a guest token needs at least one call")
+        cids = tuple(dict.fromkeys(call_cids))
+        for cid in cids:
+            if not isinstance(cid, str) or not CID_RE.match(cid):
+                raise InvalidRequest(f"invalid call cid {cid!r}")
+        token, expires_at = tokens.mint(self._secret, user_id, ttl_seconds or self._token_ttl, call_cids=cids)
+        return UserToken(token=token, api_key=self._api_key, user_id=user_id, expires_at=expires_at, call_cids=cids)
+
+    # --- the one way to talk to Stream --------------------------------------------------------
+
+    def _backoff(self, attempt: int, exc: BaseException | None) -> float:
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None and retry_after.total_seconds() > 0:
+            return min(retry_after.total_seconds(), self._backoff_max)
+        ceiling = min(self._backoff_max, self._backoff_base * (2**attempt))
+        return random.uniform(ceiling / 2, ceiling)
+
+    async def _request(
+        self,
+        op: str,
+        send: Callable[[], Awaitable[Any]],
+        convert: Callable[[Any], R],
+        *,
+        idempotent: bool,
+        retries: int | None = None,
+    ) -> R:
+        """Send, convert the answer, and map failures (see the module docstring)."""
+        max_retries = self._max_retries if retries is None else retries
+        attempt = 0
+        while True:
+            try:
+                response = await send()
+                try:
+                    return convert(response.data)
+                except _Malformed:
+                    raise
+                except (AttributeError, TypeError, KeyError, ValueError) as exc:
+                    raise _Malformed(str(exc)) from exc
+            except StreamRateLimitException as exc:
+                failure: BaseException = exc
+                reason = "rate limited (429)"
+                retryable = not exc.unrecoverable
+            except StreamApiException as exc:
+                failure = exc
+                status = exc.status_code
+                if status < 400:
+                    reason = f"unreadable response (HTTP {status})"
+                    retryable = idempotent
+                elif status in (401, 403):
+                    log.error("Stream %s: HTTP %s %s", op, status, exc.message)
+                    raise ProviderRejected(f"{CREDENTIALS_MESSAGE} ({exc.message})", user_message=CREDENTIALS_MESSAGE) from None
+                elif status == 404 or exc.code == STREAM_NOT_FOUND_CODE:
+                    raise _NotFound(exc.message) from None
+                elif status >= 500 or status == 408:
+                    reason = f"HTTP {status}"
+                    retryable = idempotent
+                else:
+                    log.warning("Stream refused %s: HTTP %s code %s %s", op, status, exc.code, exc.message)
+                    raise ProviderRejected(f"Stream refused {op}: {exc.message or status}") from None
+            except StreamTransportException as exc:
+                failure = exc
+                reason = f"transport error ({exc.error_type})"
+                retryable = idempotent or _never_sent(exc)
+            except _Malformed as exc:
+                failure = exc
+                reason = f"unusable response ({exc})"
+                retryable = idempotent
+            except (AttributeError, TypeError, KeyError, ValueError) as exc:
+                # The SDK's model decoding failed on a body it accepted as JSON.
+                failure = exc
+                reason = f"unusable response ({type(exc).__name__})"
+                retryable = idempotent
+            if not retryable or attempt >= max_retries:
+                log.warning("Stream %s failed after %d attempt(s): %s", op, attempt + 1, reason)
+                raise ProviderUnavailable(f"Stream {op}: {reason}") from None
+            delay = self._backoff(attempt, failure)
+            log.info("Stream %s: %s; retry %d in %.2fs", op, reason, attempt + 1, delay)
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    # --- users --------------------------------------------------------------------------------
+
+    async def upsert_user(self, user: VideoUser) -> None:
+        _check_user_id(user.id)
+        request = UserRequest(id=user.id, name=user.name or user.id, image=user.image or None)
+
+        def convert(data: Any) -> None:
+            if not isinstance(getattr(data, "users", None), dict) or user.id not in data.users:
+                raise _Malformed("upserted user missing from the answer")
+
+        await self._request(
+            "upsert user", lambda: self._client.update_users({user.id: request}), convert, idempotent=True
+        )
+        self._remember_user(user)
+
+    def _remember_user(self, user: VideoUser) -> None:
+        self._known_users[user.id] = (user.name, user.image)
+        self._known_users.move_to_end(user.id)
+        while len(self._known_users) > USER_CACHE_SIZE:
+            self._known_users.popitem(last=False)
+
+    async def _ensure_user(self, user: VideoUser) -> None:
+        """Upsert unless this process already sent the same id, name and image."""
+        if self._known_users.get(user.id) != (user.name, user.image):
+            await self.upsert_user(user)
+
+    # --- calls --------------------------------------------------------------------------------
+
+    async def create_call(
+        self,
+        creator: VideoUser,
+        kind: CallKind,
+        *,
+        call_id: str | None = None,
+        starts_at: datetime | None = None,
+        description: str = "",
+        member_ids: Sequence[str] = (),
+    ) -> Meeting:
+        _check_user_id(creator.id)
+        try:
+            kind = CallKind(kind)
+        except ValueError:
+            raise InvalidRequest(f"unknown call kind {kind!r}") from None
+        description = " ".join((description or "").split())
+        if len(description) > MAX_DESCRIPTION_LENGTH:
+            raise InvalidRequest(
+                "description too long",
+                user_message=f"The description can be at most {MAX_DESCRIPTION_LENGTH} characters.",
+            )
+        if starts_at is not None:
+            if not isinstance(starts_at, datetime):
+                raise InvalidRequest("starts_at must be a datetime")
+            starts_at = starts_at.replace(tzinfo=timezone.utc) if starts_at.tzinfo is None else starts_at.astimezone(timezone.utc)
+        now = datetime.now(timezone.utc)
+        generated_id = False
+        if kind is CallKind.PERSONAL:
+            if call_id not in (None, creator.id):
+                raise InvalidRequest("a personal room's id is its owner's user id")
+            call_id = creator.id
+            if not CALL_ID_RE.match(call_id):
+                raise InvalidRequest(f"user id {call_id!r} cannot be a call id")
+            starts_at = starts_at or now
+        else:
+            if call_id is None:
+                call_id, generated_id = str(uuid.uuid4()), True
+            elif not isinstance(call_id, str) or not CALL_ID_RE.match(call_id):
+                raise InvalidRequest(f"invalid call id {call_id!r}")
+            if kind is CallKind.SCHEDULED and starts_at is None:
+                raise InvalidRequest("scheduled call without a start", user_message="Choose when the meeting starts.")
+            starts_at = starts_at or now
+
+        others = []
+        for member_id in dict.fromkeys(member_ids or ()):
+            _check_user_id(member_id)
+            if member_id != creator.id:
+                others.append(member_id)
+        if len(others) + 1 > MAX_MEMBERS:
+            raise InvalidRequest("too many members", user_message=f"A meeting can have at most {MAX_MEMBERS} members.")
+        members = [MemberRequest(user_id=creator.id, role=HOST_ROLE)] + [MemberRequest(user_id=m) for m in others]
+
+        # Stream needs the creator to exist first; this is idempotent and leaves no call behind if it fails.
+        await self._ensure_user(creator)
+
+        data = CallRequest(
+            created_by_id=creator.id,
+            starts_at=starts_at,
+            custom={"description": description, "kind": kind.value},
+            members=members,
+        )
+
+        def convert(answer: Any) -> tuple[Meeting, bool]:
+            return _meeting(answer.call, answer.members), bool(answer.created)
+
+        try:
+            # One request creates the call with its owner, data and members: nothing half-made on failure.
+            meeting, created = await self._request(
+                "create call",
+                lambda: self._video.get_or_create_call(CALL_TYPE, call_id, members_limit=MEMBERS_LIMIT, data=data),
+                convert,
+                idempotent=True,  # get-or-create with the same id: a repeat returns the same call
+            )
+        except _NotFound:
+            raise ProviderRejected(f"Stream has no call type {CALL_TYPE!r}") from None
+        except ProviderUnavailable:
+            # The request may have been applied before the failure: remove what we may have made.
+            # Only for ids generated here (a personal room, or a caller's id, may be someone's existing call).
+            if generated_id:
+                await self._discard(call_id)
+            raise
+        if meeting.created_by != creator.id:
+            raise InvalidRequest(
+                f"call {call_id} belongs to another user", user_message="That meeting ID is already taken."
+            )
+        if not created and kind is not CallKind.PERSONAL and not generated_id and meeting.kind is not kind:
+            raise InvalidRequest(f"call {call_id} already exists", user_message="That meeting ID is already taken.")
+        return meeting
+
+    async def _discard(self, call_id: str) -> None:
+        """Best effort: hard-delete a call whose creation failed midway (one attempt, errors only logged)."""
+        try:
+            await self._request(
+                "delete failed call",
+                lambda: self._video.delete_call(CALL_TYPE, call_id, hard=True),
+                lambda _data: None,
+                idempotent=True,
+                retries=0,
+            )
+        except (_NotFound, VideoError) as exc:
+            log.warning("could not delete half-created call %s: %s", call_id, exc)
+
+    async def get_call(self, call_id: str) -> Meeting | None:
+        try:
+            _check_call_id(call_id)
+        except CallNotFound:
+            return None
+        try:
+            return await self._fetch(call_id)
+        except _NotFound:
+            return None
+
+    async def _fetch(self, call_id: str) -> Meeting:
+        return await self._request(
+            "get call",
+            lambda: self._video.get_call(CALL_TYPE, call_id, members_limit=MEMBERS_LIMIT),
+            lambda data: _meeting(data.call, data.members),
+            idempotent=True,
+        )
+
+    async def _require(self, call_id: str) -> Meeting:
+        _check_call_id(call_id)
+        try:
+            return await self._fetch(call_id)
+        except _NotFound:
+            raise CallNotFound(f"no call {call_id}") from None
+
+    async def add_member(self, call_id: str, user: VideoUser) -> None:
+        _check_user_id(user.id)
+        meeting = await self._require(call_id)
+        if user.id in meeting.members:
+            return
+        await self._ensure_user(user)
+        role = HOST_ROLE if user.id == meeting.created_by else None
+        try:
+            await self._request(
+                "add member",
+                lambda: self._video.update_call_members(
+                    CALL_TYPE, call_id, update_members=[MemberRequest(user_id=user.id, role=role)]
+                ),
+                lambda data: None,
+                idempotent=True,  # an upsert of the same member
+            )
+        except _NotFound:
+            raise CallNotFound(f"no call {call_id}") from None
+
+    async def _query(
+        self, op: str, filter_conditions: dict, sort: list[SortParamRequest], limit: int, cursor: str | None, at: datetime
+    ) -> Page[Meeting]:
+        def convert(data: Any) -> Page[Meeting]:
+            if not isinstance(data.calls, list):
+                raise _Malformed("calls missing")
+            items = [_meeting(state.call, state.members) for state in data.calls]
+            nxt = data.next if isinstance(data.next, str) and data.next else None
+            return Page(items=items, next_cursor=_join_cursor(at, nxt))
+
+        try:
+            return await self._request(
+                op,
+                lambda: self._video.query_calls(limit=limit, next=cursor, sort=sort, filter_conditions=filter_conditions),
+                convert,
+                idempotent=True,  # a read, though sent as POST
+            )
+        except _NotFound:
+            raise ProviderRejected(f"Stream {op}: not found") from None
+
+    async def upcoming_calls(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page[Meeting]:
+        _check_user_id(user_id)
+        limit = _check_limit(limit)
+        at, stream_next = _split_cursor(cursor)
+        filters = {
+            "$and": [{"starts_at": {"$gt": _rfc3339(at)}}, {"ended_at": {"$exists": False}}, _user_filter(user_id)]
+        }
+        sort = [SortParamRequest(field="starts_at", direction=1), SortParamRequest(field="created_at", direction=1)]
+        return await self._query("upcoming calls", filters, sort, limit, stream_next, at)
+
+    @staticmethod
+    def _previous_filter(user_id: str, at: datetime) -> dict:
+        return {
+            "$and": [
+                {"$or": [{"ended_at": {"$exists": True}}, {"starts_at": {"$lt": _rfc3339(at)}}]},
+                _user_filter(user_id),
+            ]
+        }
+
+    _PREVIOUS_SORT = [SortParamRequest(field="starts_at", direction=-1), SortParamRequest(field="created_at", direction=-1)]
+
+    async def previous_calls(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page[Meeting]:
+        _check_user_id(user_id)
+        limit = _check_limit(limit)
+        at, stream_next = _split_cursor(cursor)
+        return await self._query(
+            "previous calls", self._previous_filter(user_id, at), self._PREVIOUS_SORT, limit, stream_next, at
+        )
+
+    async def end_call(self, call_id: str, by_user_id: str) -> Meeting:
+        _check_user_id(by_user_id)
+        meeting = await self._require(call_id)
+        if meeting.created_by != by_user_id:
+            raise NotCallOwner(f"{by_user_id} may not end call {call_id} created by {meeting.created_by}")
+        if meeting.has_ended:
+            return meeting
+        try:
+            await self._request(
+                "end call",
+                lambda: self._video.end_call(CALL_TYPE, call_id),
+                lambda data: None,
+                idempotent=True,  # ending an ended call changes nothing
+            )
+        except _NotFound:
+            raise CallNotFound(f"no call {call_id}") from None
+        try:
+            ended = await self._fetch(call_id)
+        except (VideoError, _NotFound):
+            ended = None
+        if ended is None or ended.ended_at is None:
+            # The end went through; the read-back did not: report Stream's state as best known.
+            return replace(meeting, ended_at=datetime.now(timezone.utc))
+        return ended
+
+    # --- recordings ---------------------------------------------------------------------------
+
+    async def recordings(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE) -> list[Recording]:
+        _check_user_id(user_id)
+        at = datetime.now(timezone.utc)
+        page = await self._query(
+            "calls with recordings", self._previous_filter(user_id, at), self._PREVIOUS_SORT, _check_limit(limit), None, at
+        )
+        gate = asyncio.Semaphore(RECORDING_CONCURRENCY)
+
+        async def for_call(meeting: Meeting) -> list[Recording]:
+            def convert(data: Any) -> list[Recording]:
+                if not isinstance(data.recordings, list):
+                    raise _Malformed("recordings missing")
+                found = []
+                for rec in data.recordings:
+                    if not isinstance(rec.filename, str) or not isinstance(rec.url, str):
+                        raise _Malformed("recording without filename or url")
+                    found.append(
+                        Recording(
+                            call_id=meeting.id,
+                            filename=rec.filename,
+                            url=rec.url,
+                            start_time=_utc(rec.start_time, "start_time", required=True),
+                            end_time=_utc(rec.end_time, "end_time", required=True),
+                            id=f"{rec.session_id}/{rec.filename}" if rec.session_id else rec.filename,
+                        )
+                    )
+                return found
+
+            async with gate:
+                try:
+                    return await self._request(
+                        "list recordings",
+                        lambda: self._video.list_recordings(meeting.call_type, meeting.id),
+                        convert,
+                        idempotent=True,
+                    )
+                except _NotFound:
+                    return []  # deleted since the query: nothing to show
+
+        results = await asyncio.gather(*(for_call(m) for m in page.items))
+        found = [rec for per_call in results for rec in per_call]
+        found.sort(key=lambda r: (r.start_time, r.end_time), reverse=True)
+        return found
+
+    async def close(self) -> None:
+        await self._client.aclose()
