@@ -1,0 +1,32 @@
+"""Shared fixtures: a throwaway database and data folder per test."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import SQLModel
+
+
+@pytest.fixture
+def yoom_env(tmp_path, monkeypatch):
+    """Settings pointed at tmp_path (SQLite, data dir, local provider), caches cleared, tables made."""
+    import yoom.db
+    import yoom.settings
+    import yoom.video
+
+    for name in ("VIDEO_PROVIDER", "STREAM_API_KEY", "STREAM_API_SECRET", "STREAM_BASE_URL", "YOOM_PUBLIC_URL",
+                 "YOOM_LOGIN_MAX_FAILURES", "YOOM_LOGIN_LOCKOUT_SECONDS", "YOOM_SESSION_TTL_HOURS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/yoom.db")
+    monkeypatch.setenv("YOOM_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("VIDEO_PROVIDER", "local")
+
+    def reset():
+        yoom.settings.get_settings.cache_clear()
+        yoom.db.get_engine.cache_clear()
+        yoom.video.get_provider.cache_clear()
+
+    reset()
+    SQLModel.metadata.create_all(yoom.db.get_engine())
+    yield tmp_path
+    yoom.db.get_engine().dispose()
+    reset()
