@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-ROUTE_MODULES = ("video_token", "rtc", "recordings")
-
 
 def routes() -> list[BaseRoute]:
-    found: list[BaseRoute] = []
-    for name in ROUTE_MODULES:
-        try:  # TEMPORARY while the route modules are being written
-            module = importlib.import_module(f"yoom.api.{name}")
-        except ModuleNotFoundError:
-            continue
-        found.extend(module.routes)
-    return found
+    from yoom.api import recordings, rtc, video_token
+
+    return [*video_token.routes, *rtc.routes, *recordings.routes]
 
 
 def build_api() -> Starlette:
