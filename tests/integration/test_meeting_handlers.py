@@ -1,0 +1,240 @@
+"""The meeting-flow handlers (Home's dialogs, the lists, recordings, personal room) on BOTH real providers:
+the local one on a temp database and Stream through the unmodified SDK against the fake Stream server.
+Users are real accounts; the handlers find them from the session token on the server."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from reflex.istate.data import RouterData
+
+import reflex as rx
+from tests.fakestream import FakeStream
+from yoom import accounts
+from yoom.state.meetings import CallListState, MeetingFormState, PersonalRoomState, RecordingsState
+from yoom.video import get_provider
+
+ORIGIN = "http://localhost:3000"
+
+
+@pytest.fixture(params=["local", "stream"])
+def provider_name(request, yoom_env, monkeypatch):
+    import yoom.settings
+    import yoom.video
+
+    if request.param == "stream":
+        fake = FakeStream().start()
+        request.addfinalizer(fake.stop)
+        monkeypatch.setenv("VIDEO_PROVIDER", "stream")
+        monkeypatch.setenv("STREAM_API_KEY", fake.api_key)
+        monkeypatch.setenv("STREAM_API_SECRET", fake.api_secret)
+        monkeypatch.setenv("STREAM_BASE_URL", fake.base_url)
+        monkeypatch.setenv("STREAM_TIMEOUT_SECONDS", "2")
+        request.node.fake = fake
+    yoom.settings.get_settings.cache_clear()
+    yoom.video.get_provider.cache_clear()
+    return request.param
+
+
+@pytest.fixture
+def ada(provider_name):
+    return accounts.sign_up("Ada Lovelace", "ada", "analytical engine")
+
+
+@pytest.fixture
+def bob(provider_name):
+    return accounts.sign_up("Bob Babbage", "bob", "difference engine")
+
+
+def state_for(cls, signed_in, path="/"):
+    state = cls(_reflex_internal_init=True)
+    state.router = RouterData.from_router_data({"pathname": path, "asPath": path, "query": {}, "headers": {"origin": ORIGIN}})
+    state.session_token = signed_in.session_token if signed_in else ""
+    return state
+
+
+async def run(handler_result):
+    """Collect what a handler returns or yields."""
+    if hasattr(handler_result, "__aiter__"):
+        return [event async for event in handler_result]
+    if hasattr(handler_result, "__await__"):
+        return await handler_result
+    return handler_result
+
+
+def redirects(events) -> list[str]:
+    found = []
+    for event in events if isinstance(events, list) else [events]:
+        if isinstance(event, rx.event.EventSpec) and event.handler.fn.__qualname__.endswith("redirect"):
+            args = {str(k): v for k, v in event.args}
+            found.append(json.loads(str(args["path"])))
+    return found
+
+
+def future_local(days=2, zone="Europe/Paris"):
+    from zoneinfo import ZoneInfo
+
+    return (datetime.now(ZoneInfo(zone)) + timedelta(days=days)).replace(second=0, microsecond=0)
+
+
+async def test_instant_meeting_is_created_for_the_signed_in_user(ada, provider_name):
+    form = state_for(MeetingFormState, ada)
+    events = await run(form.start_instant_meeting())
+    [path] = redirects(events)
+    call_id = path.removeprefix("/meeting/")
+    meeting = await get_provider().get_call(call_id)
+    assert meeting is not None and meeting.created_by == ada.user.id
+
+
+async def test_anonymous_handlers_create_nothing(provider_name):
+    form = state_for(MeetingFormState, None)
+    events = await run(form.start_instant_meeting())
+    assert redirects(events) == ["/sign-in?next=%2F"]
+    form.schedule_description, form.schedule_when, form.viewer_timezone = "x", future_local().strftime("%Y-%m-%dT%H:%M"), "UTC"
+    await run(form.schedule_meeting())
+    assert form.created_id == ""
+
+
+async def test_schedule_stores_utc_and_lists_in_upcoming(ada, bob, provider_name):
+    form = state_for(MeetingFormState, ada)
+    form.set_viewer_timezone("Europe/Paris")
+    local = future_local()
+    form.set_schedule_description("  Board   review ")
+    form.set_schedule_when(local.strftime("%Y-%m-%dT%H:%M"))
+    events = await run(form.schedule_meeting())
+    assert redirects(events) == []  # scheduling never jumps into the meeting
+    assert form.schedule_error == "" and form.dialog == "created"
+    assert form.created_link == f"{ORIGIN}/meeting/{form.created_id}"
+    meeting = await get_provider().get_call(form.created_id)
+    assert meeting.description == "Board review"
+    assert meeting.starts_at == local.astimezone(timezone.utc)
+
+    upcoming = state_for(CallListState, ada)
+    await run(upcoming.load_upcoming())
+    assert [item["id"] for item in upcoming.items] == [form.created_id]
+    assert upcoming.items[0]["starts_at"] == local.astimezone(timezone.utc).isoformat()
+    copied = upcoming.copy_link(form.created_link)
+    assert copied is not None
+    assert upcoming.copy_link("https://evil.example/phish") is None
+
+    others = state_for(CallListState, bob)
+    await run(others.load_upcoming())
+    assert others.items == [] and others.error == ""
+
+    home = state_for(MeetingFormState, ada)
+    await run(home.load_home())
+    assert home.next_meeting_iso == local.astimezone(timezone.utc).isoformat()
+
+
+async def test_schedule_refusals_create_nothing(ada, provider_name):
+    form = state_for(MeetingFormState, ada)
+    form.set_viewer_timezone("UTC")
+    form.set_schedule_description("Past")
+    form.set_schedule_when("2020-01-01T10:00")
+    await run(form.schedule_meeting())
+    assert "already passed" in form.schedule_error
+    form.set_schedule_description("y" * 201)
+    form.set_schedule_when(future_local().strftime("%Y-%m-%dT%H:%M"))
+    await run(form.schedule_meeting())
+    assert "at most 200" in form.schedule_error
+    upcoming = state_for(CallListState, ada)
+    await run(upcoming.load_upcoming())
+    assert upcoming.items == []
+
+
+async def test_upcoming_pages_and_previous_lists_ended(ada, provider_name):
+    provider = get_provider()
+    from yoom.accounts import video_user
+    from yoom.video.base import CallKind
+
+    starts = datetime.now(timezone.utc) + timedelta(days=1)
+    made = [
+        await provider.create_call(video_user(ada.user), CallKind.SCHEDULED, starts_at=starts + timedelta(hours=i),
+                                   description=f"Meeting {i:02d}")
+        for i in range(23)
+    ]
+    lists = state_for(CallListState, ada)
+    await run(lists.load_upcoming())
+    assert len(lists.items) == 20 and lists.cursor
+    await run(lists.load_more())
+    assert [item["title"] for item in lists.items] == [f"Meeting {i:02d}" for i in range(23)]
+    assert lists.cursor == ""
+
+    instant = await provider.create_call(video_user(ada.user), CallKind.INSTANT)
+    await provider.end_call(instant.id, ada.user.id)
+    previous = state_for(CallListState, ada)
+    await run(previous.load_previous())
+    assert [item["id"] for item in previous.items] == [instant.id]
+    assert previous.items[0]["ended_at"]
+    assert made[0].id not in [item["id"] for item in previous.items]
+
+
+async def test_join_validates_on_the_server(ada, provider_name):
+    form = state_for(MeetingFormState, ada)
+    form.set_join_input(f"{ORIGIN}/meeting/abc-123")
+    assert redirects(await run(form.join_meeting())) == ["/meeting/abc-123"]
+    form.set_join_input("not a link at all")
+    assert redirects(await run(form.join_meeting()) or []) == []
+    assert "isn't a meeting link" in form.join_error
+
+
+async def test_personal_room_starts_with_the_owners_id(ada, bob, provider_name):
+    room = state_for(PersonalRoomState, ada)
+    room.load_room()
+    assert room.room_id == ada.user.id
+    assert room.invite_link == f"{ORIGIN}/meeting/{ada.user.id}?personal=true"
+    events = await run(room.start_room())
+    assert redirects(events) == [f"/meeting/{ada.user.id}?personal=true"]
+    meeting = await get_provider().get_call(ada.user.id)
+    assert meeting.created_by == ada.user.id and meeting.kind.value == "personal"
+    # Starting it again reuses the same room.
+    await run(room.start_room())
+    assert (await get_provider().get_call(ada.user.id)).created_by == ada.user.id
+
+
+async def test_recordings_list_only_the_users_calls(ada, bob, provider_name, request):
+    from yoom.accounts import video_user
+    from yoom.video.base import CallKind
+
+    meeting = await get_provider().create_call(video_user(ada.user), CallKind.INSTANT)
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=30)
+    if provider_name == "stream":
+        request.node.fake.add_recording(meeting.id, "standup.mp4", start_time=start, end_time=start + timedelta(minutes=20))
+    else:
+        from yoom.db import session_scope
+        from yoom.models import LocalRecording
+
+        with session_scope() as db:
+            db.add(LocalRecording(id="rec1", call_id=meeting.id, created_by=ada.user.id, filename="standup.webm",
+                                  stored_name="rec1.webm", content_type="video/webm", size_bytes=10,
+                                  start_time=start, end_time=start + timedelta(minutes=20), created_at=start))
+    mine = state_for(RecordingsState, ada)
+    await run(mine.load_recordings())
+    assert len(mine.recordings) == 1
+    assert mine.recordings[0]["title"].startswith("standup")
+    assert mine.recordings[0]["url"].startswith("http")
+    mine.play(mine.recordings[0]["url"])
+    assert mine.playing_url == mine.recordings[0]["url"]
+    mine.play("https://evil.example/x.mp4")
+    assert mine.playing_url == mine.recordings[0]["url"]
+    theirs = state_for(RecordingsState, bob)
+    await run(theirs.load_recordings())
+    assert theirs.recordings == [] and theirs.error == ""
+
+
+async def test_provider_failure_becomes_an_error_with_retry(ada, provider_name, request, monkeypatch):
+    if provider_name == "stream":
+        request.node.fake.inject(500, times=20)
+    else:
+        from yoom.video.base import ProviderUnavailable
+
+        async def down(*_a, **_k):
+            raise ProviderUnavailable("db down")
+
+        monkeypatch.setattr(get_provider(), "upcoming_calls", down)
+    lists = state_for(CallListState, ada)
+    await run(lists.load_upcoming())
+    assert lists.error == "The video service can't be reached right now. Please try again in a moment."
+    assert lists.loading is False
