@@ -44,6 +44,9 @@ def app_environment(data_dir: Path, overrides: dict[str, str]) -> dict[str, str]
             "STREAM_API_KEY": "",
             "STREAM_API_SECRET": "",
             "PYTHONUNBUFFERED": "1",
+            # Each test app compiles into its own folder: tests never clash with a developer's .web
+            # (or with another test run) and always build the code as it is now.
+            "REFLEX_WEB_WORKDIR": str(data_dir / "web"),
         }
     )
     env.update(overrides)
