@@ -98,7 +98,7 @@ def run(client: TestClient, fn, *args):
     return client.portal.call(fn, *args)
 
 
-def recv(ws, timeout: float = 3.0) -> dict[str, Any]:
+def recv(ws, timeout: float = 10.0) -> dict[str, Any]:
     """The next frame as JSON; raises WebSocketDisconnect if the server closed; fails after `timeout`."""
 
     async def get():
@@ -110,13 +110,13 @@ def recv(ws, timeout: float = 3.0) -> dict[str, Any]:
     return json.loads(message["text"])
 
 
-def expect(ws, type_: str, timeout: float = 3.0) -> dict[str, Any]:
+def expect(ws, type_: str, timeout: float = 10.0) -> dict[str, Any]:
     frame = recv(ws, timeout)
     assert frame["type"] == type_, f"expected {type_}, got {frame}"
     return frame
 
 
-def expect_close(ws, timeout: float = 3.0) -> tuple[int, list[dict[str, Any]]]:
+def expect_close(ws, timeout: float = 10.0) -> tuple[int, list[dict[str, Any]]]:
     """Read until the server closes: (close code, frames received before it)."""
     frames = []
     try:

@@ -135,14 +135,15 @@ class _Sink:
             await asyncio.to_thread(self.file.close)
             self.file = None
 
-    async def discard(self) -> None:
-        def drop() -> None:
-            if self.file is not None:
-                self.file.close()
-            self.path.unlink(missing_ok=True)
+    def discard_now(self) -> None:
+        """Remove the partial file (also safe to call when it was never created or already moved)."""
+        file, self.file = self.file, None
+        if file is not None:
+            file.close()
+        self.path.unlink(missing_ok=True)
 
-        self.file = None
-        await asyncio.to_thread(drop)
+    async def discard(self) -> None:
+        await asyncio.to_thread(self.discard_now)
 
 
 async def _limited_stream(request: Request, limit: int, max_bytes: int):
@@ -335,10 +336,13 @@ async def upload_recording(request: Request) -> Response:
     except NotCallOwner:
         await sink.discard()
         return _error(403, "Only the meeting's host can upload its recording.")
-    except BaseException:
+    except Exception:
         await sink.discard()
         log.exception("recording upload for %s failed", call_id)
         return _error(500, "The recording couldn't be saved. Please try again.")
+    except BaseException:  # cancelled: clean up without awaiting, and let the cancellation through
+        sink.discard_now()
+        raise
     return JSONResponse(recording_json(recording, size_bytes=sink.size, content_type=sink.declared), status_code=201)
 
 
