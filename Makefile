@@ -12,6 +12,8 @@ PORT ?= 3000
 # Reflex 0.10 needs bun (or Node >= 22.22); bun comes from the npm registry into .tools/.
 export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
+# The embedded signaling hub lives in one process: one backend worker.
+export GRANIAN_WORKERS ?= 1
 
 .PHONY: run dev test test-fast setup migrate chromium bench lock clean
 

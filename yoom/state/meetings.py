@@ -306,14 +306,14 @@ class RecordingsState(SignedInState):
             log.exception("listing recordings failed")
             self.error = UNEXPECTED
         else:
-            base = self._base_url()
+            # Local recordings are `/api/...` paths: the page resolves them against the backend's address.
             self.recordings = [
                 {
                     "id": r.id or f"{r.call_id}-{i}",
                     "title": r.filename,
                     "start_time": r.start_time.isoformat(),
                     "end_time": r.end_time.isoformat(),
-                    "url": r.url if r.url.startswith(("http://", "https://")) else base + r.url,
+                    "url": r.url,
                 }
                 for i, r in enumerate(found)
             ]
@@ -333,11 +333,6 @@ class RecordingsState(SignedInState):
         if not is_open:
             self.playing_url = ""
 
-    @rx.event
-    def copy_link(self, url: str):
-        if not self.signed_in_user() or not any(r["url"] == url for r in self.recordings):
-            return
-        return [rx.set_clipboard(url), rx.toast.success("Link copied")]
 
 
 class PersonalRoomState(SignedInState):
