@@ -33,6 +33,7 @@ class Settings:
     stream_api_key: str | None
     stream_api_secret: str | None
     stream_base_url: str | None
+    stream_client_base_url: str | None
     stream_timeout_seconds: float
     stream_max_retries: int
     video_token_ttl_seconds: int
@@ -152,6 +153,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         stream_api_key=key,
         stream_api_secret=secret,
         stream_base_url=_url(env, "STREAM_BASE_URL"),
+        stream_client_base_url=_url(env, "STREAM_CLIENT_BASE_URL"),
         stream_timeout_seconds=_float(env, "STREAM_TIMEOUT_SECONDS", 6.0),
         stream_max_retries=_int(env, "STREAM_MAX_RETRIES", 2, minimum=0, maximum=10),
         video_token_ttl_seconds=_int(env, "VIDEO_TOKEN_TTL_SECONDS", 3600, minimum=60, maximum=7 * 86400),

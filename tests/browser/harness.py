@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -69,6 +70,11 @@ class RunningApp:
             return ""
 
     def stop(self) -> None:
+        self._stop_process()
+        # The app's own web build (node_modules included) is large: don't leave it in /tmp.
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def _stop_process(self) -> None:
         if self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGTERM)
@@ -102,12 +108,15 @@ def start_app(overrides: dict[str, str] | None = None) -> RunningApp:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the app exited with {process.returncode}:\n{app.log_tail()}")
+            tail = app.log_tail()
+            app.stop()
+            raise RuntimeError(f"the app exited with {process.returncode}:\n{tail}")
         try:
             if httpx.get(app.url + "/ping", timeout=2).status_code == 200 and httpx.get(app.url + "/", timeout=5).status_code == 200:
                 return app
         except httpx.HTTPError:
             pass
         time.sleep(1)
+    tail = app.log_tail()
     app.stop()
-    raise RuntimeError(f"the app did not start within {START_TIMEOUT_SECONDS}s:\n{app.log_tail()}")
+    raise RuntimeError(f"the app did not start within {START_TIMEOUT_SECONDS}s:\n{tail}")

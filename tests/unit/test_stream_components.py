@@ -6,10 +6,9 @@ browser does with them is covered by tests/browser/test_stream_room.py.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -230,14 +229,38 @@ def test_bridge_source_talks_to_the_token_route_and_the_sdk():
         assert re.search(rf"\b{prop}\b", source), prop
 
 
-def test_client_base_url_comes_from_the_environment(monkeypatch):
+@pytest.fixture
+def clean_settings(monkeypatch, tmp_path):
+    """Settings read afresh from this test's environment, with a project root holding no `.env`."""
+    import yoom.settings
+
     monkeypatch.delenv(sv.CLIENT_BASE_URL_ENV, raising=False)
+    monkeypatch.setenv("YOOM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(yoom.settings, "PROJECT_ROOT", tmp_path)
+    yoom.settings.get_settings.cache_clear()
+    yield tmp_path
+    yoom.settings.get_settings.cache_clear()
+
+
+def test_client_base_url_comes_from_the_environment(monkeypatch, clean_settings):
+    import yoom.settings
+
     assert sv.client_base_url() == ""
-    monkeypatch.setenv(sv.CLIENT_BASE_URL_ENV, "http://127.0.0.1:4545/")
-    assert sv.client_base_url() == "http://127.0.0.1:4545"
+    monkeypatch.setenv(sv.CLIENT_BASE_URL_ENV, "http://127.0.0.1:4545/video/")
+    yoom.settings.get_settings.cache_clear()
+    assert sv.client_base_url() == "http://127.0.0.1:4545/video"
     monkeypatch.setenv(sv.CLIENT_BASE_URL_ENV, "ftp://nope")
-    with pytest.raises(ValueError, match=sv.CLIENT_BASE_URL_ENV):
+    yoom.settings.get_settings.cache_clear()
+    with pytest.raises(yoom.settings.SettingsError, match=sv.CLIENT_BASE_URL_ENV):
         sv.client_base_url()
+
+
+def test_client_base_url_from_dot_env(clean_settings):
+    import yoom.settings
+
+    (clean_settings / ".env").write_text("STREAM_CLIENT_BASE_URL=https://stream.example.test/video\n")
+    yoom.settings.get_settings.cache_clear()
+    assert sv.client_base_url() == "https://stream.example.test/video"
 
 
 # ---- the room composed in Python -----------------------------------------------------------------
@@ -313,12 +336,20 @@ def test_end_call_for_everyone_only_for_the_creator_outside_personal_rooms(scree
     assert "is_owner_rx_state_" in innermost and "!" in innermost and "is_personal_rx_state_" in innermost
 
 
-def test_home_page_modules_do_not_import_the_sdk_wrappers():
-    """Bundle splitting follows Python modules: the shared shell and the home page stay SDK-free."""
-    code = (
-        "import sys; import yoom.components.navigation, yoom.pages.home; "
-        "print(','.join(m for m in sys.modules if m.startswith('yoom.components.stream')))"
-    )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip() == ""
+def test_only_the_meeting_page_imports_the_sdk_wrappers():
+    """Bundle splitting follows Python modules: the shell, home and every other page stay SDK-free."""
+    allowed = {"yoom/components/stream_room.py", "yoom/pages/meeting.py"}
+    wrappers = {"yoom.components.stream_video", "yoom.components.stream_room"}
+    importers = set()
+    for path in (ROOT / "yoom").rglob("*.py"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            if wrappers & set(names):
+                importers.add(path.relative_to(ROOT).as_posix())
+    assert "yoom/pages/meeting.py" in importers
+    assert importers <= allowed, importers - allowed

@@ -185,6 +185,7 @@ def participants_panel() -> rx.Component:
             height="calc(100vh - 96px)",
             width=["100%", "320px"],
             margin_left="0.5rem",
+            padding_right="0.75rem",
             overflow_y="auto",
             data_testid="participants-panel",
         ),

@@ -11,7 +11,6 @@ provides the SDK's context; the SDK parts below only work inside it.
 
 from __future__ import annotations
 
-import os
 from typing import Literal
 
 import reflex as rx
@@ -21,9 +20,9 @@ SDK_PACKAGE = "@stream-io/video-react-sdk"
 SDK_VERSION = "1.43.1"
 SDK_PINNED = f"{SDK_PACKAGE}@{SDK_VERSION}"
 
-# Where the browser's Stream client sends its requests. Unset: Stream's own servers (the SDK's
-# default). Tests point it at a local fake or at a closed port.
-# TODO(lead): move to yoom/settings.py as `stream_client_base_url` (env STREAM_CLIENT_BASE_URL).
+# Where the browser's Stream client sends its requests: Settings.stream_client_base_url
+# (STREAM_CLIENT_BASE_URL), unset for Stream's own servers. Tests point it at a local fake of Stream's
+# client API, or at a closed port. Read at compile time, like the rest of the frontend's configuration.
 CLIENT_BASE_URL_ENV = "STREAM_CLIENT_BASE_URL"
 
 ParticipantsBarPosition = Literal["top", "bottom", "left", "right"]
@@ -31,19 +30,10 @@ MenuVisualType = Literal["portal", "menu"]
 
 
 def client_base_url() -> str:
-    """The Stream client's `baseURL` override, or "" for Stream's default; validated like other URLs."""
-    try:
-        from yoom.settings import get_settings
+    """The Stream client's `baseURL` override, or "" for Stream's default."""
+    from yoom.settings import get_settings
 
-        configured = getattr(get_settings(), "stream_client_base_url", None)
-    except Exception:  # settings errors are reported by the app at start, not here
-        configured = None
-    raw = (configured or os.environ.get(CLIENT_BASE_URL_ENV, "")).strip()
-    if not raw:
-        return ""
-    if not raw.startswith(("http://", "https://")):
-        raise ValueError(f"{CLIENT_BASE_URL_ENV} must start with http:// or https://, got {raw!r}.")
-    return raw.rstrip("/")
+    return get_settings().stream_client_base_url or ""
 
 
 class StreamSdkComponent(rx.NoSSRComponent):
