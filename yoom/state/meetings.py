@@ -11,11 +11,12 @@ import logging
 import reflex as rx
 
 from yoom import meetings
+from yoom.accounts import video_user
 from yoom.meetings import MeetingInputError
 from yoom.settings import get_settings
 from yoom.state.base import AuthState
 from yoom.video import get_provider
-from yoom.video.base import CallKind, VideoError
+from yoom.video.base import CallKind, Meeting, VideoError
 
 log = logging.getLogger(__name__)
 
@@ -121,18 +122,11 @@ class MeetingFormState(SignedInState):
             return
         self.busy = True
         yield
-        try:
-            meeting = await get_provider().create_call(_video_user(user), CallKind.INSTANT)
-        except VideoError as exc:
-            self.busy = False
-            yield rx.toast.error(exc.user_message)
-            return
-        except Exception:
-            log.exception("creating an instant meeting failed")
-            self.busy = False
-            yield rx.toast.error(UNEXPECTED)
-            return
+        meeting, problem = await _create_call(user, CallKind.INSTANT)
         self.busy = False
+        if problem:
+            yield rx.toast.error(problem)
+            return
         self.dialog = ""
         yield rx.redirect(meetings.meeting_path(meeting.id))
 
@@ -153,7 +147,7 @@ class MeetingFormState(SignedInState):
         yield
         try:
             meeting = await get_provider().create_call(
-                _video_user(user), CallKind.SCHEDULED, starts_at=request.starts_at, description=request.description
+                video_user(user), CallKind.SCHEDULED, starts_at=request.starts_at, description=request.description
             )
             link = meetings.meeting_link(self._base_url(), meeting.id)
         except (VideoError, MeetingInputError) as exc:
@@ -209,10 +203,15 @@ class MeetingFormState(SignedInState):
         return rx.download(data=ics, filename=f"yoom-meeting-{meeting.id[:8]}.ics", mime_type="text/calendar")
 
 
-def _video_user(user):
-    from yoom.accounts import video_user
-
-    return video_user(user)
+async def _create_call(user, kind: CallKind, **options) -> tuple[Meeting | None, str]:
+    """Create a call for `user`; on failure, (None, a message for the page)."""
+    try:
+        return await get_provider().create_call(video_user(user), kind, **options), ""
+    except VideoError as exc:
+        return None, exc.user_message
+    except Exception:
+        log.exception("creating a %s meeting failed", kind.value)
+        return None, UNEXPECTED
 
 
 class CallListState(SignedInState):
@@ -356,19 +355,12 @@ class PersonalRoomState(SignedInState):
             return
         self.starting = True
         yield
-        try:
-            # create_call for a personal room is get-or-create (and reopens an ended room).
-            meeting = await get_provider().create_call(_video_user(user), CallKind.PERSONAL, call_id=user.id)
-        except VideoError as exc:
-            self.starting = False
-            yield rx.toast.error(exc.user_message)
-            return
-        except Exception:
-            log.exception("starting a personal room failed")
-            self.starting = False
-            yield rx.toast.error(UNEXPECTED)
-            return
+        # create_call for a personal room is get-or-create (and reopens an ended room).
+        meeting, problem = await _create_call(user, CallKind.PERSONAL, call_id=user.id)
         self.starting = False
+        if problem:
+            yield rx.toast.error(problem)
+            return
         yield rx.redirect(meetings.meeting_path(meeting.id, personal=True))
 
     @rx.event
