@@ -20,7 +20,7 @@ import bcrypt
 import sqlalchemy
 from sqlmodel import Session, delete, select
 
-from yoom.db import as_utc, session_scope, to_db, utcnow
+from yoom.db import as_utc, get_engine, session_scope, to_db, utcnow
 from yoom.models import AuthSession, LoginThrottle, User
 from yoom.settings import get_settings
 from yoom.video.base import VideoUser
@@ -191,18 +191,29 @@ def sign_in(username: str, password: str, client: str | None = None) -> SignedIn
 
 # --- sessions ---------------------------------------------------------------------------------
 
+# One indexed join per lookup: this runs on every event and every API request.
+_SESSION_USER = (
+    sqlalchemy.select(*User.__table__.columns, AuthSession.expires_at.label("_session_expires_at"))
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(AuthSession.token_hash == sqlalchemy.bindparam("token_hash"))
+)
+
+
 def user_for_session(token: str | None) -> User | None:
     """The signed-in user for a session token, or None when missing, unknown, revoked or expired."""
     if not token or not isinstance(token, str) or len(token) > 200:
         return None
-    with session_scope() as db:
-        row = db.get(AuthSession, _hash_token(token))
-        if row is None:
-            return None
-        if as_utc(row.expires_at) <= utcnow():
-            db.delete(row)
-            return None
-        return db.get(User, row.user_id)
+    token_hash = _hash_token(token)
+    with get_engine().connect() as conn:
+        row = conn.execute(_SESSION_USER, {"token_hash": token_hash}).first()
+    if row is None:
+        return None
+    values = dict(row._mapping)
+    if as_utc(values.pop("_session_expires_at")) <= utcnow():
+        with session_scope() as db:
+            db.exec(delete(AuthSession).where(AuthSession.token_hash == token_hash))
+        return None
+    return User.model_construct(**values)
 
 
 def sign_out(token: str | None) -> None:

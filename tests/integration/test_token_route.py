@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Sequence
 
 import jwt
 import pytest
@@ -19,7 +18,6 @@ from yoom import accounts
 from yoom.models import AuthSession, User
 from yoom.settings import SettingsError
 from yoom.video import tokens
-from yoom.video.base import UserToken, VideoProvider, VideoUser
 
 ICE = '[{"urls": "stun:stun.example.org:3478"}]'
 TTL = 900
@@ -154,6 +152,21 @@ def test_signed_out_session_gets_401(client):
     assert client.post("/api/video/token", headers=cookie(signed.session_token)).status_code == 401
 
 
+def test_a_fresh_token_is_reused_briefly_and_only_for_its_user(client, fake, monkeypatch):
+    ada = accounts.sign_up("Ada", "ada", "correct horse battery")
+    bob = accounts.sign_up("Bob", "bob", "correct horse battery")
+    first = client.post("/api/video/token", headers=cookie(ada.session_token)).json()
+    again = client.post("/api/video/token", headers=cookie(ada.session_token)).json()
+    assert again["token"] == first["token"] and again["expires_at"] == first["expires_at"]
+    other = client.post("/api/video/token", headers=cookie(bob.session_token)).json()
+    assert claims_of(other, fake.api_secret)["user_id"] == bob.user.id
+    monkeypatch.setattr(video_token, "TOKEN_REUSE_SECONDS", 0.0)
+    later = client.post("/api/video/token", headers=cookie(ada.session_token)).json()
+    assert claims_of(later, fake.api_secret)["user_id"] == ada.user.id
+    assert claims_of(later, fake.api_secret)["exp"] >= claims_of(first, fake.api_secret)["exp"]
+    assert later["expires_at"] != first["expires_at"]  # minted anew
+
+
 def test_only_post_is_served(client):
     signed = accounts.sign_up("Ada", "ada", "correct horse battery")
     assert client.get("/api/video/token", headers=cookie(signed.session_token)).status_code == 405
@@ -180,74 +193,39 @@ def test_user_is_upserted_once_per_name_and_image(client, fake):
     assert (stored["name"], stored["image"]) == ("Ada King", "https://img.example/ada.png")
 
 
-def test_a_failed_upsert_does_not_block_the_token_and_is_tried_again(client, fake):
+def test_a_failed_upsert_does_not_block_the_token_and_is_tried_again_later(client, fake, monkeypatch):
     signed = accounts.sign_up("Ada", "ada", "correct horse battery")
     fake.inject(503, None, path="^/api/v2/users$")
     response = client.post("/api/video/token", headers=cookie(signed.session_token))
     assert response.status_code == 200
     assert claims_of(response.json(), fake.api_secret)["user_id"] == signed.user.id
     assert fake.user(signed.user.id) is None
+    attempts = len(fake.requests_to("POST", "^/api/v2/users$"))
+    assert attempts == 2  # STREAM_MAX_RETRIES=1
     fake.clear_faults()
+    # Within the pause after a failure, token requests do not ask Stream again...
+    assert client.post("/api/video/token", headers=cookie(signed.session_token)).status_code == 200
+    assert len(fake.requests_to("POST", "^/api/v2/users$")) == attempts
+    # ...after it, the next one does.
+    monkeypatch.setattr(video_token, "RETRY_FAILED_UPSERT_AFTER_SECONDS", 0.0)
     assert client.post("/api/video/token", headers=cookie(signed.session_token)).status_code == 200
     assert fake.user(signed.user.id)["name"] == "Ada"
 
 
-class _LocalDouble(VideoProvider):
-    """Stands in for the local provider (owned elsewhere): mints with the shared token module."""
-
-    name = "local"
-
-    def __init__(self, secret: str):
-        self.secret = secret
-        self.upserted: list[VideoUser] = []
-
-    @property
-    def api_key(self) -> str:
-        return "local"
-
-    def mint_user_token(self, user_id: str, ttl_seconds: int | None = None) -> UserToken:
-        token, expires_at = tokens.mint(self.secret, user_id, ttl_seconds or TTL)
-        return UserToken(token=token, api_key="local", user_id=user_id, expires_at=expires_at)
-
-    def mint_guest_token(self, user_id: str, call_cids: Sequence[str], ttl_seconds: int | None = None) -> UserToken:
-        raise NotImplementedError
-
-    async def upsert_user(self, user: VideoUser) -> None:
-        self.upserted.append(user)
-
-    async def create_call(self, *args, **kwargs):
-        raise NotImplementedError
-
-    async def get_call(self, call_id):
-        raise NotImplementedError
-
-    async def add_member(self, call_id, user):
-        raise NotImplementedError
-
-    async def upcoming_calls(self, user_id, *, limit=20, cursor=None):
-        raise NotImplementedError
-
-    async def previous_calls(self, user_id, *, limit=20, cursor=None):
-        raise NotImplementedError
-
-    async def end_call(self, call_id, by_user_id):
-        raise NotImplementedError
-
-    async def recordings(self, user_id, *, limit=20):
-        raise NotImplementedError
-
-
 def test_local_provider_answers_include_ice_servers(client, monkeypatch):
-    local = _LocalDouble("local-secret-local-secret-local-secret")
-    monkeypatch.setattr(video_token, "get_provider", lambda: local)
+    monkeypatch.setenv("VIDEO_PROVIDER", "local")
+    yoom.settings.get_settings.cache_clear()
+    yoom.video.get_provider.cache_clear()
     signed = accounts.sign_up("Ada", "ada", "correct horse battery")
-    body = client.post("/api/video/token", headers=cookie(signed.session_token)).json()
+    response = client.post("/api/video/token", headers=cookie(signed.session_token))
+    assert response.status_code == 200
+    body = response.json()
     assert body["provider"] == "local"
-    assert body["api_key"] == "local"
+    assert body["api_key"] == yoom.video.get_provider().api_key
     assert body["ice_servers"] == [{"urls": "stun:stun.example.org:3478"}]
-    assert tokens.verify(local.secret, body["token"])["user_id"] == signed.user.id
-    client.post("/api/video/token", headers=cookie(signed.session_token))
-    assert local.upserted == [VideoUser(signed.user.id, "Ada", None)]
+    assert body["user"] == {"id": signed.user.id, "name": "Ada", "image": None}
+    secret = yoom.settings.get_settings().local_video_secret
+    assert tokens.verify(secret, body["token"])["user_id"] == signed.user.id
 
 
 def test_misconfigured_video_is_a_clear_503(client, monkeypatch):

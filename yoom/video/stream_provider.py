@@ -63,7 +63,6 @@ from yoom.video.base import (
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 R = TypeVar("R")
 
 STREAM_NOT_FOUND_CODE = 16  # Stream's "DoesNotExist" API error code
@@ -405,6 +404,8 @@ class StreamProvider(VideoProvider):
                 raise InvalidRequest("scheduled call without a start", user_message="Choose when the meeting starts.")
             starts_at = starts_at or now
 
+        if isinstance(member_ids, str):
+            raise InvalidRequest("member_ids must be a list of user ids")
         others = []
         for member_id in dict.fromkeys(member_ids or ()):
             _check_user_id(member_id)
