@@ -11,6 +11,10 @@ const MAX_RECONNECTS = 5;
 const SPEAKER_POLL_MS = 400;
 const TOKEN_MIN_LIFETIME_S = 60;
 const RECORD_FPS = 15;
+const RECORD_VIDEO_BPS = 1000000; // ~450 MB an hour
+// Recordings are held in memory until uploaded, and the server refuses files over its limit
+// (YOOM_RECORDING_MAX_MB, 500 by default): stop in time and save what was recorded.
+const RECORD_MAX_BYTES = 450 * 1024 * 1024;
 const FATAL_CODES = {
   unauthorized: 4401,
   "not-found": 4404,
@@ -92,6 +96,14 @@ function initialsOf(name) {
   return ((parts[0][0] || "") + (parts.length > 1 ? parts[parts.length - 1][0] : "")).toUpperCase();
 }
 
+// A small timeline of the call's milestones (join, welcome, offer, connected, first frame), read by
+// the browser tests and benchmarks/ to measure join-to-first-frame.
+function mark(name, detail) {
+  if (typeof window === "undefined") return;
+  const list = (window.__yoomTimeline = window.__yoomTimeline || []);
+  if (list.length < 500) list.push({ name, detail, t: performance.now() });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The engine: everything that is not rendering. One per mounted LocalCall.
 
@@ -134,7 +146,8 @@ class MeshEngine {
     this.listeners = new Set();
     this.version = 0;
     this.onDeviceChange = () => this.refreshDevices();
-    this.mediaReady = this.initMedia();
+    mark("engine");
+    this.mediaReady = this.initMedia().then(() => mark("media-ready"));
     this.prefetchToken();
   }
 
@@ -496,6 +509,7 @@ class MeshEngine {
     if (this.destroyed || this.status !== "idle") return;
     this.status = "connecting";
     window.__yoomJoinRequestedAt = performance.now();
+    mark("join");
     this.emit();
     await this.mediaReady;
     if (this.destroyed) return;
@@ -521,8 +535,10 @@ class MeshEngine {
       return this.fail(LOST_CONNECTION);
     }
     this.ws = ws;
+    mark("ws-open-start");
     ws.onopen = () => {
       if (this.ws !== ws) return;
+      mark("ws-open");
       this.lastPong = Date.now();
       clearInterval(this.pingTimer);
       this.pingTimer = setInterval(() => this.ping(ws), PING_MS);
@@ -561,12 +577,14 @@ class MeshEngine {
   onFrame(msg) {
     switch (msg.type) {
       case "welcome": {
+        mark("welcome", (msg.peers || []).length);
         this.me = { peerId: msg.peer_id, user: msg.user || {}, isOwner: !!msg.is_owner };
         if (Array.isArray(msg.ice_servers) && msg.ice_servers.length) this.iceServers = msg.ice_servers;
         this.status = "joined";
         this.reconnects = 0;
         this.lastPong = Date.now();
         window.__yoomPeers = this.pcs;
+        window.__yoomCall = this; // for tests and benchmarks (e.g. dropping the socket)
         this.sendMedia();
         if (this.recorder) this.send({ type: "recording", active: true });
         for (const p of Array.isArray(msg.peers) ? msg.peers : []) {
@@ -648,7 +666,8 @@ class MeshEngine {
       this.fire("onCallEnded");
       return;
     }
-    if (CLOSE_MESSAGES[e.code]) return this.fail(e.reason || CLOSE_MESSAGES[e.code]);
+    // Normally the error frame came first (with the server's own words); this is the fallback.
+    if (CLOSE_MESSAGES[e.code]) return this.fail(CLOSE_MESSAGES[e.code]);
     // A dropped network or a restarted server: join again with a fresh token, a few times.
     this.scheduleReconnect();
   }
@@ -689,11 +708,14 @@ class MeshEngine {
       if (e.candidate) this.send({ type: "signal", to: peerId, data: { candidate: e.candidate.toJSON() } });
     };
     pc.ontrack = (e) => {
+      mark("track", e.track.kind);
       const others = peer.stream.getTracks().filter((t) => t.kind !== e.track.kind);
       peer.stream = new MediaStream([...others, e.track]);
       this.emit();
     };
     pc.onconnectionstatechange = () => {
+      mark("pc-" + pc.connectionState, peerId);
+      if (pc.connectionState === "connected") this.tuneSenders();
       if (pc.connectionState === "failed" && peer.initiator && this.peers.get(peerId) === peer) {
         peer.chain = peer.chain.then(() => this.makeOffer(peer, true)).catch((err) => console.warn("[yoom] ICE restart", err));
       }
@@ -713,6 +735,7 @@ class MeshEngine {
     if (this.peers.get(peer.peerId) !== peer) return;
     const offer = await peer.pc.createOffer(iceRestart ? { iceRestart: true } : undefined);
     await peer.pc.setLocalDescription(offer);
+    mark("offer-sent", peer.peerId);
     this.send({ type: "signal", to: peer.peerId, data: { sdp: { type: peer.pc.localDescription.type, sdp: peer.pc.localDescription.sdp } } });
   }
 
@@ -745,12 +768,14 @@ class MeshEngine {
               if (peer.initiator) return; // only our side offers to this peer: ignore theirs
               await pc.setLocalDescription({ type: "rollback" });
             }
+            mark("offer-received", from);
             await pc.setRemoteDescription(data.sdp);
             if (!peer.sendersReady) await this.attachSenders(peer);
             const answer = await pc.createAnswer();
             await pc.setLocalDescription(answer);
             this.send({ type: "signal", to: from, data: { sdp: { type: pc.localDescription.type, sdp: pc.localDescription.sdp } } });
           } else if (data.sdp.type === "answer") {
+            mark("answer-received", from);
             if (pc.signalingState === "have-local-offer") await pc.setRemoteDescription(data.sdp);
           }
         } else if (data.candidate && typeof data.candidate === "object") {
@@ -781,7 +806,32 @@ class MeshEngine {
     for (const id of [...this.peers.keys()]) this.closePeer(id);
   }
 
+  // Every other person gets their own encode of my camera (a mesh), so the more people, the
+  // lighter each encode: this bounds both upload bandwidth and CPU per participant.
+  tuneSenders() {
+    const others = this.peers.size;
+    const limits =
+      others >= 3
+        ? { maxBitrate: 350000, maxFramerate: 15 }
+        : others === 2
+          ? { maxBitrate: 600000, maxFramerate: 20 }
+          : { maxBitrate: 1200000, maxFramerate: 30 };
+    for (const peer of this.peers.values()) {
+      for (const t of peer.pc.getTransceivers()) {
+        if (t.stopped || !t.receiver || !t.receiver.track || t.receiver.track.kind !== "video") continue;
+        const params = t.sender.getParameters();
+        if (!params.encodings || !params.encodings.length) continue; // not negotiated yet
+        const e = params.encodings[0];
+        if (e.maxBitrate === limits.maxBitrate && e.maxFramerate === limits.maxFramerate) continue;
+        e.maxBitrate = limits.maxBitrate;
+        e.maxFramerate = limits.maxFramerate;
+        t.sender.setParameters(params).catch((err) => console.warn("[yoom] setParameters", err));
+      }
+    }
+  }
+
   countChanged() {
+    this.tuneSenders();
     const count = this.status === "joined" ? this.peers.size + 1 : 0;
     if (count !== this.lastCount) {
       this.lastCount = count;
@@ -878,6 +928,7 @@ class MeshEngine {
     this.listeners.clear();
     if (hasMediaDevices()) navigator.mediaDevices.removeEventListener("devicechange", this.onDeviceChange);
     if (window.__yoomPeers === this.pcs) window.__yoomPeers = new Map();
+    if (window.__yoomCall === this) window.__yoomCall = null;
   }
 
   // --- recording (the host's browser records the meeting, then uploads it) -----------------
@@ -1011,7 +1062,7 @@ class MeshEngine {
     const mimeType = types.find((t) => MediaRecorder.isTypeSupported(t)) || "";
     let rec;
     try {
-      rec = new MediaRecorder(out, mimeType ? { mimeType, videoBitsPerSecond: 1500000 } : undefined);
+      rec = new MediaRecorder(out, mimeType ? { mimeType, videoBitsPerSecond: RECORD_VIDEO_BPS } : undefined);
     } catch (_err) {
       clearInterval(timer);
       audioCtx.close().catch(() => {});
@@ -1019,8 +1070,15 @@ class MeshEngine {
       return;
     }
     const chunks = [];
+    let recorded = 0;
     rec.ondataavailable = (e) => {
-      if (e.data && e.data.size) chunks.push(e.data);
+      if (!e.data || !e.data.size) return;
+      chunks.push(e.data);
+      recorded += e.data.size;
+      if (recorded > RECORD_MAX_BYTES && this.recorder && this.recorder.rec === rec) {
+        this.fire("onRecordingError", "The recording reached its size limit and was stopped. It is being saved.");
+        this.stopRecording();
+      }
     };
     rec.start(1000);
     this.recorder = { rec, chunks, timer, audioCtx, videos, out, startedAt: new Date() };
@@ -1139,8 +1197,8 @@ const CSS = `
 .yoom-lm-icons { display: inline-flex; gap: 6px; color: #c9ddff; }
 .yoom-lm-icons .yoom-lm-off { color: #ff6b6b; }
 @media (max-width: 640px) {
-  .yoom-lm-grid { grid-template-columns: 1fr; grid-template-rows: none; grid-auto-rows: minmax(160px, auto); overflow-y: auto; }
-  .yoom-lm-grid > .yoom-lm-tile { aspect-ratio: 4 / 3; }
+  .yoom-lm-grid { display: flex; flex-direction: column; overflow-y: auto; }
+  .yoom-lm-grid > .yoom-lm-tile { flex: none; width: 100%; aspect-ratio: 4 / 3; }
   .yoom-lm-speakerlayout, .yoom-lm-speakerlayout.yoom-lm-right { flex-direction: column; }
   .yoom-lm-bar { width: 100%; flex-direction: row; overflow-x: auto; overflow-y: hidden; }
   .yoom-lm-bar > .yoom-lm-tile { width: 140px; }
@@ -1225,6 +1283,20 @@ export function LocalCall({
 function StreamVideo({ stream, muted = false, mirrored = false, testId, firstFrameMark }) {
   const ref = useRef(null);
   useEffect(() => {
+    // Let go of the stream when the element goes: a removed <video> keeps its player (and the
+    // camera's capture buffers) until garbage collection, which can stall the camera for seconds.
+    const el = ref.current;
+    return () => {
+      if (!el) return;
+      try {
+        el.pause();
+      } catch (_err) {
+        // not playing
+      }
+      el.srcObject = null;
+    };
+  }, []);
+  useEffect(() => {
     const el = ref.current;
     if (!el) return undefined;
     el.muted = muted;
@@ -1248,6 +1320,7 @@ function StreamVideo({ stream, muted = false, mirrored = false, testId, firstFra
       if (firstFrameMark && el.requestVideoFrameCallback) {
         el.requestVideoFrameCallback(() => {
           if (window[firstFrameMark] == null) window[firstFrameMark] = performance.now();
+          mark("first-frame");
         });
       }
     }
@@ -1410,8 +1483,8 @@ export function LocalParticipantsView({ layout = "speaker-left" }) {
     const rows = Math.ceil(tiles.length / cols);
     body = (
       <div className="yoom-lm-grid" style={{ "--cols": cols, "--rows": rows }} data-layout="grid">
-        {tiles.map((t) => (
-          <Tile key={t.key} {...t} />
+        {tiles.map(({ key, ...t }) => (
+          <Tile key={key} {...t} />
         ))}
       </div>
     );
@@ -1420,15 +1493,16 @@ export function LocalParticipantsView({ layout = "speaker-left" }) {
     const remote = tiles.filter((t) => !t.isLocal);
     const main =
       remote.find((t) => t.screen) || remote.find((t) => t.peerId === snap.activeSpeaker) || remote[0] || tiles[0];
+    const { key: mainKey, ...mainProps } = main;
     const rest = tiles.filter((t) => t !== main);
     body = (
       <div className={`yoom-lm-speakerlayout ${layout === "speaker-right" ? "yoom-lm-right" : ""}`} data-layout={layout}>
         <div className="yoom-lm-main">
-          <Tile key={main.key} {...main} />
+          <Tile key={mainKey} {...mainProps} />
         </div>
         <div className="yoom-lm-bar">
-          {rest.map((t) => (
-            <Tile key={t.key} {...t} />
+          {rest.map(({ key, ...t }) => (
+            <Tile key={key} {...t} />
           ))}
         </div>
       </div>

@@ -1,7 +1,7 @@
 """Browser fixtures: Yoom in production mode, and Debian's Chromium driven by Playwright.
 
-One app runs at a time (they share the compiled frontend in .web): tests marked `stream_app` run
-last, after the local-provider app has been stopped.
+One app runs at a time (an app is a production build and a server: two would crowd 2 cores); tests
+are ordered by the app they need (tests/conftest.py) so each app starts once.
 """
 
 from __future__ import annotations
@@ -24,10 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--autoplay-policy=no-user-gesture-required",
 ]
-
-
-def pytest_collection_modifyitems(items):
-    items.sort(key=lambda item: 1 if item.get_closest_marker("stream_app") else 0)
 
 
 class AppPool:
