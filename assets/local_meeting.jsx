@@ -14,6 +14,7 @@ const RECORD_FPS = 15;
 const RECORD_VIDEO_BPS = 1000000; // ~450 MB an hour
 // Recordings are held in memory until uploaded, and the server refuses files over its limit
 // (YOOM_RECORDING_MAX_MB, 500 by default): stop in time and save what was recorded.
+// Fallback only: the token route tells the real limit (YOOM_RECORDING_MAX_MB), kept 10% below it.
 const RECORD_MAX_BYTES = 450 * 1024 * 1024;
 const FATAL_CODES = {
   unauthorized: 4401,
@@ -527,6 +528,9 @@ class MeshEngine {
     }
     if (this.destroyed || !["connecting", "reconnecting"].includes(this.status)) return;
     this.iceServers = Array.isArray(info.ice_servers) ? info.ice_servers : [];
+    if (Number.isFinite(info.recording_max_bytes) && info.recording_max_bytes > 0) {
+      this.recordMaxBytes = Math.floor(info.recording_max_bytes * 0.9);
+    }
     const url = `${this.wsBase}/${encodeURIComponent(this.callId)}?token=${encodeURIComponent(info.token)}`;
     let ws;
     try {
@@ -1075,7 +1079,7 @@ class MeshEngine {
       if (!e.data || !e.data.size) return;
       chunks.push(e.data);
       recorded += e.data.size;
-      if (recorded > RECORD_MAX_BYTES && this.recorder && this.recorder.rec === rec) {
+      if (recorded > (this.recordMaxBytes || RECORD_MAX_BYTES) && this.recorder && this.recorder.rec === rec) {
         this.fire("onRecordingError", "The recording reached its size limit and was stopped. It is being saved.");
         this.stopRecording();
       }

@@ -212,8 +212,9 @@ def test_a_failed_upsert_does_not_block_the_token_and_is_tried_again_later(clien
     assert fake.user(signed.user.id)["name"] == "Ada"
 
 
-def test_local_provider_answers_include_ice_servers(client, monkeypatch):
+def test_local_provider_answers_include_ice_servers_and_the_upload_limit(client, monkeypatch):
     monkeypatch.setenv("VIDEO_PROVIDER", "local")
+    monkeypatch.setenv("YOOM_RECORDING_MAX_MB", "42")
     yoom.settings.get_settings.cache_clear()
     yoom.video.get_provider.cache_clear()
     signed = accounts.sign_up("Ada", "ada", "correct horse battery")
@@ -223,6 +224,7 @@ def test_local_provider_answers_include_ice_servers(client, monkeypatch):
     assert body["provider"] == "local"
     assert body["api_key"] == yoom.video.get_provider().api_key
     assert body["ice_servers"] == [{"urls": "stun:stun.example.org:3478"}]
+    assert body["recording_max_bytes"] == 42 * 1024 * 1024
     assert body["user"] == {"id": signed.user.id, "name": "Ada", "image": None}
     secret = yoom.settings.get_settings().local_video_secret
     assert tokens.verify(secret, body["token"])["user_id"] == signed.user.id

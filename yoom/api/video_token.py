@@ -139,7 +139,9 @@ async def token_endpoint(request: Request) -> JSONResponse:
         "expires_at": minted.expires_at.isoformat(),
     }
     if provider.name == "local":
-        body["ice_servers"] = get_settings().ice_servers
+        settings = get_settings()
+        body["ice_servers"] = settings.ice_servers
+        body["recording_max_bytes"] = settings.recording_max_bytes
     key: UserKey = (video_user.id, video_user.name, video_user.image)
     background = BackgroundTask(_sync_user, provider, video_user) if _needs_sync(provider, key) else None
     return JSONResponse(body, headers=NO_STORE, background=background)
