@@ -24,6 +24,7 @@ const FATAL_CODES = {
 };
 const CLOSE_MESSAGES = {
   4401: "Your sign-in for this meeting is no longer valid. Reload the page to join again.",
+  4403: "This meeting is invite-only. Ask the host to invite you.",
   4404: "That meeting doesn't exist. Check the link or meeting ID.",
   4410: "This meeting has ended.",
   4429: "This meeting is full.",

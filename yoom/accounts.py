@@ -260,6 +260,17 @@ def get_user(user_id: str) -> User | None:
         return db.get(User, user_id)
 
 
+def users_by_username(usernames) -> dict[str, User]:
+    """The accounts with these usernames (or emails; matched as stored, lower-case), keyed by username.
+    Names with no account are simply absent. One query."""
+    names = list(dict.fromkeys(normalize_username(n) for n in usernames if isinstance(n, str)))
+    names = [n for n in names if n and len(n) <= USERNAME_MAX]
+    if not names:
+        return {}
+    with session_scope() as db:
+        return {user.username: user for user in db.exec(select(User).where(User.username.in_(names))).all()}
+
+
 def video_user(user: User) -> VideoUser:
     """The same person on the video provider: same id, name and image."""
     return VideoUser(id=user.id, name=user.display_name, image=user.image_url)

@@ -21,7 +21,13 @@ EARLY_JOIN = timedelta(minutes=10)
 LAYOUTS = ("grid", "speaker-left", "speaker-right")
 DEFAULT_LAYOUT = "speaker-left"
 
-PHASES = ("loading", "not_found", "not_started", "ended", "setup", "in_call", "error")
+PHASES = ("loading", "not_found", "not_allowed", "not_started", "ended", "setup", "in_call", "error")
+
+# The Schedule dialog's "Invite people": usernames or emails of Yoom accounts.
+MAX_INVITEES = 50
+MAX_INVITEE_LENGTH = 254  # yoom.accounts.USERNAME_MAX
+MAX_NAMES_IN_MESSAGE = 10
+_INVITE_SEPARATORS = re.compile(r"[\s,;]+")
 
 _TRUE_WORDS = {"1", "true", "yes", "on"}
 
@@ -70,6 +76,9 @@ def can_enter_at(meeting: Meeting, user_id: str, now: datetime) -> bool:
 def room_phase(meeting: Meeting | None, user_id: str, now: datetime) -> RoomDecision:
     if meeting is None:
         return RoomDecision("not_found")
+    # Before anything else about the call: someone not invited learns neither its time nor whether it ended.
+    if not meeting.admits(user_id):
+        return RoomDecision("not_allowed")
     if meeting.has_ended:
         return RoomDecision("ended")
     if not can_enter_at(meeting, user_id, now):
@@ -88,3 +97,29 @@ def utc_iso(value: datetime | None) -> str:
         return ""
     value = _aware(value).astimezone(timezone.utc)
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class InviteListError(ValueError):
+    """The "Invite people" field can't be used as typed; the message says why."""
+
+
+def parse_invitees(raw: object) -> list[str]:
+    """Usernames or emails separated by commas, semicolons or spaces → distinct, lower-cased, in order."""
+    if raw is None or raw == "":
+        return []
+    if not isinstance(raw, str):
+        raise InviteListError("List the people to invite as usernames or emails, separated by commas.")
+    names = list(dict.fromkeys(name.lower() for name in _INVITE_SEPARATORS.split(raw) if name))
+    too_long = [name for name in names if len(name) > MAX_INVITEE_LENGTH]
+    if too_long:
+        raise InviteListError(f"{too_long[0][:40]}… is too long to be a username or email.")
+    if len(names) > MAX_INVITEES:
+        raise InviteListError(f"Invite at most {MAX_INVITEES} people (the list has {len(names)}).")
+    return names
+
+
+def unknown_invitees_message(unknown: list[str]) -> str:
+    """ "No Yoom account for: x, y" (a long list is cut, with how many more)."""
+    shown = ", ".join(unknown[:MAX_NAMES_IN_MESSAGE])
+    more = len(unknown) - MAX_NAMES_IN_MESSAGE
+    return f"No Yoom account for: {shown}" + (f" and {more} more" if more > 0 else "")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
+import sqlalchemy
 from sqlmodel import Field, SQLModel
 
 
@@ -60,6 +61,8 @@ class LocalCall(SQLModel, table=True):
     created_at: datetime
     ended_at: Optional[datetime] = Field(default=None, index=True)
     ended_by: Optional[str] = Field(default=None, max_length=64)
+    # Only the creator and the members (yoom_local_call_member) may enter.
+    invite_only: bool = Field(default=False, sa_column_kwargs={"server_default": sqlalchemy.false()})
 
 
 class LocalCallMember(SQLModel, table=True):

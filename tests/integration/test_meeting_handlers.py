@@ -239,3 +239,114 @@ async def test_provider_failure_becomes_an_error_with_retry(ada, provider_name, 
     await run(lists.load_upcoming())
     assert lists.error == "The video service can't be reached right now. Please try again in a moment."
     assert lists.loading is False
+
+
+# --- invite-only meetings -------------------------------------------------------------------------
+
+def _room_for(signed_in, call_id: str):
+    """RoomState for /meeting/{call_id}, signed in as `signed_in` (the app registers the dynamic route)."""
+    from reflex.route import get_route_args
+
+    from yoom.state.room import RoomState
+
+    rx.State.setup_dynamic_args(get_route_args("/meeting/[call_id]"))
+    state = RoomState(_reflex_internal_init=True)
+    state.router = RouterData.from_router_data(
+        {"pathname": "/meeting/[call_id]", "asPath": f"/meeting/{call_id}", "query": {"call_id": call_id},
+         "headers": {"origin": ORIGIN}}
+    )
+    state.session_token = signed_in.session_token
+    return state
+
+
+def _schedule_form(signed_in, invitees: str, invite_only: bool, description: str = "Board review"):
+    form = state_for(MeetingFormState, signed_in)
+    form.set_viewer_timezone("Europe/Paris")
+    form.set_schedule_description(description)
+    form.set_schedule_when(future_local().strftime("%Y-%m-%dT%H:%M"))
+    form.set_schedule_invitees(invitees)
+    form.set_schedule_invite_only(invite_only)
+    return form
+
+
+async def _upcoming_ids(signed_in) -> list[str]:
+    lists = state_for(CallListState, signed_in)
+    await run(lists.load_upcoming())
+    assert lists.error == ""
+    return [item["id"] for item in lists.items]
+
+
+async def test_unknown_invitees_are_named_and_nothing_is_created(ada, bob, provider_name, request):
+    form = _schedule_form(ada, "bob, ghost  nobody@example.com,ghost", invite_only=True)
+    await run(form.schedule_meeting())
+    assert form.schedule_error == "No Yoom account for: ghost, nobody@example.com"
+    assert form.created_id == "" and form.dialog != "created" and form.busy is False
+    form.set_schedule_invitees(" ".join(f"user{i}" for i in range(51)))
+    await run(form.schedule_meeting())
+    assert form.schedule_error == "Invite at most 50 people (the list has 51)."
+    assert await _upcoming_ids(ada) == [] and await _upcoming_ids(bob) == []
+    if provider_name == "stream":
+        assert request.node.fake.call_count == 0
+
+
+async def test_invitees_list_it_and_a_stranger_is_not_allowed(ada, bob, provider_name):
+    carol = accounts.sign_up("Carol Shaw", "carol@example.com", "river raid 1982")
+    dave = accounts.sign_up("Dave Cutler", "dave", "windows nt 3.1")
+    form = _schedule_form(ada, "BOB; carol@example.com ada", invite_only=True, description="Secret roadmap")
+    await run(form.schedule_meeting())
+    assert form.schedule_error == "" and form.dialog == "created"
+    assert form.created_invite_only is True and form.created_invited_count == 2
+    assert form.schedule_invitees == "" and form.schedule_invite_only is False  # the form is fresh again
+    meeting = await get_provider().get_call(form.created_id)
+    assert meeting.invite_only is True
+    assert set(meeting.members) == {ada.user.id, bob.user.id, carol.user.id}
+    for invited in (ada, bob, carol):
+        assert await _upcoming_ids(invited) == [form.created_id]
+    assert await _upcoming_ids(dave) == []
+
+    stranger = _room_for(dave, form.created_id)
+    await stranger.load_room()
+    assert stranger.phase == "not_allowed"
+    # Nothing about the meeting reaches a page that may not see it.
+    assert stranger.description == "" and stranger.starts_at_iso == "" and stranger.is_owner is False
+    host = _room_for(ada, form.created_id)
+    await host.load_room()
+    assert host.phase == "setup" and host.description == "Secret roadmap" and host.is_owner is True
+    guest = _room_for(bob, form.created_id)
+    await guest.load_room()
+    assert guest.phase == "not_started" and guest.starts_at_iso  # allowed in, just early
+
+
+async def test_join_checks_the_invite_again_and_only_invitees_become_members(ada, bob, provider_name):
+    from yoom.accounts import video_user
+    from yoom.video.base import CallKind
+
+    dave = accounts.sign_up("Dave Cutler", "dave", "windows nt 3.1")
+    meeting = await get_provider().create_call(video_user(ada.user), CallKind.INSTANT, invitees=[video_user(bob.user)],
+                                               invite_only=True)
+    invited = _room_for(bob, meeting.id)
+    await invited.load_room()
+    assert invited.phase == "setup"
+    await invited.join_meeting()
+    assert invited.phase == "in_call"
+
+    stranger = _room_for(dave, meeting.id)
+    await stranger.load_room()
+    assert stranger.phase == "not_allowed"
+    stranger.phase = "setup"  # a stale or tampered page asks to join anyway
+    stranger.room_id = meeting.id
+    await stranger.join_meeting()
+    assert stranger.phase == "not_allowed"
+    assert dave.user.id not in (await get_provider().get_call(meeting.id)).members
+
+
+async def test_an_invite_list_without_invite_only_keeps_the_link_open(ada, bob, provider_name):
+    dave = accounts.sign_up("Dave Cutler", "dave", "windows nt 3.1")
+    form = _schedule_form(ada, "bob", invite_only=False)
+    await run(form.schedule_meeting())
+    assert form.schedule_error == "" and form.created_invite_only is False and form.created_invited_count == 1
+    assert await _upcoming_ids(bob) == [form.created_id]  # invited people always see it
+    assert await _upcoming_ids(dave) == []
+    anyone = _room_for(dave, form.created_id)
+    await anyone.load_room()
+    assert anyone.phase == "not_started"  # not refused: anyone with the link may come in at the time

@@ -120,6 +120,27 @@ def test_refused_when_the_local_provider_is_not_active(client, call, people, mon
     assert (code, close) == ("not-found", 4404) and "built-in video" in message
 
 
+def test_invite_only_call_refuses_everyone_not_invited_with_forbidden(client, people):
+    from functools import partial
+
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    create = partial(provider().create_call, invitees=[video_user(bob)], invite_only=True)
+    call = run(client, create, video_user(alice), CallKind.INSTANT)
+    code, message, close = refused(client, url(call.id, token_for(carol.id)))
+    assert (code, close) == ("forbidden", 4403) and message == "This meeting is invite-only. Ask the host to invite you."
+    # A guest pass for this very call doesn't get past it either.
+    guest = provider().mint_guest_token("guest-9", [f"default:{call.id}"]).token
+    assert refused(client, url(call.id, guest))[::2] == ("forbidden", 4403)
+    assert carol.id not in run(client, provider().get_call, call.id).members  # refused people aren't members
+    with joined(client, call.id, alice) as (_wa, wa_welcome), joined(client, call.id, bob) as (_wb, wb_welcome):
+        assert wa_welcome["is_owner"] is True and wb_welcome["user"]["id"] == bob.id
+    # Ended or not, someone not invited hears only "forbidden".
+    run(client, provider().end_call, call.id, alice.id)
+    assert refused(client, url(call.id, token_for(carol.id)))[::2] == ("forbidden", 4403)
+    assert refused(client, url(call.id, token_for(bob.id)))[::2] == ("ended", 4410)
+    assert set(run(client, provider().get_call, call.id).members) == {alice.id, bob.id}
+
+
 # --- relay ----------------------------------------------------------------------------------------
 
 def test_relay_between_two_peers_and_membership(client, call, people):

@@ -207,6 +207,51 @@ async def test_create_call_with_an_unknown_member_is_rejected_and_leaves_nothing
 
 
 @pytest.mark.asyncio
+async def test_invite_only_round_trip_in_custom_data_with_invitees_upserted_first(fake, provider):
+    starts = now() + timedelta(days=1)
+    made = await provider.create_call(ALICE, CallKind.SCHEDULED, starts_at=starts, description="Board",
+                                      invitees=[BOB, CAROL, ALICE], invite_only=True)
+    assert made.invite_only is True and made.members == ("alice", "bob", "carol")
+    stored = fake.call(made.id)
+    assert stored["custom"] == {"description": "Board", "kind": "scheduled", "invite_only": True}
+    assert set(stored["members"]) == {"alice", "bob", "carol"}
+    # The invitees did not exist on Stream: they were created, with their names, in one request before the call.
+    assert fake.user("bob")["name"] == "Bob Brown" and fake.user("carol")["name"] == "Carol Chen"
+    upserts = fake.requests_to("POST", r"^/api/v2/users$")
+    assert [sorted(r.body["users"]) for r in upserts] == [["alice"], ["bob", "carol"]]
+    got = await provider.get_call(made.id)
+    assert got == made
+    assert got.admits("alice") and got.admits("bob") and not got.admits("mallory")
+    assert [m.invite_only for m in (await provider.upcoming_calls("carol")).items] == [True]
+    # Known users are not sent again; an open call keeps Stream's custom data as before.
+    fake.clear_requests()
+    open_call = await provider.create_call(ALICE, CallKind.INSTANT, invitees=[BOB])
+    assert fake.requests_to("POST", r"^/api/v2/users$") == []
+    assert open_call.invite_only is False and fake.call(open_call.id)["custom"] == {"description": "", "kind": "instant"}
+
+
+@pytest.mark.asyncio
+async def test_invite_only_from_outside_yoom_must_be_exactly_true(fake, provider):
+    fake.put_call("dash-1", "alice", starts_at=now(), custom={"kind": "instant", "invite_only": "yes"})
+    fake.put_call("dash-2", "alice", starts_at=now(), custom={"kind": "instant", "invite_only": True})
+    assert (await provider.get_call("dash-1")).invite_only is False
+    assert (await provider.get_call("dash-2")).invite_only is True
+
+
+@pytest.mark.asyncio
+async def test_invite_only_refusals_call_nothing(fake, provider):
+    with pytest.raises(InvalidRequest):
+        await provider.create_call(ALICE, CallKind.PERSONAL, invite_only=True)
+    with pytest.raises(InvalidRequest):
+        await provider.create_call(ALICE, CallKind.INSTANT, invite_only=1)
+    with pytest.raises(InvalidRequest):
+        await provider.create_call(ALICE, CallKind.INSTANT, invitees=["bob"])
+    with pytest.raises(InvalidRequest):
+        await provider.create_call(ALICE, CallKind.INSTANT, invitees=[VideoUser("has space", "X")])
+    assert fake.requests == []
+
+
+@pytest.mark.asyncio
 async def test_a_callers_id_that_belongs_to_someone_else_is_refused(fake, provider):
     fake.put_call("taken", "mallory", starts_at=now())
     with pytest.raises(InvalidRequest):

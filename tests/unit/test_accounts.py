@@ -152,3 +152,11 @@ def test_video_user_is_the_same_person():
     assert (vu.id, vu.name, vu.image) == ("u1", "Ada Lovelace", None)
     assert accounts.initials("Ada King Lovelace") == "AL"
     assert accounts.initials("") == "?"
+
+
+def test_users_by_username_finds_accounts_in_one_lookup(yoom_env):
+    ada = accounts.sign_up("Ada", "ada", "analytical engine").user
+    grace = accounts.sign_up("Grace", "grace@navy.mil", "compiler a-0").user
+    found = accounts.users_by_username([" ADA ", "grace@navy.mil", "ghost", "", None, "x" * 300, "ada"])
+    assert {name: user.id for name, user in found.items()} == {"ada": ada.id, "grace@navy.mil": grace.id}
+    assert accounts.users_by_username([]) == {}

@@ -205,6 +205,44 @@ async def test_members_at_creation_and_unknown_members_leave_nothing(provider, u
     assert [c.id for c in _rows(LocalCall)] == [meeting.id]
 
 
+async def test_invite_only_round_trip_with_invitees(provider, users, clock):
+    from yoom.models import LocalCall
+
+    alice, bob, carol = users["alice"], users["bob"], users["carol"]
+    made = await provider.create_call(alice, CallKind.SCHEDULED, starts_at=T0 + timedelta(hours=2),
+                                      description="Board", invitees=[bob, alice], invite_only=True)
+    assert made.invite_only is True and made.members == (alice.id, bob.id)
+    got = await provider.get_call(made.id)
+    assert got == made  # stored: a fresh read says the same
+    [row] = [r for r in _rows(LocalCall) if r.id == made.id]
+    assert row.invite_only is True
+    # The invitee lists it (as a member); who may enter follows from creator and members.
+    assert [m.id for m in (await provider.upcoming_calls(bob.id)).items] == [made.id]
+    assert [m.invite_only for m in (await provider.upcoming_calls(bob.id)).items] == [True]
+    assert got.admits(alice.id) and got.admits(bob.id) and not got.admits(carol.id) and not got.admits("")
+    # Open calls stay open, and say so.
+    open_call = await provider.create_call(alice, CallKind.INSTANT, invitees=[carol])
+    assert open_call.invite_only is False and (await provider.get_call(open_call.id)).admits("anyone")
+    assert open_call.members == (alice.id, carol.id)
+
+
+async def test_invite_only_refusals_leave_nothing(provider, users):
+    from yoom.models import LocalCall
+
+    alice = users["alice"]
+    with pytest.raises(InvalidRequest) as personal:
+        await provider.create_call(alice, CallKind.PERSONAL, invite_only=True)
+    assert "personal room" in personal.value.user_message
+    with pytest.raises(InvalidRequest):
+        await provider.create_call(alice, CallKind.INSTANT, invite_only="yes")
+    with pytest.raises(InvalidRequest) as ghost:
+        await provider.create_call(alice, CallKind.INSTANT, invite_only=True, invitees=[VideoUser(id="ghost", name="G")])
+    assert "account" in ghost.value.user_message
+    with pytest.raises(InvalidRequest):
+        await provider.create_call(alice, CallKind.INSTANT, invitees=["bob"])
+    assert _rows(LocalCall) == []
+
+
 async def test_explicit_call_ids(provider, users):
     alice, bob = users["alice"], users["bob"]
     chosen = str(uuid.uuid4())

@@ -97,3 +97,55 @@ def test_utc_iso():
     assert rules.utc_iso(None) == ""
     assert rules.utc_iso(datetime(2030, 5, 1, 14, 30, tzinfo=timezone(timedelta(hours=2)))) == "2030-05-01T12:30:00Z"
     assert rules.utc_iso(datetime(2030, 5, 1, 12, 30)) == "2030-05-01T12:30:00Z"
+
+
+# --- invite-only ---------------------------------------------------------------------------------
+
+def test_invite_only_admits_the_creator_and_members_only():
+    closed = meeting(invite_only=True, members=(HOST, "m" * 32))
+    assert rules.room_phase(closed, HOST, NOW).phase == "setup"
+    assert rules.room_phase(closed, "m" * 32, NOW).phase == "setup"
+    assert rules.room_phase(closed, GUEST, NOW).phase == "not_allowed"
+    assert rules.room_phase(closed, "", NOW).phase == "not_allowed"
+    assert rules.room_phase(meeting(members=(HOST,)), GUEST, NOW).phase == "setup"  # open calls stay open
+    assert "not_allowed" in rules.PHASES
+
+
+def test_not_allowed_comes_before_ended_and_not_started():
+    """Someone not invited learns neither that it ended nor when it starts."""
+    ended = meeting(invite_only=True, ended_at=NOW)
+    assert rules.room_phase(ended, GUEST, NOW) == rules.RoomDecision("not_allowed")
+    later = meeting(invite_only=True, kind=CallKind.SCHEDULED, starts_at=NOW + timedelta(days=1), members=(HOST, GUEST))
+    assert rules.room_phase(later, GUEST, NOW).phase == "not_started"
+    assert rules.room_phase(later, "c" * 32, NOW) == rules.RoomDecision("not_allowed")
+
+
+@pytest.mark.parametrize(
+    "raw,names",
+    [
+        ("", []),
+        (None, []),
+        ("bob", ["bob"]),
+        ("  Bob, carol@Example.com;dave\n\teve ", ["bob", "carol@example.com", "dave", "eve"]),
+        ("bob,,bob BOB", ["bob"]),
+        (",  ;", []),
+    ],
+)
+def test_parse_invitees(raw, names):
+    assert rules.parse_invitees(raw) == names
+
+
+def test_parse_invitees_refusals():
+    assert len(rules.parse_invitees(" ".join(f"u{i}" for i in range(50)))) == 50
+    with pytest.raises(rules.InviteListError, match="at most 50 people"):
+        rules.parse_invitees(" ".join(f"u{i}" for i in range(51)))
+    with pytest.raises(rules.InviteListError, match="too long"):
+        rules.parse_invitees("x" * 255)
+    with pytest.raises(rules.InviteListError):
+        rules.parse_invitees(["bob"])
+
+
+def test_unknown_invitees_message():
+    assert rules.unknown_invitees_message(["x", "y"]) == "No Yoom account for: x, y"
+    many = rules.unknown_invitees_message([f"u{i}" for i in range(13)])
+    assert many.startswith("No Yoom account for: u0, u1") and many.endswith("u9 and 3 more")

@@ -263,6 +263,28 @@ async def test_join_after_the_call_ended_shows_ended(monkeypatch, provider):
     assert provider.members == []
 
 
+async def test_invite_only_call_shows_not_allowed_to_a_stranger_and_reveals_nothing(monkeypatch, provider):
+    provider.add(invite_only=True, members=(HOST.id,), kind=CallKind.SCHEDULED, starts_at=utcnow() + timedelta(days=1))
+    state = make_state(monkeypatch, GUEST)
+    assert await state.load_room() is None
+    assert state.phase == "not_allowed"
+    assert state.description == "" and state.starts_at_iso == "" and state.is_owner is False
+    host = make_state(monkeypatch, HOST)
+    await host.load_room()
+    assert host.phase == "setup" and host.description == "Stand-up"
+
+
+async def test_join_checks_the_invite_again(monkeypatch, provider):
+    provider.add(members=(HOST.id,))
+    state = make_state(monkeypatch, GUEST)
+    await state.load_room()
+    assert state.phase == "setup"
+    provider.add(members=(HOST.id,), invite_only=True)  # made invite-only after the page loaded
+    await state.join_meeting()
+    assert state.phase == "not_allowed" and state.description == ""
+    assert provider.members == []
+
+
 async def test_join_requires_a_loaded_setup_screen(monkeypatch, provider):
     provider.add()
     state = make_state(monkeypatch, GUEST)

@@ -19,7 +19,7 @@ from starlette.websockets import WebSocket, WebSocketState
 from yoom import accounts
 from yoom.rtc.hub import CLOSE_CODES, CLOSE_SERVER_ERROR, Hub, Peer, RoomFull, error_frame, get_hub
 from yoom.video import get_provider
-from yoom.video.base import CALL_TYPE, CallKind, VideoError, VideoUser
+from yoom.video.base import CALL_TYPE, INVITE_ONLY_MESSAGE, CallKind, VideoError, VideoUser
 from yoom.video.local_provider import LocalProvider, is_valid_call_id
 from yoom.video.tokens import TokenInvalid
 
@@ -35,7 +35,11 @@ MESSAGES = {
     "ended": "This meeting has ended.",
     "room-closed": "This personal room is closed. It opens again when its owner starts it.",
     "full": "This meeting is full ({capacity} people). Try again when someone leaves.",
+    "forbidden": INVITE_ONLY_MESSAGE,
 }
+# Refusals before joining and their close codes: the hub's, plus `forbidden` (4403), an invite-only call
+# and someone who is neither its creator nor a member. (After joining, the hub's `forbidden` is non-fatal.)
+REFUSAL_CLOSE_CODES = {**CLOSE_CODES, "forbidden": 4403}
 
 
 class WebSocketTransport:
@@ -56,7 +60,7 @@ async def _refuse(websocket: WebSocket, code: str, message: str) -> None:
     """A fatal error before joining: the error frame, then the close code. Never raises."""
     try:
         await websocket.send_text(json.dumps(error_frame(code, message)))
-        await websocket.close(CLOSE_CODES[code], code)
+        await websocket.close(REFUSAL_CLOSE_CODES[code], code)
     except Exception:  # the browser went away first
         pass
 
@@ -106,6 +110,9 @@ async def _admit(websocket: WebSocket) -> _Admission:
     if user is None and not is_guest:
         raise _Refused("unauthorized", MESSAGES["no-account"])
     is_owner = user is not None and call.created_by == user.id
+    if not call.admits(user_id):
+        # Checked before "ended": someone not invited learns nothing more about the call.
+        raise _Refused("forbidden", MESSAGES["forbidden"])
     if call.has_ended:
         if call.kind is CallKind.PERSONAL and is_owner:
             call = await provider.reopen_call(call_id, user_id)  # the owner walking in opens the room again

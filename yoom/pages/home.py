@@ -5,6 +5,7 @@ import reflex as rx
 from yoom import styles
 from yoom.components.cards import action_card
 from yoom.components.navigation import app_shell
+from yoom.meeting_rules import MAX_INVITEES
 from yoom.state.base import AuthState
 from yoom.state.meetings import MeetingFormState as Form
 from yoom.video.base import MAX_DESCRIPTION_LENGTH
@@ -100,6 +101,26 @@ def schedule_meeting_dialog() -> rx.Component:
         rx.input(id="schedule-when", type="datetime-local", value=Form.schedule_when, on_change=Form.set_schedule_when,
                  size="3", width="100%", style={**styles.input_style, "color_scheme": "dark"}),
         rx.cond(Form.viewer_timezone != "", rx.text("Time zone: ", Form.viewer_timezone, size="1", color=styles.TEXT_MUTED)),
+        rx.el.label("Invite people", html_for="schedule-invitees", style={"color": styles.TEXT_MUTED}),
+        rx.input(id="schedule-invitees", value=Form.schedule_invitees, on_change=Form.set_schedule_invitees,
+                 placeholder="Usernames or emails, separated by commas", size="3", width="100%",
+                 auto_complete="off", style=styles.input_style),
+        rx.text(f"People with a Yoom account (at most {MAX_INVITEES}); the meeting shows in their Upcoming.",
+                size="1", color=styles.TEXT_MUTED),
+        rx.hstack(
+            rx.switch(id="schedule-invite-only", checked=Form.schedule_invite_only,
+                      on_change=Form.set_schedule_invite_only),
+            rx.el.label("Invite only", html_for="schedule-invite-only"),
+            align="center",
+            spacing="2",
+        ),
+        rx.text(
+            rx.cond(Form.schedule_invite_only, "Only you and the people you invite can join.",
+                    "Anyone with the link can join."),
+            size="1",
+            color=styles.TEXT_MUTED,
+            data_testid="invite-only-hint",
+        ),
         _form_error(Form.schedule_error),
         rx.button("Schedule Meeting", on_click=Form.schedule_meeting, loading=Form.busy, width="100%", size="3",
                   style=styles.button_primary),
@@ -112,6 +133,16 @@ def meeting_created_dialog() -> rx.Component:
         "Meeting Created",
         rx.hstack(rx.icon("circle-check", color=styles.SUCCESS), rx.text("Your meeting is scheduled for ",
                   rx.moment(Form.created_starts_iso, format="dddd, MMMM D [at] h:mm A"), "."), align="center"),
+        rx.cond(
+            Form.created_invite_only,
+            rx.hstack(rx.icon("lock", size=16), rx.text("Invite only: just you and the people you invited can join."),
+                      align="center", data_testid="created-invite-only"),
+        ),
+        rx.cond(
+            Form.created_invited_count > 0,
+            rx.text(Form.created_invited_count, " invited; it's in their Upcoming meetings.", color=styles.TEXT_MUTED,
+                    data_testid="created-invited"),
+        ),
         rx.code(Form.created_link, data_testid="created-link", style={"overflow_wrap": "anywhere"}),
         rx.button(rx.icon("copy", size=16), "Copy Meeting Link", on_click=Form.copy_created_link, width="100%",
                   size="3", style=styles.button_primary),

@@ -1,6 +1,6 @@
 """/meeting/[call_id] — the meeting room, full screen and dark.
 
-The states every provider shares (loading, not found, not started, ended, error) are drawn here;
+The states every provider shares (loading, not found, not allowed, not started, ended, error) are drawn here;
 setup and the call itself come from the provider's screen: Stream's SDK (yoom/components/stream_room.py)
 or Yoom's built-in peer-to-peer meeting (yoom/components/local_video.py), both composed in Python
 and both driven by RoomState.
@@ -20,6 +20,7 @@ from yoom.components.stream_room import (
 )
 from yoom.state.base import AuthState
 from yoom.state.room import RoomState
+from yoom.video.base import INVITE_ONLY_MESSAGE
 
 # ---- the states around the call ------------------------------------------------------------------
 
@@ -75,6 +76,16 @@ def not_found_view() -> rx.Component:
         rx.text("That meeting doesn't exist. Check the link or meeting ID.", color=styles.TEXT_MUTED),
         back_home(),
         test_id="meeting-not-found",
+    )
+
+
+def not_allowed_view() -> rx.Component:
+    return notice(
+        "lock",
+        "You're not invited to this meeting",
+        rx.text(INVITE_ONLY_MESSAGE, color=styles.TEXT_MUTED, data_testid="not-allowed-message"),
+        back_home(),
+        test_id="meeting-not-allowed",
     )
 
 
@@ -277,6 +288,7 @@ def meeting_page() -> rx.Component:
         rx.match(
             RoomState.phase,
             ("not_found", not_found_view()),
+            ("not_allowed", not_allowed_view()),
             ("not_started", not_started_view()),
             ("ended", ended_view()),
             ("error", error_view()),

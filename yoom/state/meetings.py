@@ -6,11 +6,12 @@ provider or yoom.meetings for the real work.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import reflex as rx
 
-from yoom import meetings
+from yoom import accounts, meeting_rules, meetings
 from yoom.accounts import video_user
 from yoom.meetings import MeetingInputError
 from yoom.settings import get_settings
@@ -49,12 +50,16 @@ class MeetingFormState(SignedInState):
     busy: bool = False
     schedule_description: str = ""
     schedule_when: str = ""
+    schedule_invite_only: bool = False
+    schedule_invitees: str = ""
     schedule_error: str = ""
     join_input: str = ""
     join_error: str = ""
     created_id: str = ""
     created_link: str = ""
     created_starts_iso: str = ""
+    created_invite_only: bool = False
+    created_invited_count: int = 0
 
     @rx.event
     def set_viewer_timezone(self, zone: str):
@@ -108,6 +113,17 @@ class MeetingFormState(SignedInState):
         self.schedule_error = ""
 
     @rx.event
+    def set_schedule_invite_only(self, value: bool):
+        if isinstance(value, bool):
+            self.schedule_invite_only = value
+        self.schedule_error = ""
+
+    @rx.event
+    def set_schedule_invitees(self, value: str):
+        self.schedule_invitees = _text(value)
+        self.schedule_error = ""
+
+    @rx.event
     def set_join_input(self, value: str):
         self.join_input = _text(value)
         self.join_error = ""
@@ -140,14 +156,29 @@ class MeetingFormState(SignedInState):
             return
         try:
             request = meetings.validate_schedule(self.schedule_description, self.schedule_when, self.viewer_timezone)
-        except MeetingInputError as exc:
+            names = meeting_rules.parse_invitees(self.schedule_invitees)
+        except (MeetingInputError, meeting_rules.InviteListError) as exc:
             self.schedule_error = str(exc)
             return
+        invite_only = bool(self.schedule_invite_only)
         self.busy = True
         yield
         try:
+            # Every invitee must be a Yoom account; otherwise nothing is created.
+            found = await asyncio.to_thread(accounts.users_by_username, names) if names else {}
+            unknown = [name for name in names if name not in found]
+            if unknown:
+                self.schedule_error = meeting_rules.unknown_invitees_message(unknown)
+                self.busy = False
+                return
+            invitees = [video_user(found[name]) for name in names if found[name].id != user.id]
             meeting = await get_provider().create_call(
-                video_user(user), CallKind.SCHEDULED, starts_at=request.starts_at, description=request.description
+                video_user(user),
+                CallKind.SCHEDULED,
+                starts_at=request.starts_at,
+                description=request.description,
+                invitees=invitees,
+                invite_only=invite_only,
             )
             link = meetings.meeting_link(self._base_url(), meeting.id)
         except (VideoError, MeetingInputError) as exc:
@@ -163,7 +194,10 @@ class MeetingFormState(SignedInState):
         self.created_id = meeting.id
         self.created_link = link
         self.created_starts_iso = request.starts_at.isoformat()
-        self.schedule_description = self.schedule_when = ""
+        self.created_invite_only = meeting.invite_only
+        self.created_invited_count = len(invitees)
+        self.schedule_description = self.schedule_when = self.schedule_invitees = ""
+        self.schedule_invite_only = False
         self.dialog = "created"
         if not self.next_meeting_iso or request.starts_at.isoformat() < self.next_meeting_iso:
             self.next_meeting_iso = request.starts_at.isoformat()

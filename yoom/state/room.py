@@ -2,7 +2,7 @@
 
 Shared by both video providers: the local mesh screen and Stream's screen read the same vars and
 call the same handlers. Every handler looks the signed-in user up on the server again; the rules
-(who may enter when, valid ids and layouts) live in yoom/meeting_rules.py.
+(who may enter when, invite-only calls, valid ids and layouts) live in yoom/meeting_rules.py.
 """
 
 from __future__ import annotations
@@ -123,6 +123,10 @@ class RoomState(AuthState):
 
         decision = meeting_rules.room_phase(meeting, user.id, utcnow())
         self.room_id = call_id
+        if decision.phase == "not_allowed":
+            # An invite-only call, and this person isn't invited: nothing about it reaches the page.
+            self.phase = decision.phase
+            return
         if meeting is not None:
             self.description = meeting.description or ""
             self.starts_at_iso = meeting_rules.utc_iso(meeting.starts_at)
@@ -167,6 +171,9 @@ class RoomState(AuthState):
             decision = meeting_rules.room_phase(meeting, user.id, utcnow())
             if decision.phase != "setup":
                 self.phase = decision.phase
+                if decision.phase == "not_allowed":
+                    self.description = self.starts_at_iso = ""
+                    self.is_owner = False
                 if decision.starts_at is not None:
                     self.starts_at_iso = meeting_rules.utc_iso(decision.starts_at)
                 return

@@ -18,6 +18,7 @@ CALL_TYPE = "default"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_DESCRIPTION_LENGTH = 200
+INVITE_ONLY_MESSAGE = "This meeting is invite-only. Ask the host to invite you."
 
 
 class CallKind(str, Enum):
@@ -46,10 +47,23 @@ class Meeting:
     ended_at: datetime | None = None
     call_type: str = CALL_TYPE
     members: tuple[str, ...] = ()
+    # Only its creator and its members may enter (members: people invited when it was made).
+    invite_only: bool = False
 
     @property
     def cid(self) -> str:
         return f"{self.call_type}:{self.id}"
+
+    def admits(self, user_id: str) -> bool:
+        """Whether this person may enter: anyone, unless the call is invite-only; then its creator and members.
+
+        Yoom's server asks this before it shows the setup screen (RoomState) and before the local signaling
+        lets a socket in. On Stream, a user token could still reach the call through Stream's own API: hard
+        enforcement there belongs to the call type's permissions (see yoom/video/stream_provider.py).
+        """
+        if not self.invite_only:
+            return True
+        return bool(user_id) and (user_id == self.created_by or user_id in self.members)
 
     @property
     def has_ended(self) -> bool:
@@ -155,9 +169,13 @@ class VideoProvider(abc.ABC):
         starts_at: datetime | None = None,
         description: str = "",
         member_ids: Sequence[str] = (),
+        invitees: Sequence[VideoUser] = (),
+        invite_only: bool = False,
     ) -> Meeting:
         """Create a call owned by `creator`. Instant and scheduled calls get a random UUID;
         a personal room's id is the owner's user id (`get_or_create` semantics for that kind).
+        `member_ids` and `invitees` (people with their names, for providers that keep their own copy of
+        users) become members. `invite_only` lets only the creator and members in (never a personal room).
         On failure nothing is left behind."""
 
     @abc.abstractmethod

@@ -84,6 +84,7 @@ def _meeting(row: LocalCall, members: tuple[str, ...] = ()) -> Meeting:
         ended_at=as_utc(row.ended_at),
         call_type=row.call_type,
         members=members,
+        invite_only=bool(row.invite_only),
     )
 
 
@@ -212,6 +213,8 @@ class LocalProvider(VideoProvider):
         starts_at: datetime | None = None,
         description: str = "",
         member_ids: Sequence[str] = (),
+        invitees: Sequence[VideoUser] = (),
+        invite_only: bool = False,
     ) -> Meeting:
         if not isinstance(creator, VideoUser) or not creator.id:
             raise InvalidRequest("create_call needs the creator", user_message="Sign in to start a meeting.")
@@ -229,8 +232,19 @@ class LocalProvider(VideoProvider):
                 "description too long",
                 user_message=f"Keep the description to {MAX_DESCRIPTION_LENGTH} characters or fewer.",
             )
+        if not isinstance(invite_only, bool):
+            raise InvalidRequest("invite_only must be a boolean")
+        if invite_only and kind is CallKind.PERSONAL:
+            raise InvalidRequest(
+                "a personal room can't be invite-only", user_message="A personal room is open to anyone with its link."
+            )
+        if isinstance(member_ids, str) or isinstance(invitees, (str, VideoUser)):
+            raise InvalidRequest("member_ids and invitees must be lists")
+        for invitee in invitees or ():
+            if not isinstance(invitee, VideoUser):
+                raise InvalidRequest(f"bad invitee {invitee!r}", user_message="One of the invited people isn't valid.")
         members = []
-        for member_id in member_ids or ():
+        for member_id in [*(member_ids or ()), *(i.id for i in invitees or ())]:
             if not isinstance(member_id, str) or not member_id or len(member_id) > 64:
                 raise InvalidRequest(f"bad member id {member_id!r}", user_message="One of the invited people isn't valid.")
             if member_id != creator.id and member_id not in members:
@@ -296,6 +310,7 @@ class LocalProvider(VideoProvider):
                         description=description,
                         starts_at=to_db(start),
                         created_at=to_db(now),
+                        invite_only=invite_only,
                     )
                     db.add(row)
                     db.flush()

@@ -14,6 +14,14 @@ the SDK's errors onto Yoom's typed `VideoError`s and retries where that is safe:
 
 The SDK's own retry (`RetryConfig`) is left off on purpose: it only covers GET/HEAD, and stacking two retry
 layers would multiply the attempts. Backoff here is exponential with jitter.
+
+Invite-only calls: `invite_only` is kept in the call's custom data (next to `description` and `kind`) and the
+invitees are the call's members. Yoom's server enforces it where it decides what the page shows
+(yoom/state/room.py: `Meeting.admits` before the setup screen and again before joining). A signed-in user's
+Stream token can still reach Stream's API directly, so the hard guarantee belongs to Stream's call-type
+permissions (grants per call-level role, set in the dashboard or with `update_call_type(grants=...)`): grant
+`join-call` only to the roles members hold (`host`, `call_member`), not to `user`, on the call type that
+invite-only calls use (a call type of their own keeps open calls open to anyone with the link).
 """
 
 from __future__ import annotations
@@ -138,6 +146,7 @@ def _meeting(call: CallResponse | None, members: Sequence[Any] | None) -> Meetin
         ended_at=_utc(call.ended_at, "ended_at"),
         call_type=call.type if isinstance(call.type, str) and call.type else CALL_TYPE,
         members=tuple(member_ids),
+        invite_only=custom.get("invite_only") is True,
     )
 
 
@@ -359,6 +368,21 @@ class StreamProvider(VideoProvider):
         if self._known_users.get(user.id) != (user.name, user.image):
             await self.upsert_user(user)
 
+    async def _ensure_users(self, people: Sequence[VideoUser]) -> None:
+        """Upsert, in one request, those of `people` this process has not sent as they are now."""
+        stale = {p.id: p for p in people if self._known_users.get(p.id) != (p.name, p.image)}
+        if not stale:
+            return
+        requests = {p.id: UserRequest(id=p.id, name=p.name or p.id, image=p.image or None) for p in stale.values()}
+
+        def convert(data: Any) -> None:
+            if not isinstance(getattr(data, "users", None), dict) or set(stale) - set(data.users):
+                raise _Malformed("upserted users missing from the answer")
+
+        await self._request("upsert users", lambda: self._client.update_users(requests), convert, idempotent=True)
+        for person in stale.values():
+            self._remember_user(person)
+
     # --- calls --------------------------------------------------------------------------------
 
     async def create_call(
@@ -370,6 +394,8 @@ class StreamProvider(VideoProvider):
         starts_at: datetime | None = None,
         description: str = "",
         member_ids: Sequence[str] = (),
+        invitees: Sequence[VideoUser] = (),
+        invite_only: bool = False,
     ) -> Meeting:
         _check_user_id(creator.id)
         try:
@@ -404,10 +430,21 @@ class StreamProvider(VideoProvider):
                 raise InvalidRequest("scheduled call without a start", user_message="Choose when the meeting starts.")
             starts_at = starts_at or now
 
+        if not isinstance(invite_only, bool):
+            raise InvalidRequest("invite_only must be a boolean")
+        if invite_only and kind is CallKind.PERSONAL:
+            raise InvalidRequest(
+                "a personal room can't be invite-only", user_message="A personal room is open to anyone with its link."
+            )
         if isinstance(member_ids, str):
             raise InvalidRequest("member_ids must be a list of user ids")
+        if isinstance(invitees, (str, VideoUser)) or not all(isinstance(i, VideoUser) for i in invitees or ()):
+            raise InvalidRequest("invitees must be a list of VideoUsers")
+        invited = {i.id: i for i in invitees or () if i.id != creator.id}
+        for invitee in invited.values():
+            _check_user_id(invitee.id)
         others = []
-        for member_id in dict.fromkeys(member_ids or ()):
+        for member_id in dict.fromkeys([*(member_ids or ()), *invited]):
             _check_user_id(member_id)
             if member_id != creator.id:
                 others.append(member_id)
@@ -415,15 +452,15 @@ class StreamProvider(VideoProvider):
             raise InvalidRequest("too many members", user_message=f"A meeting can have at most {MAX_MEMBERS} members.")
         members = [MemberRequest(user_id=creator.id, role=HOST_ROLE)] + [MemberRequest(user_id=m) for m in others]
 
-        # Stream needs the creator to exist first; this is idempotent and leaves no call behind if it fails.
+        # Stream needs the creator and the invitees to exist first; this is idempotent and leaves no call
+        # behind if it fails.
         await self._ensure_user(creator)
+        await self._ensure_users(list(invited.values()))
 
-        data = CallRequest(
-            created_by_id=creator.id,
-            starts_at=starts_at,
-            custom={"description": description, "kind": kind.value},
-            members=members,
-        )
+        custom: dict[str, Any] = {"description": description, "kind": kind.value}
+        if invite_only:
+            custom["invite_only"] = True
+        data = CallRequest(created_by_id=creator.id, starts_at=starts_at, custom=custom, members=members)
 
         def convert(answer: Any) -> tuple[Meeting, bool]:
             return _meeting(answer.call, answer.members), bool(answer.created)
