@@ -27,7 +27,7 @@ def action_card(title: str, subtitle: str, icon: str, color: str, on_click, test
         background_color=color,
         padding="1.5rem",
         border_radius=styles.RADIUS,
-        min_height="230px",
+        min_height=["150px", "200px", "230px"],
         cursor="pointer",
         transition="transform 120ms ease",
         _hover={"transform": "translateY(-3px)"},

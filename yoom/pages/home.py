@@ -166,7 +166,7 @@ def home_page() -> rx.Component:
                             Form.open_dialog("schedule"), "card-schedule"),
                 action_card("View Recordings", "Meeting recordings", "video", styles.CARD_COLORS["recordings"],
                             rx.redirect("/recordings"), "card-recordings"),
-                columns=rx.breakpoints(initial="1", sm="2", xl="4"),
+                columns=rx.breakpoints(initial="1", sm="2", lg="4"),
                 spacing="5",
                 width="100%",
             ),
