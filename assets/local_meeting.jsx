@@ -32,6 +32,71 @@ const CLOSE_MESSAGES = {
 const LOST_CONNECTION = "Lost the connection to the meeting. Check your network and try again.";
 
 // ---------------------------------------------------------------------------------------------
+// The heartbeat's clock
+//
+// Browsers throttle the timers of a hidden tab (Chrome: to once a minute after 5 minutes), which
+// would miss the server's 10 s heartbeat and drop whoever switches tabs during a meeting. A
+// dedicated worker's timers are not throttled that way, so the ticks come from a tiny worker made
+// from a Blob URL; where a worker can't be made (or fails to load), a plain setInterval does.
+const TICKER_SOURCE =
+  "let t = null; onmessage = (e) => { clearInterval(t); t = null; " +
+  "if (e.data && e.data.ms > 0) t = setInterval(() => postMessage(0), e.data.ms); };";
+
+class Ticker {
+  constructor(ms, onTick) {
+    this.ms = ms;
+    this.onTick = onTick;
+    this.worker = null;
+    this.url = null;
+    this.timer = null;
+    this.stopped = false;
+    this.kind = "timer";
+    try {
+      this.url = URL.createObjectURL(new Blob([TICKER_SOURCE], { type: "text/javascript" }));
+      const worker = new Worker(this.url);
+      worker.onmessage = () => {
+        if (!this.stopped) this.onTick();
+      };
+      worker.onerror = (e) => {
+        if (e && e.preventDefault) e.preventDefault();
+        this.fallBack(); // e.g. a Content-Security-Policy without blob: workers
+      };
+      worker.postMessage({ ms });
+      this.worker = worker;
+      this.kind = "worker";
+    } catch (_err) {
+      this.fallBack();
+    }
+  }
+
+  fallBack() {
+    this.releaseWorker();
+    if (this.stopped || this.timer !== null) return;
+    this.kind = "timer";
+    this.timer = setInterval(() => this.onTick(), this.ms);
+  }
+
+  releaseWorker() {
+    if (this.worker) {
+      this.worker.onmessage = this.worker.onerror = null;
+      this.worker.terminate();
+      this.worker = null;
+    }
+    if (this.url) {
+      URL.revokeObjectURL(this.url);
+      this.url = null;
+    }
+  }
+
+  stop() {
+    this.stopped = true;
+    this.releaseWorker();
+    clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // URLs and small helpers
 
 function backendUrl() {
@@ -133,7 +198,7 @@ class MeshEngine {
     this.me = null; // {peerId, user, isOwner}
     this.iceServers = [];
     this.ws = null;
-    this.pingTimer = null;
+    this.pingTicker = null; // a Ticker (worker clock) while the socket is open
     this.speakerTimer = null;
     this.lastPong = 0;
     this.reconnects = 0;
@@ -545,8 +610,8 @@ class MeshEngine {
       if (this.ws !== ws) return;
       mark("ws-open");
       this.lastPong = Date.now();
-      clearInterval(this.pingTimer);
-      this.pingTimer = setInterval(() => this.ping(ws), PING_MS);
+      this.stopPing();
+      this.pingTicker = new Ticker(PING_MS, () => this.ping(ws));
     };
     ws.onmessage = (e) => {
       if (this.ws !== ws) return;
@@ -559,6 +624,11 @@ class MeshEngine {
       if (msg && typeof msg.type === "string") this.onFrame(msg);
     };
     ws.onclose = (e) => this.onClose(ws, e);
+  }
+
+  stopPing() {
+    if (this.pingTicker) this.pingTicker.stop();
+    this.pingTicker = null;
   }
 
   ping(ws) {
@@ -663,7 +733,7 @@ class MeshEngine {
 
   onClose(ws, e) {
     if (this.ws !== ws) return;
-    clearInterval(this.pingTimer);
+    this.stopPing();
     this.ws = null;
     if (this.destroyed || ["left", "ended", "failed"].includes(this.status)) return;
     if (e.code === 4000 || e.code === 4410) {
@@ -878,7 +948,7 @@ class MeshEngine {
   // --- ending ------------------------------------------------------------------------------
 
   teardownNetwork() {
-    clearInterval(this.pingTimer);
+    this.stopPing();
     clearInterval(this.speakerTimer);
     clearTimeout(this.reconnectTimer);
     const ws = this.ws;

@@ -87,3 +87,28 @@ def test_controls_have_the_accessible_labels():
         assert f'"{label}"' in JSX, label
     for test_id in ("participant-tile", "remote-video", "local-video"):
         assert f'"{test_id}"' in JSX, test_id
+
+
+def test_heartbeat_ticks_from_a_worker_with_a_timer_fallback():
+    # Pings go through the Ticker (a Blob-URL worker's clock, unthrottled in hidden tabs) …
+    assert re.search(r"this\.pingTicker = new Ticker\(PING_MS, \(\) => this\.ping\(ws\)\)", JSX)
+    assert not re.search(r"setInterval\([^)]*ping", JSX)
+    ticker = JSX.split("class Ticker {", 1)[1].split("\n}\n", 1)[0]
+    assert "new Worker(this.url)" in ticker and "URL.createObjectURL(new Blob(" in ticker
+    # … fall back to setInterval when no worker can run, and release the worker and its URL when stopped.
+    assert "catch (_err) {\n      this.fallBack();" in ticker and "worker.onerror" in ticker
+    assert "setInterval(() => this.onTick(), this.ms)" in ticker
+    assert "this.worker.terminate()" in ticker and "URL.revokeObjectURL(this.url)" in ticker
+    # Every way out of the socket stops it (close, leave/teardown, a new socket).
+    assert JSX.count("this.stopPing();") >= 3
+
+
+def test_the_local_call_screen_has_the_invite_button_and_the_waiting_hint():
+    from yoom.pages import meeting
+
+    rendered = str(meeting.local_in_call().render())
+    assert rendered.count('"Copy invite link"') >= 2  # the controls bar and the hint
+    assert "copy_invite_link" in rendered
+    hint = str(meeting.waiting_hint().render())
+    assert "Waiting for others to join" in hint and '"waiting-hint"' in hint
+    assert "participant_count" in hint and "connected" in hint

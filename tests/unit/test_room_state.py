@@ -386,3 +386,98 @@ async def test_browser_events(monkeypatch, provider):
     assert state.error_message == GENERIC_ERROR
     assert redirect_target(state.on_left()) == "/"
     assert "Recording saved" in str(state.on_recording_saved())
+
+
+# --- the invite link ("Copy invite link" in the call) -------------------------------------------------
+
+
+@pytest.fixture
+def public_url(monkeypatch, tmp_path):
+    """Pin the settings the base URL comes from (a developer's .env must not change these tests)."""
+    from yoom.settings import load_settings
+    from yoom.state import base as base_module
+
+    def use(url: str | None):
+        env = {"YOOM_DATA_DIR": str(tmp_path), "VIDEO_PROVIDER": "local"}
+        if url:
+            env["YOOM_PUBLIC_URL"] = url
+        settings = load_settings(env)
+        monkeypatch.setattr(base_module, "get_settings", lambda: settings)
+
+    use(None)
+    return use
+
+
+def copied_text(events) -> str:
+    """What a handler's returned events put on the clipboard (and check it also says "Link copied")."""
+    assert isinstance(events, list) and len(events) == 2, events
+    clipboard, toast = (str(e) for e in events)
+    assert "Link copied" in toast
+    assert "clipboard" in clipboard.lower()
+    return clipboard
+
+
+async def test_invite_link_uses_the_browser_origin_without_a_public_url(monkeypatch, provider, public_url):
+    provider.add()
+    state = make_state(monkeypatch, GUEST)
+    await state.load_room()
+    assert state.invite_link == f"http://localhost:3000/meeting/{CALL_ID}"
+    await state.join_meeting()
+    assert state.phase == "in_call"
+    assert f'"http://localhost:3000/meeting/{CALL_ID}"' in copied_text(state.copy_invite_link())
+
+
+async def test_invite_link_prefers_the_public_url(monkeypatch, provider, public_url):
+    public_url("https://meet.example.test/")
+    provider.add()
+    state = make_state(monkeypatch, HOST)
+    await state.load_room()
+    assert state.invite_link == f"https://meet.example.test/meeting/{CALL_ID}"
+    assert f'"https://meet.example.test/meeting/{CALL_ID}"' in copied_text(state.copy_invite_link())
+
+
+async def test_invite_link_of_a_personal_room_keeps_the_flag(monkeypatch, provider, public_url):
+    # The owner opening their own personal room (created on the way), and a guest following the link.
+    owner = make_state(monkeypatch, HOST, call_id=HOST.id, query="personal=true")
+    await owner.load_room()
+    assert owner.phase == "setup" and owner.is_personal is True
+    assert owner.invite_link == f"http://localhost:3000/meeting/{HOST.id}?personal=true"
+    guest = make_state(monkeypatch, GUEST, call_id=HOST.id, query="personal=true")
+    await guest.load_room()
+    assert guest.invite_link == f"http://localhost:3000/meeting/{HOST.id}?personal=true"
+    # A personal room is personal by its kind too, whatever the link said.
+    plain = make_state(monkeypatch, GUEST, call_id=HOST.id)
+    await plain.load_room()
+    assert plain.invite_link.endswith(f"/meeting/{HOST.id}?personal=true")
+
+
+async def test_no_invite_link_where_nothing_may_be_revealed(monkeypatch, provider, public_url):
+    unknown = make_state(monkeypatch, GUEST)
+    await unknown.load_room()
+    assert unknown.phase == "not_found" and unknown.invite_link == ""
+    assert "no longer open" in str(unknown.copy_invite_link())
+    provider.add(invite_only=True)
+    stranger = make_state(monkeypatch, GUEST)
+    await stranger.load_room()
+    assert stranger.phase == "not_allowed" and stranger.invite_link == ""
+    assert "no longer open" in str(stranger.copy_invite_link())
+
+
+async def test_invite_link_without_a_known_address(monkeypatch, provider, public_url):
+    provider.add()
+    state = make_state(monkeypatch, GUEST)
+    state.router = RouterData.from_router_data(
+        {"pathname": "/meeting/[call_id]", "asPath": f"/meeting/{CALL_ID}", "query": {"call_id": CALL_ID},
+         "headers": {}}
+    )
+    await state.load_room()
+    assert state.phase == "setup" and state.invite_link == ""
+    assert "YOOM_PUBLIC_URL" in str(state.copy_invite_link())
+
+
+async def test_copy_invite_link_signed_out(monkeypatch, provider, public_url):
+    provider.add()
+    state = make_state(monkeypatch, GUEST)
+    await state.load_room()
+    monkeypatch.setattr(RoomState, "signed_in_user", lambda self: None)
+    assert "/sign-in" in redirect_target(state.copy_invite_link())

@@ -149,6 +149,19 @@ def participants_toggle() -> rx.Component:
     )
 
 
+def invite_button(test_id: str = "copy-invite-link", with_label: bool = False) -> rx.Component:
+    """Copy the meeting's link (RoomState.invite_link, made on the server) and toast "Link copied"."""
+    return rx.button(
+        rx.icon("user-plus", size=20),
+        *([rx.text("Copy invite link", as_="span")] if with_label else []),
+        on_click=RoomState.copy_invite_link,
+        aria_label="Copy invite link",
+        title="Copy invite link",
+        style=CONTROL_BUTTON,
+        data_testid=test_id,
+    )
+
+
 def end_call_button() -> rx.Component:
     """Only for the call's creator and never in a personal room; the server checks ownership again."""
     return rx.cond(
@@ -209,6 +222,7 @@ def in_call_screen() -> rx.Component:
             layout_switcher(),
             sv.call_stats_button(),
             participants_toggle(),
+            invite_button(),
             end_call_button(),
             position="fixed",
             bottom="0",

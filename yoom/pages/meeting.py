@@ -14,6 +14,7 @@ from yoom import styles
 from yoom.components import local_video as lv
 from yoom.components.stream_room import (
     end_call_button,
+    invite_button,
     layout_switcher,
     participants_toggle,
     stream_meeting_screen,
@@ -220,11 +221,42 @@ def local_participants_panel() -> rx.Component:
     )
 
 
+def waiting_hint() -> rx.Component:
+    """Over my own tile while nobody else is here: say so, and offer the link to invite people."""
+    return rx.cond(
+        RoomState.connected & (RoomState.participant_count == 1),
+        rx.center(
+            rx.vstack(
+                rx.icon("users", size=28, color=styles.ACCENT),
+                rx.text("Waiting for others to join", size="4", weight="medium", as_="p"),
+                rx.text("Share the meeting link to invite people.", size="2", color=styles.TEXT_MUTED, as_="p"),
+                invite_button(test_id="waiting-hint-copy", with_label=True),
+                align="center",
+                spacing="2",
+                padding="1.25rem 1.5rem",
+                border_radius=styles.RADIUS,
+                background_color="rgba(22, 25, 37, 0.85)",
+                text_align="center",
+                pointer_events="auto",
+                role="status",
+            ),
+            position="absolute",
+            inset="0",
+            z_index="3",
+            padding="1rem",
+            pointer_events="none",
+            data_testid="waiting-hint",
+        ),
+    )
+
+
 def local_in_call() -> rx.Component:
     return rx.flex(
         rx.flex(
             rx.box(
                 lv.local_participants_view(layout=RoomState.layout),
+                waiting_hint(),
+                position="relative",
                 flex="1",
                 min_width="0",
                 min_height="0",
@@ -242,6 +274,7 @@ def local_in_call() -> rx.Component:
             lv.local_call_controls(can_record=RoomState.is_owner),
             layout_switcher(),
             participants_toggle(),
+            invite_button(),
             end_call_button(),
             align="center",
             justify="center",

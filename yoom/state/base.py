@@ -60,6 +60,10 @@ class AuthState(rx.State):
         self.user_username = user.username if user else ""
         self.user_image = (user.image_url or "") if user else ""
 
+    def _base_url(self) -> str:
+        """Where links to Yoom point: YOOM_PUBLIC_URL when set, else the address this browser used."""
+        return get_settings().public_url or self.router.url.origin
+
     def _redirect_to_sign_in(self):
         here = self.router.url.path or "/"
         if self.router.url.query:

@@ -14,7 +14,6 @@ import reflex as rx
 from yoom import accounts, meeting_rules, meetings
 from yoom.accounts import video_user
 from yoom.meetings import MeetingInputError
-from yoom.settings import get_settings
 from yoom.state.base import AuthState
 from yoom.video import get_provider
 from yoom.video.base import CallKind, Meeting, VideoError
@@ -32,9 +31,6 @@ def _text(value: object) -> str:
 
 class SignedInState(AuthState):
     """Shared helpers for the feature states below (no vars of its own)."""
-
-    def _base_url(self) -> str:
-        return get_settings().public_url or self.router.url.origin
 
     async def _require_user(self):
         user = self.signed_in_user()

@@ -12,7 +12,7 @@ import re
 
 import reflex as rx
 
-from yoom import accounts, meeting_rules, video
+from yoom import accounts, meeting_rules, meetings, video
 from yoom.db import utcnow
 from yoom.settings import get_settings
 from yoom.state.base import AuthState
@@ -52,6 +52,8 @@ class RoomState(AuthState):
     join_camera_off: bool = False
     participant_count: int = 0
     connected: bool = False
+    # The absolute link to this meeting (YOOM_PUBLIC_URL, else the browser's origin), for "Copy invite link".
+    invite_link: str = ""
     provider: str = get_settings().video_provider
 
     # --- helpers -------------------------------------------------------------------------------
@@ -81,6 +83,14 @@ class RoomState(AuthState):
         self.is_personal = False
         self.participant_count = 0
         self.connected = False
+        self.invite_link = ""
+
+    def _invite_link_for(self, call_id: str) -> str:
+        try:
+            return meetings.meeting_link(self._base_url(), call_id, personal=self.is_personal)
+        except meetings.MeetingInputError as exc:
+            log.warning("no invite link for meeting %s: %s", call_id, exc)
+            return ""
 
     def _current_room(self) -> str | None:
         """The validated id of the room this page shows, or None when the page moved elsewhere."""
@@ -132,6 +142,8 @@ class RoomState(AuthState):
             self.starts_at_iso = meeting_rules.utc_iso(meeting.starts_at)
             self.is_owner = meeting.created_by == user.id
         self.is_personal = meeting_rules.is_personal_meeting(meeting, personal_flag)
+        if meeting is not None:
+            self.invite_link = self._invite_link_for(call_id)
         self.phase = decision.phase
 
     @rx.event
@@ -208,6 +220,17 @@ class RoomState(AuthState):
         if self.signed_in_user() is None:
             return self._redirect_to_sign_in()
         self.show_participants = not self.show_participants
+
+    @rx.event
+    def copy_invite_link(self):
+        """Copy the meeting's absolute link (personal rooms keep `?personal=true`) and say so."""
+        if self.signed_in_user() is None:
+            return self._redirect_to_sign_in()
+        if self._current_room() is None or self.phase not in ("setup", "in_call"):
+            return rx.toast.error("This meeting is no longer open on this page.")
+        if not self.invite_link:
+            return rx.toast.error("Yoom doesn't know its own address: set YOOM_PUBLIC_URL in .env.")
+        return [rx.set_clipboard(self.invite_link), rx.toast.success("Link copied")]
 
     @rx.event
     async def end_call_for_everyone(self):
