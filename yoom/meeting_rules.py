@@ -12,9 +12,6 @@ from datetime import datetime, timedelta, timezone
 
 from yoom.video.base import CallKind, Meeting
 
-# A meeting id is a UUID (hex, with or without dashes) or, for a personal room, its owner's user id.
-CALL_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
 # Guests may come in this long before a scheduled start (the host can start any time).
 EARLY_JOIN = timedelta(minutes=10)
 
@@ -30,10 +27,6 @@ MAX_NAMES_IN_MESSAGE = 10
 _INVITE_SEPARATORS = re.compile(r"[\s,;]+")
 
 _TRUE_WORDS = {"1", "true", "yes", "on"}
-
-
-def is_valid_call_id(value: object) -> bool:
-    return isinstance(value, str) and bool(CALL_ID_RE.fullmatch(value))
 
 
 def is_valid_layout(value: object) -> bool:

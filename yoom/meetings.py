@@ -8,9 +8,8 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from yoom.video.base import MAX_DESCRIPTION_LENGTH, Meeting
+from yoom.video.base import MAX_DESCRIPTION_LENGTH, Meeting, is_valid_call_id
 
-CALL_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MEETING_PATH_RE = re.compile(r"^/meeting/([A-Za-z0-9_-]{1,64})/?$")
 MAX_JOIN_INPUT = 2000
 # A meeting scheduled for "now" should not be refused because the form took a minute to fill in.
@@ -21,10 +20,6 @@ DEFAULT_MEETING_MINUTES = 60
 
 class MeetingInputError(ValueError):
     """Input a person typed that can't be used; the message says what to do."""
-
-
-def is_valid_call_id(call_id: object) -> bool:
-    return isinstance(call_id, str) and bool(CALL_ID_RE.match(call_id))
 
 
 def meeting_path(call_id: str, personal: bool = False) -> str:

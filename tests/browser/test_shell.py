@@ -1,7 +1,6 @@
 """Foundation in the browser: accounts, the shell, the clock, the phone drawer."""
 
 import re
-import time
 
 from playwright.sync_api import expect
 

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from yoom import meeting_rules as rules
-from yoom.video.base import CallKind, Meeting
+from yoom.video.base import CallKind, Meeting, is_valid_call_id
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=timezone.utc)
 HOST, GUEST = "a" * 32, "b" * 32
@@ -20,7 +20,7 @@ def meeting(**kw) -> Meeting:
     ["1f0e6a3c-2b1d-4c4e-9f00-0123456789ab", "1f0e6a3c2b1d4c4e9f000123456789ab", "clerk_user_2abcDEF", "x", "a" * 64],
 )
 def test_valid_call_ids(value):
-    assert rules.is_valid_call_id(value)
+    assert is_valid_call_id(value)
 
 
 @pytest.mark.parametrize(
@@ -28,7 +28,7 @@ def test_valid_call_ids(value):
     ["", "a" * 65, "../etc/passwd", "abc def", "abc/def", "abc?x=1", "ab%2F", "é", "abc\n", None, 12, ["abc"]],
 )
 def test_invalid_call_ids(value):
-    assert not rules.is_valid_call_id(value)
+    assert not is_valid_call_id(value)
 
 
 def test_layout_whitelist():

@@ -30,7 +30,8 @@ from yoom.db import as_utc, utcnow
 from yoom.settings import get_settings
 from yoom.video import get_provider
 from yoom.video.base import CallNotFound, NotCallOwner, Recording
-from yoom.video.local_provider import LocalProvider, is_valid_call_id
+from yoom.video.base import is_valid_call_id
+from yoom.video.local_provider import LocalProvider
 
 try:
     from python_multipart.multipart import MultipartParser, parse_options_header

@@ -20,7 +20,8 @@ from yoom import accounts
 from yoom.rtc.hub import CLOSE_CODES, CLOSE_SERVER_ERROR, Hub, Peer, RoomFull, error_frame, get_hub
 from yoom.video import get_provider
 from yoom.video.base import CALL_TYPE, INVITE_ONLY_MESSAGE, CallKind, VideoError, VideoUser
-from yoom.video.local_provider import LocalProvider, is_valid_call_id
+from yoom.video.base import is_valid_call_id
+from yoom.video.local_provider import LocalProvider
 from yoom.video.tokens import TokenInvalid
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from yoom.accounts import video_user
 from yoom.meetings import MeetingInputError
 from yoom.state.base import AuthState
 from yoom.video import get_provider
-from yoom.video.base import CallKind, Meeting, VideoError
+from yoom.video.base import CallKind, Meeting, VideoError, is_valid_call_id
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +221,7 @@ class MeetingFormState(SignedInState):
     @rx.event
     async def download_calendar(self):
         user = await self._require_user()
-        if user is None or not meetings.is_valid_call_id(self.created_id):
+        if user is None or not is_valid_call_id(self.created_id):
             return
         try:
             meeting = await get_provider().get_call(self.created_id)

@@ -16,7 +16,7 @@ from yoom import accounts, meeting_rules, meetings, video
 from yoom.db import utcnow
 from yoom.settings import get_settings
 from yoom.state.base import AuthState
-from yoom.video.base import CallEnded, CallKind, CallNotFound, NotCallOwner, VideoError
+from yoom.video.base import CallEnded, CallKind, CallNotFound, NotCallOwner, VideoError, is_valid_call_id
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class RoomState(AuthState):
     def _current_room(self) -> str | None:
         """The validated id of the room this page shows, or None when the page moved elsewhere."""
         call_id = self._route_call_id()
-        if not meeting_rules.is_valid_call_id(call_id) or call_id != self.room_id:
+        if not is_valid_call_id(call_id) or call_id != self.room_id:
             return None
         return call_id
 
@@ -109,7 +109,7 @@ class RoomState(AuthState):
             return self._redirect_to_sign_in()
         self._reset_room()
         call_id = self._route_call_id()
-        if not meeting_rules.is_valid_call_id(call_id):
+        if not is_valid_call_id(call_id):
             self.phase = "not_found"
             return
         personal_flag = meeting_rules.query_flag(self._query_param("personal"))

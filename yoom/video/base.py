@@ -7,6 +7,7 @@ never from the browser. Errors a person can meet are `VideoError`s with a `user_
 from __future__ import annotations
 
 import abc
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -18,6 +19,12 @@ CALL_TYPE = "default"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_DESCRIPTION_LENGTH = 200
+# A call id: a UUID for instant and scheduled calls, the owner's user id for a personal room. Stream's rule.
+CALL_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def is_valid_call_id(value: object) -> bool:
+    return isinstance(value, str) and CALL_ID_RE.fullmatch(value) is not None
 INVITE_ONLY_MESSAGE = "This meeting is invite-only. Ask the host to invite you."
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence
@@ -24,6 +23,7 @@ from yoom.models import LocalCall, LocalCallMember, LocalRecording, User
 from yoom.settings import Settings
 from yoom.video import tokens
 from yoom.video.base import (
+    is_valid_call_id,
     CALL_TYPE,
     DEFAULT_PAGE_SIZE,
     MAX_DESCRIPTION_LENGTH,
@@ -42,13 +42,8 @@ from yoom.video.base import (
 )
 
 API_KEY = "local"
-CALL_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SCHEDULE_GRACE = timedelta(minutes=5)  # a start time this far in the past still counts as "now"
 MAX_MEMBERS_PER_CALL_REQUEST = 100
-
-
-def is_valid_call_id(call_id: Any) -> bool:
-    return isinstance(call_id, str) and bool(CALL_ID_RE.match(call_id))
 
 
 def recording_url(recording_id: str) -> str:

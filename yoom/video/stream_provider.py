@@ -50,6 +50,7 @@ from getstream.stream import BASE_URL as STREAM_DEFAULT_BASE_URL
 from yoom.settings import Settings, SettingsError, WHERE
 from yoom.video import tokens
 from yoom.video.base import (
+    is_valid_call_id,
     CALL_TYPE,
     DEFAULT_PAGE_SIZE,
     MAX_DESCRIPTION_LENGTH,
@@ -80,7 +81,6 @@ MEMBERS_LIMIT = 100  # members returned with a call (Stream's maximum)
 RECORDING_CONCURRENCY = 8  # parallel list-recordings requests
 USER_CACHE_SIZE = 10_000
 # Stream ids: letters, digits, '_' and '-' (calls, at most 64) and also '@' for users.
-CALL_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 USER_ID_RE = re.compile(r"^[@A-Za-z0-9_-]{1,255}$")
 CID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_-]{1,64}$")
 CREDENTIALS_MESSAGE = (
@@ -161,7 +161,7 @@ def _check_user_id(user_id: Any) -> str:
 
 
 def _check_call_id(call_id: Any) -> str:
-    if not isinstance(call_id, str) or not CALL_ID_RE.match(call_id):
+    if not is_valid_call_id(call_id):
         raise CallNotFound(f"invalid call id {call_id!r}")
     return call_id
 
@@ -418,13 +418,13 @@ class StreamProvider(VideoProvider):
             if call_id not in (None, creator.id):
                 raise InvalidRequest("a personal room's id is its owner's user id")
             call_id = creator.id
-            if not CALL_ID_RE.match(call_id):
+            if not is_valid_call_id(call_id):
                 raise InvalidRequest(f"user id {call_id!r} cannot be a call id")
             starts_at = starts_at or now
         else:
             if call_id is None:
                 call_id, generated_id = str(uuid.uuid4()), True
-            elif not isinstance(call_id, str) or not CALL_ID_RE.match(call_id):
+            elif not is_valid_call_id(call_id):
                 raise InvalidRequest(f"invalid call id {call_id!r}")
             if kind is CallKind.SCHEDULED and starts_at is None:
                 raise InvalidRequest("scheduled call without a start", user_message="Choose when the meeting starts.")
