@@ -14,7 +14,6 @@ from typing import Any
 import anyio
 import bcrypt
 import pytest
-from sqlmodel import SQLModel
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
@@ -27,31 +26,19 @@ from yoom.rtc.hub import Hub, set_hub  # noqa: E402
 
 
 @pytest.fixture
-def local_env(tmp_path, monkeypatch):
-    """DATABASE_URL / YOOM_DATA_DIR in tmp_path, VIDEO_PROVIDER=local, fresh caches and tables."""
-    import yoom.db
+def local_env(yoom_env, monkeypatch):
+    """The shared `yoom_env` (temp database and data folder, local provider) with default room and upload
+    limits, cheap bcrypt rounds for quick sign-ups, and no hub left over from another test."""
     import yoom.settings
-    import yoom.video
 
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/t.db")
-    monkeypatch.setenv("YOOM_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("VIDEO_PROVIDER", "local")
     monkeypatch.delenv("YOOM_ROOM_CAPACITY", raising=False)
     monkeypatch.delenv("YOOM_RECORDING_MAX_MB", raising=False)
+    yoom.settings.get_settings.cache_clear()
     real_gensalt = bcrypt.gensalt
     monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=4, prefix=b"2b": real_gensalt(4, prefix))
-
-    def clear():
-        yoom.settings.get_settings.cache_clear()
-        yoom.db.get_engine.cache_clear()
-        yoom.video.get_provider.cache_clear()
-        set_hub(None)
-
-    clear()
-    SQLModel.metadata.create_all(yoom.db.get_engine())
-    yield tmp_path
-    yoom.db.get_engine().dispose()
-    clear()
+    set_hub(None)
+    yield yoom_env
+    set_hub(None)
 
 
 @pytest.fixture
