@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import bcrypt
 import pytest
 from sqlmodel import SQLModel
 
@@ -42,6 +43,9 @@ def yoom_env(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/yoom.db")
     monkeypatch.setenv("YOOM_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("VIDEO_PROVIDER", "local")
+    # bcrypt's cost only slows the suite: hashes made in tests use the cheapest rounds.
+    real_gensalt = bcrypt.gensalt
+    monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=4, prefix=b"2b": real_gensalt(4, prefix))
 
     def reset():
         yoom.settings.get_settings.cache_clear()

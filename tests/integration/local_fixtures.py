@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import bcrypt
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -27,15 +26,13 @@ from yoom.rtc.hub import Hub, set_hub  # noqa: E402
 
 @pytest.fixture
 def local_env(yoom_env, monkeypatch):
-    """The shared `yoom_env` (temp database and data folder, local provider) with default room and upload
-    limits, cheap bcrypt rounds for quick sign-ups, and no hub left over from another test."""
+    """The shared `yoom_env` (temp database and data folder, local provider, cheap bcrypt) with default room
+    and upload limits, and no hub left over from another test."""
     import yoom.settings
 
     monkeypatch.delenv("YOOM_ROOM_CAPACITY", raising=False)
     monkeypatch.delenv("YOOM_RECORDING_MAX_MB", raising=False)
     yoom.settings.get_settings.cache_clear()
-    real_gensalt = bcrypt.gensalt
-    monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=4, prefix=b"2b": real_gensalt(4, prefix))
     set_hub(None)
     yield yoom_env
     set_hub(None)
