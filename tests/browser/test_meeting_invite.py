@@ -83,12 +83,14 @@ def test_personal_room_invite_keeps_the_personal_flag(app_url, new_page):
     assert copy_from_controls(host) == f"{app_url}/meeting/{room_id}?personal=true"
 
 
-def test_a_page_whose_timers_are_throttled_stays_in_the_call(app_url, new_page):
+def host_and_guest_in_a_call(app_url, new_page, guest_init_script: str | None = None):
+    """Hana starts a meeting, Gus joins it; returns both pages and Gus's peer id as Hana sees it."""
     host, guest = new_page(), new_page()
+    if guest_init_script:
+        guest.add_init_script(guest_init_script)
     sign_up(host, app_url, new_account("Hana Host"))
     sign_up(guest, app_url, new_account("Gus Guest"))
-    call_id = start_instant_meeting(host)
-    url = f"{app_url}/meeting/{call_id}"
+    url = f"{app_url}/meeting/{start_instant_meeting(host)}"
     open_setup(host, url)
     join(host)
     open_setup(guest, url)
@@ -96,6 +98,11 @@ def test_a_page_whose_timers_are_throttled_stays_in_the_call(app_url, new_page):
     expect(tile(host, "Gus Guest")).to_be_visible(timeout=20_000)
     guest_on_host = host.evaluate(PEER_IDS)
     assert len(guest_on_host) == 1
+    return host, guest, guest_on_host
+
+
+def test_a_page_whose_timers_are_throttled_stays_in_the_call(app_url, new_page):
+    host, guest, guest_on_host = host_and_guest_in_a_call(app_url, new_page)
     assert guest.evaluate("() => window.__yoomCall.pingTicker.kind") == "worker"
 
     guest.evaluate(STOP_PAGE_TIMERS)
@@ -111,18 +118,9 @@ def test_a_page_whose_timers_are_throttled_stays_in_the_call(app_url, new_page):
 
 
 def test_without_workers_the_heartbeat_falls_back_to_a_timer(app_url, new_page):
-    host, guest = new_page(), new_page()
-    guest.add_init_script("window.Worker = function () { throw new Error('workers are disabled here'); };")
-    sign_up(host, app_url, new_account("Hana Host"))
-    sign_up(guest, app_url, new_account("Gus Guest"))
-    call_id = start_instant_meeting(host)
-    url = f"{app_url}/meeting/{call_id}"
-    open_setup(host, url)
-    join(host)
-    open_setup(guest, url)
-    join(guest)
-    expect(tile(host, "Gus Guest")).to_be_visible(timeout=20_000)
-    guest_on_host = host.evaluate(PEER_IDS)
+    host, guest, guest_on_host = host_and_guest_in_a_call(
+        app_url, new_page, "window.Worker = function () { throw new Error('workers are disabled here'); };"
+    )
     assert guest.evaluate("() => window.__yoomCall.pingTicker.kind") == "timer"
     time.sleep(12)  # past the server's 10 s heartbeat
     assert host.evaluate(PEER_IDS) == guest_on_host
