@@ -15,7 +15,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 # The embedded signaling hub lives in one process: one backend worker.
 export GRANIAN_WORKERS ?= 1
 
-.PHONY: run dev test test-fast setup migrate chromium bench lock clean
+.PHONY: run dev test test-fast lint format setup migrate chromium bench lock clean
 
 run: migrate
 	$(REFLEX) run --env prod --single-port --frontend-port $(PORT)
@@ -23,11 +23,20 @@ run: migrate
 dev: migrate
 	$(REFLEX) run
 
-test: setup chromium
+test: setup chromium lint
 	$(PY) -m pytest
 
-test-fast: setup
+test-fast: setup lint
 	$(PY) -m pytest tests/unit tests/integration
+
+# ruff formats and lints (imports sorted too); `make test` fails on anything it reports.
+lint: setup
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 setup: $(VENV)/.installed $(BUN)
 

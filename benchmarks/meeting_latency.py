@@ -19,11 +19,11 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import sync_playwright
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.browser.harness import start_app  # noqa: E402
-from tests.browser.helpers import new_account, sign_up, start_instant_meeting  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.harness import start_app
+from tests.browser.helpers import new_account, sign_up, start_instant_meeting
 
 FIRST_FRAME_JS = """
 async () => {
@@ -69,8 +69,11 @@ def chromium_cpu_seconds(browser_pid: int) -> float:
 
 
 def find_browser_pid() -> int:
-    candidates = [p for p in psutil.process_iter(["name", "cmdline", "create_time"])
-                  if p.info["name"] and "chromium" in p.info["name"] and "--type=" not in " ".join(p.info["cmdline"] or [])]
+    candidates = [
+        p
+        for p in psutil.process_iter(["name", "cmdline", "create_time"])
+        if p.info["name"] and "chromium" in p.info["name"] and "--type=" not in " ".join(p.info["cmdline"] or [])
+    ]
     return max(candidates, key=lambda p: p.info["create_time"]).pid
 
 
@@ -86,8 +89,12 @@ def main() -> None:
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            ctx = lambda: browser.new_context(viewport={"width": 1100, "height": 700},  # noqa: E731
-                                              permissions=["camera", "microphone"])
+
+            def ctx():
+                return browser.new_context(
+                    viewport={"width": 1100, "height": 700}, permissions=["camera", "microphone"]
+                )
+
             host, guest = ctx().new_page(), ctx().new_page()
             sign_up(host, app.url, new_account("Host"))
             sign_up(guest, app.url, new_account("Guest"))
@@ -125,13 +132,20 @@ def main() -> None:
             browser_pid = find_browser_pid()
             server = psutil.Process(app.process.pid)
             server_procs = [server, *server.children(recursive=True)]
-            server_cpu = lambda: sum(p.cpu_times().user + p.cpu_times().system for p in server_procs if p.is_running())  # noqa: E731
+
+            def server_cpu():
+                return sum(p.cpu_times().user + p.cpu_times().system for p in server_procs if p.is_running())
+
             c0, s0, t0 = chromium_cpu_seconds(browser_pid), server_cpu(), time.monotonic()
             time.sleep(args.seconds)
             c1, s1, t1 = chromium_cpu_seconds(browser_pid), server_cpu(), time.monotonic()
             wall = t1 - t0
-            rows.append((f"{args.mesh}-person mesh: Chromium CPU per participant (% of one core)",
-                         f"{100 * (c1 - c0) / wall / args.mesh:.0f}"))
+            rows.append(
+                (
+                    f"{args.mesh}-person mesh: Chromium CPU per participant (% of one core)",
+                    f"{100 * (c1 - c0) / wall / args.mesh:.0f}",
+                )
+            )
             rows.append((f"{args.mesh}-person mesh: Yoom server CPU (% of one core)", f"{100 * (s1 - s0) / wall:.1f}"))
             browser.close()
     finally:

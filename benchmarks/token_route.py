@@ -148,7 +148,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests", type=int, default=20_000, help="requests in the saturation phase")
-    parser.add_argument("--rate", type=float, default=500.0, help="total requests/s in the paced phase (below saturation)")
+    parser.add_argument(
+        "--rate", type=float, default=500.0, help="total requests/s in the paced phase (below saturation)"
+    )
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
     args = parser.parse_args()
 
@@ -167,8 +169,19 @@ def main() -> int:
         "STREAM_BASE_URL": fake.base_url,
         "PYTHONPATH": str(ROOT),
     }
-    os.environ.update({k: env[k] for k in ("DATABASE_URL", "YOOM_DATA_DIR", "VIDEO_PROVIDER", "STREAM_API_KEY",
-                                           "STREAM_API_SECRET", "STREAM_BASE_URL")})
+    os.environ.update(
+        {
+            k: env[k]
+            for k in (
+                "DATABASE_URL",
+                "YOOM_DATA_DIR",
+                "VIDEO_PROVIDER",
+                "STREAM_API_KEY",
+                "STREAM_API_SECRET",
+                "STREAM_BASE_URL",
+            )
+        }
+    )
     from sqlmodel import SQLModel
 
     import yoom.db
@@ -179,8 +192,19 @@ def main() -> int:
 
     port = _free_port()
     granian = [
-        str(Path(sys.executable).with_name("granian")), "--interface", "asgi", "--host", "127.0.0.1",
-        "--port", str(port), "--workers", "1", "--factory", "--no-ws", "--log-level", "warning",
+        str(Path(sys.executable).with_name("granian")),
+        "--interface",
+        "asgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--factory",
+        "--no-ws",
+        "--log-level",
+        "warning",
         "benchmarks.token_route:build_app",
     ]
     server = subprocess.Popen(granian, cwd=ROOT, env=env)
@@ -218,7 +242,7 @@ def main() -> int:
     upserts = len(fake.requests_to("POST", "^/api/v2/users$"))
     rows = []
     failed = False
-    for name, clients, out, errors, elapsed, cpu in results:
+    for name, _clients, out, errors, elapsed, cpu in results:
         if errors:
             failed = True
             print(f"{name}: {len(errors)} bad answers, e.g. {errors[0]}", file=sys.stderr)
@@ -237,14 +261,20 @@ def main() -> int:
             }
         )
     load = os.getloadavg()
-    print(f"\nPOST /api/video/token — Granian 1 worker (ASGI), SQLite session lookup, {os.cpu_count()} CPUs, "
-          f"load average before/after {load_before[0]:.2f}/{load[0]:.2f}\n")
-    print(f"| {'phase':<28} | {'requests':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'mean ms':>7} | {'tokens/s':>8} "
-          f"| {'server CPU µs/token':>19} |")
+    print(
+        f"\nPOST /api/video/token — Granian 1 worker (ASGI), SQLite session lookup, {os.cpu_count()} CPUs, "
+        f"load average before/after {load_before[0]:.2f}/{load[0]:.2f}\n"
+    )
+    print(
+        f"| {'phase':<28} | {'requests':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'mean ms':>7} | {'tokens/s':>8} "
+        f"| {'server CPU µs/token':>19} |"
+    )
     print(f"|{'-' * 30}|{'-' * 9}:|{'-' * 8}:|{'-' * 8}:|{'-' * 8}:|{'-' * 9}:|{'-' * 20}:|")
     for r in rows:
-        print(f"| {r['phase']:<28} | {r['requests']:>8} | {r['p50_ms']:>7.2f} | {r['p99_ms']:>7.2f} | "
-              f"{r['mean_ms']:>7.2f} | {r['tokens_per_s']:>8.0f} | {r['server_cpu_us_per_token']:>19.0f} |")
+        print(
+            f"| {r['phase']:<28} | {r['requests']:>8} | {r['p50_ms']:>7.2f} | {r['p99_ms']:>7.2f} | "
+            f"{r['mean_ms']:>7.2f} | {r['tokens_per_s']:>8.0f} | {r['server_cpu_us_per_token']:>19.0f} |"
+        )
     print(f"\nStream user upserts during the run: {upserts} (expected 1: cached per process)")
     if args.json:
         print(json.dumps(rows, indent=1))

@@ -37,8 +37,16 @@ def yoom_env(tmp_path, monkeypatch):
     import yoom.settings
     import yoom.video
 
-    for name in ("VIDEO_PROVIDER", "STREAM_API_KEY", "STREAM_API_SECRET", "STREAM_BASE_URL", "YOOM_PUBLIC_URL",
-                 "YOOM_LOGIN_MAX_FAILURES", "YOOM_LOGIN_LOCKOUT_SECONDS", "YOOM_SESSION_TTL_HOURS"):
+    for name in (
+        "VIDEO_PROVIDER",
+        "STREAM_API_KEY",
+        "STREAM_API_SECRET",
+        "STREAM_BASE_URL",
+        "YOOM_PUBLIC_URL",
+        "YOOM_LOGIN_MAX_FAILURES",
+        "YOOM_LOGIN_LOCKOUT_SECONDS",
+        "YOOM_SESSION_TTL_HOURS",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/yoom.db")
     monkeypatch.setenv("YOOM_DATA_DIR", str(tmp_path))

@@ -122,6 +122,7 @@ def sign_up(display_name: str, username: str, password: str) -> SignedIn:
 
 # --- throttling -------------------------------------------------------------------------------
 
+
 def _throttle_keys(username: str, client: str | None) -> list[str]:
     keys = [f"account:{username}"]
     if client:
@@ -239,14 +240,22 @@ def purge_expired() -> int:
         return result.rowcount or 0
 
 
-def upsert_external_user(provider: str, external_id: str, display_name: str, image_url: str | None, username: str) -> SignedIn:
+def upsert_external_user(
+    provider: str, external_id: str, display_name: str, image_url: str | None, username: str
+) -> SignedIn:
     """Sign in a user vouched for by another identity provider (e.g. Clerk, verified by the caller)."""
     user_id = f"{provider}_{external_id}"[:64]
     with session_scope() as db:
         user = db.get(User, user_id)
         if user is None:
-            user = User(id=user_id, username=normalize_username(username) or user_id, display_name=display_name[:DISPLAY_NAME_MAX],
-                        image_url=image_url, identity_provider=provider, created_at=to_db(utcnow()))
+            user = User(
+                id=user_id,
+                username=normalize_username(username) or user_id,
+                display_name=display_name[:DISPLAY_NAME_MAX],
+                image_url=image_url,
+                identity_provider=provider,
+                created_at=to_db(utcnow()),
+            )
         else:
             user.display_name, user.image_url = display_name[:DISPLAY_NAME_MAX], image_url
         db.add(user)

@@ -5,10 +5,10 @@ Reflex's migrations (`reflex db migrate`) use the same URL through rxconfig.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Iterator
 
 import sqlalchemy
 from sqlmodel import Session, create_engine
@@ -18,14 +18,14 @@ from yoom.settings import get_settings
 
 def utcnow() -> datetime:
     """Now in UTC, timezone-aware."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def as_utc(value: datetime | None) -> datetime | None:
     """Any datetime as aware UTC (naive ones are taken to be UTC already)."""
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def to_db(value: datetime | None) -> datetime | None:

@@ -8,17 +8,42 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from yoom.video.base import CallKind, Meeting
 
 # Guests may come in this long before a scheduled start (the host can start any time).
 EARLY_JOIN = timedelta(minutes=10)
 
-LAYOUTS = ("grid", "speaker-left", "speaker-right")
-DEFAULT_LAYOUT = "speaker-left"
 
-PHASES = ("loading", "not_found", "not_allowed", "not_started", "ended", "setup", "in_call", "error")
+class Layout(StrEnum):
+    """How the call's tiles are arranged (the value is what the page and the browser components see)."""
+
+    GRID = "grid"
+    SPEAKER_LEFT = "speaker-left"  # the speaker large on the left, the others in a bar on the right
+    SPEAKER_RIGHT = "speaker-right"
+
+    @property
+    def label(self) -> str:
+        return {"grid": "Grid", "speaker-left": "Speaker left", "speaker-right": "Speaker right"}[self.value]
+
+
+DEFAULT_LAYOUT = Layout.SPEAKER_LEFT
+
+
+class Phase(StrEnum):
+    """Which screen the meeting page shows."""
+
+    LOADING = "loading"
+    NOT_FOUND = "not_found"
+    NOT_ALLOWED = "not_allowed"
+    NOT_STARTED = "not_started"
+    ENDED = "ended"
+    SETUP = "setup"
+    IN_CALL = "in_call"
+    ERROR = "error"
+
 
 # The Schedule dialog's "Invite people": usernames or emails of Yoom accounts.
 MAX_INVITEES = 50
@@ -30,7 +55,7 @@ _TRUE_WORDS = {"1", "true", "yes", "on"}
 
 
 def is_valid_layout(value: object) -> bool:
-    return isinstance(value, str) and value in LAYOUTS
+    return isinstance(value, str) and value in Layout._value2member_map_
 
 
 def query_flag(value: object) -> bool:
@@ -45,12 +70,12 @@ def is_personal_room_of(call_id: str, user_id: str) -> bool:
 
 @dataclass(frozen=True)
 class RoomDecision:
-    phase: str  # one of PHASES except loading/in_call/error
+    phase: Phase  # never LOADING, IN_CALL or ERROR: those follow from what the page does next
     starts_at: datetime | None = None  # set for not_started: when the meeting is scheduled
 
 
 def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def can_enter_at(meeting: Meeting, user_id: str, now: datetime) -> bool:
@@ -68,15 +93,15 @@ def can_enter_at(meeting: Meeting, user_id: str, now: datetime) -> bool:
 
 def room_phase(meeting: Meeting | None, user_id: str, now: datetime) -> RoomDecision:
     if meeting is None:
-        return RoomDecision("not_found")
+        return RoomDecision(Phase.NOT_FOUND)
     # Before anything else about the call: someone not invited learns neither its time nor whether it ended.
     if not meeting.admits(user_id):
-        return RoomDecision("not_allowed")
+        return RoomDecision(Phase.NOT_ALLOWED)
     if meeting.has_ended:
-        return RoomDecision("ended")
+        return RoomDecision(Phase.ENDED)
     if not can_enter_at(meeting, user_id, now):
-        return RoomDecision("not_started", starts_at=_aware(meeting.starts_at))
-    return RoomDecision("setup")
+        return RoomDecision(Phase.NOT_STARTED, starts_at=_aware(meeting.starts_at))
+    return RoomDecision(Phase.SETUP)
 
 
 def is_personal_meeting(meeting: Meeting | None, personal_flag: bool) -> bool:
@@ -88,7 +113,7 @@ def utc_iso(value: datetime | None) -> str:
     """An ISO 8601 UTC timestamp ending in Z (what the browser's moment parses as UTC)."""
     if value is None:
         return ""
-    value = _aware(value).astimezone(timezone.utc)
+    value = _aware(value).astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from yoom.video.base import MAX_DESCRIPTION_LENGTH, Meeting, is_valid_call_id
+from yoom.video.base import MAX_DESCRIPTION_LENGTH, SCHEDULE_GRACE, Meeting, is_valid_call_id
 
 MEETING_PATH_RE = re.compile(r"^/meeting/([A-Za-z0-9_-]{1,64})/?$")
 MAX_JOIN_INPUT = 2000
-# A meeting scheduled for "now" should not be refused because the form took a minute to fill in.
-SCHEDULE_GRACE = timedelta(minutes=1)
 MAX_SCHEDULE_AHEAD = timedelta(days=366 * 2)
 DEFAULT_MEETING_MINUTES = 60
 
@@ -70,13 +68,17 @@ class ScheduleRequest:
     starts_at: datetime  # aware UTC
 
 
-def validate_schedule(description: object, local_datetime: object, zone_name: object, now: datetime | None = None) -> ScheduleRequest:
+def validate_schedule(
+    description: object, local_datetime: object, zone_name: object, now: datetime | None = None
+) -> ScheduleRequest:
     """Validate the Schedule Meeting form: a description and a future time in the viewer's zone."""
     text = " ".join(description.split()) if isinstance(description, str) else ""
     if not text:
         raise MeetingInputError("Add a description so people know what the meeting is about.")
     if len(text) > MAX_DESCRIPTION_LENGTH:
-        raise MeetingInputError(f"The description can be at most {MAX_DESCRIPTION_LENGTH} characters (it has {len(text)}).")
+        raise MeetingInputError(
+            f"The description can be at most {MAX_DESCRIPTION_LENGTH} characters (it has {len(text)})."
+        )
     if not isinstance(local_datetime, str) or not local_datetime.strip():
         raise MeetingInputError("Pick a date and time for the meeting.")
     try:
@@ -86,8 +88,8 @@ def validate_schedule(description: object, local_datetime: object, zone_name: ob
     if naive.tzinfo is not None:
         raise MeetingInputError("That date and time isn't valid. Pick one with the picker.")
     zone = viewer_zone(zone_name)
-    starts_at = naive.replace(tzinfo=zone).astimezone(timezone.utc)
-    now = now or datetime.now(timezone.utc)
+    starts_at = naive.replace(tzinfo=zone).astimezone(UTC)
+    now = now or datetime.now(UTC)
     if starts_at < now - SCHEDULE_GRACE:
         raise MeetingInputError("That time has already passed. Pick a time in the future.")
     if starts_at > now + MAX_SCHEDULE_AHEAD:
@@ -100,7 +102,7 @@ def _ics_escape(text: str) -> str:
 
 
 def _ics_time(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def calendar_file(meeting: Meeting, link: str, organizer_name: str, now: datetime | None = None) -> str:
@@ -116,7 +118,7 @@ def calendar_file(meeting: Meeting, link: str, organizer_name: str, now: datetim
         "METHOD:PUBLISH",
         "BEGIN:VEVENT",
         f"UID:{meeting.id}@yoom",
-        f"DTSTAMP:{_ics_time(now or datetime.now(timezone.utc))}",
+        f"DTSTAMP:{_ics_time(now or datetime.now(UTC))}",
         f"DTSTART:{_ics_time(start)}",
         f"DTEND:{_ics_time(end)}",
         f"SUMMARY:{_ics_escape(title)}",
@@ -145,8 +147,8 @@ def meeting_card(meeting: Meeting, viewer_id: str, base_url: str) -> dict[str, s
     return {
         "id": meeting.id,
         "title": meeting.description or ("Personal Room" if meeting.kind.value == "personal" else "Instant meeting"),
-        "starts_at": when.astimezone(timezone.utc).isoformat(),
-        "ended_at": meeting.ended_at.astimezone(timezone.utc).isoformat() if meeting.ended_at else "",
+        "starts_at": when.astimezone(UTC).isoformat(),
+        "ended_at": meeting.ended_at.astimezone(UTC).isoformat() if meeting.ended_at else "",
         "link": meeting_link(base_url, meeting.id, personal=meeting.kind.value == "personal"),
         "path": meeting_path(meeting.id, personal=meeting.kind.value == "personal"),
         "is_owner": "yes" if meeting.created_by == viewer_id else "",

@@ -6,7 +6,6 @@ Datetimes are aware UTC (sqlmodel's UTCDateTime columns; yoom.db.to_db / as_utc)
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 import sqlalchemy
 from sqlmodel import Field, SQLModel
@@ -20,7 +19,7 @@ class User(SQLModel, table=True):
     display_name: str = Field(max_length=80)
     # Empty for accounts of an external identity provider (e.g. Clerk), which never sign in here.
     password_hash: str = Field(default="", max_length=255)
-    image_url: Optional[str] = Field(default=None, max_length=2048)
+    image_url: str | None = Field(default=None, max_length=2048)
     identity_provider: str = Field(default="local", max_length=32)
     created_at: datetime
 
@@ -44,7 +43,7 @@ class LoginThrottle(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=300)
     failures: int = 0
     window_started_at: datetime
-    locked_until: Optional[datetime] = None
+    locked_until: datetime | None = None
 
 
 class LocalCall(SQLModel, table=True):
@@ -57,10 +56,10 @@ class LocalCall(SQLModel, table=True):
     kind: str = Field(max_length=16)  # instant | scheduled | personal
     created_by: str = Field(foreign_key="yoom_user.id", index=True, max_length=64)
     description: str = Field(default="", max_length=500)
-    starts_at: Optional[datetime] = Field(default=None, index=True)
+    starts_at: datetime | None = Field(default=None, index=True)
     created_at: datetime
-    ended_at: Optional[datetime] = Field(default=None, index=True)
-    ended_by: Optional[str] = Field(default=None, max_length=64)
+    ended_at: datetime | None = Field(default=None, index=True)
+    ended_by: str | None = Field(default=None, max_length=64)
     # Only the creator and the members (yoom_local_call_member) may enter.
     invite_only: bool = Field(default=False, sa_column_kwargs={"server_default": sqlalchemy.false()})
 

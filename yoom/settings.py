@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 WHERE = "Set it in .env at the project root (see .env.example) or in the environment."
@@ -91,8 +91,7 @@ def _ice_servers(env: Mapping[str, str]) -> list:
         servers = json.loads(raw)
     except json.JSONDecodeError:
         raise SettingsError(
-            "YOOM_ICE_SERVERS must be a JSON list such as "
-            '[{"urls": "stun:stun.example.org:3478"}]. ' + WHERE
+            'YOOM_ICE_SERVERS must be a JSON list such as [{"urls": "stun:stun.example.org:3478"}]. ' + WHERE
         ) from None
     if not isinstance(servers, list) or not all(isinstance(s, dict) and "urls" in s for s in servers):
         raise SettingsError('YOOM_ICE_SERVERS must be a JSON list of objects with "urls". ' + WHERE)

@@ -10,6 +10,8 @@ TEXT = "#FFFFFF"
 TEXT_MUTED = "#C9DDFF"
 DANGER = "#DC4C64"
 SUCCESS = "#22C55E"
+CONTROL = "#19232D"  # in-call control buttons
+CONTROL_HOVER = "#4C535B"
 
 CARD_COLORS = {
     "new": "#FF742E",
@@ -31,12 +33,16 @@ base_style = {
 
 page_padding = {"padding_x": ["1rem", "1.5rem", "2rem", "2.5rem"], "padding_y": "1.5rem"}
 
-button_primary = {"background_color": ACCENT, "color": TEXT, "_hover": {"background_color": ACCENT_HOVER}, "cursor": "pointer"}
+button_primary = {
+    "background_color": ACCENT,
+    "color": TEXT,
+    "_hover": {"background_color": ACCENT_HOVER},
+    "cursor": "pointer",
+}
 button_dark = {"background_color": DARK_3, "color": TEXT, "_hover": {"background_color": DARK_4}, "cursor": "pointer"}
 
 input_style = {"background_color": DARK_3, "border": "none", "color": TEXT}
 
 hero_background = (
-    "linear-gradient(135deg, rgba(14,120,249,0.55) 0%, rgba(131,14,249,0.35) 55%, rgba(22,25,37,0.9) 100%), "
-    + DARK_1
+    "linear-gradient(135deg, rgba(14,120,249,0.55) 0%, rgba(131,14,249,0.35) 55%, rgba(22,25,37,0.9) 100%), " + DARK_1
 )

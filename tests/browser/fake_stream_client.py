@@ -36,7 +36,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -59,7 +59,7 @@ CORS_HEADERS = {
 def iso(ns_or_none) -> str | None:
     if ns_or_none is None:
         return None
-    return datetime.fromtimestamp(ns_or_none / 1e9, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(ns_or_none / 1e9, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def iso_timestamps(value):
@@ -75,7 +75,7 @@ def iso_timestamps(value):
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 class AuthError(Exception):
@@ -84,8 +84,14 @@ class AuthError(Exception):
         self.status, self.code, self.message = status, code, message
 
     def body(self) -> dict:
-        return {"code": self.code, "message": self.message, "StatusCode": self.status, "duration": "0.00ms",
-                "more_info": "https://getstream.io/chat/docs/api_errors_response", "details": []}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "StatusCode": self.status,
+            "duration": "0.00ms",
+            "more_info": "https://getstream.io/chat/docs/api_errors_response",
+            "details": [],
+        }
 
 
 @dataclass
@@ -120,7 +126,7 @@ class FakeStreamClientAPI:
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def start(self, port: int = 0) -> "FakeStreamClientAPI":
+    def start(self, port: int = 0) -> FakeStreamClientAPI:
         owner = self
 
         class Handler(_Handler):
@@ -178,8 +184,14 @@ class FakeStreamClientAPI:
         for conn in live:
             error = AuthError(401, 40, "JWTAuth error: token has expired").body()
             try:
-                conn.send({"type": "connection.error", "connection_id": conn.connection_id,
-                           "created_at": now_iso(), "error": error})
+                conn.send(
+                    {
+                        "type": "connection.error",
+                        "connection_id": conn.connection_id,
+                        "created_at": now_iso(),
+                        "error": error,
+                    }
+                )
                 conn.close()
             except OSError:
                 pass
@@ -236,8 +248,12 @@ class FakeStreamClientAPI:
                     continue
                 self._ended_sent.add((connection_id, cid))
                 _, state = self._server_get_call(call_type, call_id)
-                event = {"type": "call.ended", "call_cid": cid, "created_at": now_iso(),
-                         "call": iso_timestamps(state.get("call", {}))}
+                event = {
+                    "type": "call.ended",
+                    "call_cid": cid,
+                    "created_at": now_iso(),
+                    "call": iso_timestamps(state.get("call", {})),
+                }
                 with self._lock:
                     conn = next((c for c in self.connections if c.connection_id == connection_id), None)
                 if conn and not conn.closed:
@@ -343,8 +359,11 @@ class _Handler(BaseHTTPRequestHandler):
             raise AuthError(401, 5, "Stream-Auth-Type header must be 'jwt'")
         claims = self.fake.check_user_token(headers.get("authorization", ""))
         conn = next(
-            (c for c in self.fake.live_connections()
-             if c.connection_id == query.get("connection_id") and c.user_id == claims["user_id"]),
+            (
+                c
+                for c in self.fake.live_connections()
+                if c.connection_id == query.get("connection_id") and c.user_id == claims["user_id"]
+            ),
             None,
         )
         if conn is None:
@@ -442,8 +461,14 @@ class _Handler(BaseHTTPRequestHandler):
                         break
                     continue
                 if message.get("type") == "health.check":
-                    send({"type": "health.check", "connection_id": conn.connection_id, "created_at": now_iso(),
-                          "custom": {}})
+                    send(
+                        {
+                            "type": "health.check",
+                            "connection_id": conn.connection_id,
+                            "created_at": now_iso(),
+                            "custom": {},
+                        }
+                    )
         except (OSError, ValueError, ConnectionError):
             pass
         finally:
@@ -457,7 +482,7 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ConnectionError("stopping")
             try:
                 chunk = self.connection.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             if not chunk:
                 raise ConnectionError("closed")
@@ -469,7 +494,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._buffer:
             try:
                 chunk = self.connection.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 return None
             if not chunk:
                 raise ConnectionError("closed")
@@ -503,10 +528,24 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.connections.append(conn)
         created = now_iso()
         me = {
-            "id": conn.user_id, "name": details.get("name") or conn.user_id, "image": details.get("image"),
-            "custom": {}, "language": "", "role": "user", "teams": [], "created_at": created,
-            "updated_at": created, "banned": False, "online": True, "devices": [], "invisible": False,
-            "mutes": [], "channel_mutes": [], "unread_count": 0, "total_unread_count": 0, "unread_channels": 0,
+            "id": conn.user_id,
+            "name": details.get("name") or conn.user_id,
+            "image": details.get("image"),
+            "custom": {},
+            "language": "",
+            "role": "user",
+            "teams": [],
+            "created_at": created,
+            "updated_at": created,
+            "banned": False,
+            "online": True,
+            "devices": [],
+            "invisible": False,
+            "mutes": [],
+            "channel_mutes": [],
+            "unread_count": 0,
+            "total_unread_count": 0,
+            "unread_channels": 0,
             "unread_threads": 0,
         }
         send({"type": "connection.ok", "connection_id": conn.connection_id, "created_at": created, "me": me})

@@ -21,8 +21,17 @@ START_TIMEOUT_SECONDS = 420
 
 # Settings a developer's .env or shell may hold that must not leak into a test app.
 YOOM_VARIABLES = (
-    "DATABASE_URL", "YOOM_DATA_DIR", "VIDEO_PROVIDER", "STREAM_API_KEY", "STREAM_API_SECRET", "STREAM_BASE_URL",
-    "STREAM_CLIENT_BASE_URL", "YOOM_PUBLIC_URL", "YOOM_LOCAL_VIDEO_SECRET", "YOOM_ICE_SERVERS", "REFLEX_REDIS_URL",
+    "DATABASE_URL",
+    "YOOM_DATA_DIR",
+    "VIDEO_PROVIDER",
+    "STREAM_API_KEY",
+    "STREAM_API_SECRET",
+    "STREAM_BASE_URL",
+    "STREAM_CLIENT_BASE_URL",
+    "YOOM_PUBLIC_URL",
+    "YOOM_LOCAL_VIDEO_SECRET",
+    "YOOM_ICE_SERVERS",
+    "REFLEX_REDIS_URL",
 )
 
 
@@ -98,11 +107,27 @@ def start_app(overrides: dict[str, str] | None = None) -> RunningApp:
         raise RuntimeError(f"migrations failed:\n{migrate.stdout}\n{migrate.stderr}")
     port = free_port()
     log_path = data_dir / "app.log"
-    log = open(log_path, "w")
+    log = open(log_path, "w")  # noqa: SIM115  (the server writes to it for its whole life)
     process = subprocess.Popen(
-        [str(BIN / "reflex"), "run", "--env", "prod", "--single-port", "--frontend-port", str(port),
-         "--backend-port", str(port), "--loglevel", "info"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(BIN / "reflex"),
+            "run",
+            "--env",
+            "prod",
+            "--single-port",
+            "--frontend-port",
+            str(port),
+            "--backend-port",
+            str(port),
+            "--loglevel",
+            "info",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     app = RunningApp(f"http://localhost:{port}", data_dir, env, process, log_path, overrides)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
@@ -112,7 +137,10 @@ def start_app(overrides: dict[str, str] | None = None) -> RunningApp:
             app.stop()
             raise RuntimeError(f"the app exited with {process.returncode}:\n{tail}")
         try:
-            if httpx.get(app.url + "/ping", timeout=2).status_code == 200 and httpx.get(app.url + "/", timeout=5).status_code == 200:
+            if (
+                httpx.get(app.url + "/ping", timeout=2).status_code == 200
+                and httpx.get(app.url + "/", timeout=5).status_code == 200
+            ):
                 return app
         except httpx.HTTPError:
             pass

@@ -7,6 +7,7 @@ keep growing (the bridge exposes its connections as `window.__yoomPeers`, a Map 
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from datetime import datetime, timedelta
@@ -123,8 +124,10 @@ def test_two_people_see_each_other_and_the_host_ends_the_call(app_url, new_page)
     audio_before = host.evaluate(INBOUND_AUDIO_BYTES)
     time.sleep(1.5)
     assert host.evaluate(INBOUND_AUDIO_BYTES) > audio_before > 0
-    print(f"\njoin click → first remote frame: guest {join_to_first_frame_ms(guest):.0f} ms "
-          f"(host joined first and waited: {join_to_first_frame_ms(host):.0f} ms)")
+    print(
+        f"\njoin click → first remote frame: guest {join_to_first_frame_ms(guest):.0f} ms "
+        f"(host joined first and waited: {join_to_first_frame_ms(host):.0f} ms)"
+    )
 
     # Names on the tiles; only the creator can end the call or record.
     expect(tile(host, "Gus Guest")).to_be_visible()
@@ -191,7 +194,7 @@ def test_three_people_mesh_layouts_phone_width_and_leave(app_url, new_page):
     phone.get_by_test_id("layout-grid").click()
     boxes = [t.bounding_box() for t in phone.locator("[data-layout=grid] [data-testid=participant-tile]").all()]
     assert len(boxes) == 3
-    for upper, lower in zip(boxes, boxes[1:]):  # one column, no overlap
+    for upper, lower in itertools.pairwise(boxes):  # one column, no overlap
         assert abs(upper["x"] - lower["x"]) < 1 and lower["y"] >= upper["y"] + upper["height"] - 1, boxes
 
     # Someone leaves: they land on Home, the others see two tiles within seconds.

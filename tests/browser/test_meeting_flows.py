@@ -2,6 +2,7 @@
 
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
@@ -17,8 +18,11 @@ def _clipboard(page) -> str:
 
 def test_home_cards_open_their_dialogs_and_pages(page, app_url):
     sign_up(page, app_url)
-    for card, title in (("card-new", "Start an Instant Meeting"), ("card-join", "Type the link here"),
-                        ("card-schedule", "Create Meeting")):
+    for card, title in (
+        ("card-new", "Start an Instant Meeting"),
+        ("card-join", "Type the link here"),
+        ("card-schedule", "Create Meeting"),
+    ):
         page.get_by_test_id(card).click()
         dialog = page.get_by_role("dialog")
         expect(dialog).to_contain_text(title)
@@ -90,7 +94,7 @@ def test_schedule_in_the_viewers_zone_copy_link_calendar_and_upcoming(new_page, 
         dialog.get_by_role("button", name="Add to calendar").click()
     download = download_info.value
     assert download.suggested_filename.endswith(".ics")
-    ics = open(download.path()).read()
+    ics = Path(download.path()).read_text()
     starts_utc = datetime(day.year, day.month, day.day, 9, 30, tzinfo=ZoneInfo(zone)).astimezone(ZoneInfo("UTC"))
     assert f"DTSTART:{starts_utc:%Y%m%dT%H%M%S}Z" in ics
     assert "SUMMARY:Quarterly planning" in ics

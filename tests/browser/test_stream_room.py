@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jwt
 import pytest
@@ -208,7 +208,7 @@ def test_a_call_ended_by_its_host_moves_the_setup_screen_to_ended(page, stream_a
     call_id = start_instant_meeting(page)
     expect_camera_playing(page)
     # The host ends it on the server (what "End call for everyone" does through the provider).
-    server.set_call_times(call_id, ended_at=datetime.now(timezone.utc))
+    server.set_call_times(call_id, ended_at=datetime.now(UTC))
     expect(page.get_by_test_id("meeting-ended")).to_be_visible(timeout=10_000)
     expect(page.get_by_text("This meeting was ended by the host")).to_be_visible()
     # The Stream client was let go: its camera stopped and its connection closed.

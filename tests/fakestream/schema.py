@@ -34,7 +34,7 @@ class Spec:
         self.info: dict = data.get("info", {})
 
     @classmethod
-    def load(cls) -> "Spec":
+    def load(cls) -> Spec:
         return cls(json.loads(SPEC_FILE.read_text()))
 
     def resolve(self, schema: dict) -> dict:
@@ -113,9 +113,8 @@ class Spec:
                 errors.append(f"{where}: expected a number, got {type(value).__name__}")
                 return
             self._bounds(value, schema, where, errors)
-        elif kind == "boolean":
-            if not isinstance(value, bool):
-                errors.append(f"{where}: expected a boolean, got {type(value).__name__}")
+        elif kind == "boolean" and not isinstance(value, bool):
+            errors.append(f"{where}: expected a boolean, got {type(value).__name__}")
 
     @staticmethod
     def _bounds(value: float, schema: dict, where: str, errors: list[str]) -> None:

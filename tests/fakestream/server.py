@@ -34,10 +34,11 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
@@ -65,7 +66,7 @@ def _spec() -> Spec:
 def ns(value: datetime) -> int:
     """A datetime as Stream's wire timestamp: integer Unix nanoseconds."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return int(value.timestamp() * 1_000_000) * 1000
 
 
@@ -147,7 +148,9 @@ class _Call:
 
 
 class FakeStream:
-    def __init__(self, api_key: str = "fake-stream-key", api_secret: str = "fake-stream-secret-for-yoom-tests-0123456789"):
+    def __init__(
+        self, api_key: str = "fake-stream-key", api_secret: str = "fake-stream-secret-for-yoom-tests-0123456789"
+    ):
         self.api_key = api_key
         self.api_secret = api_secret
         self.spec = _spec()
@@ -168,7 +171,7 @@ class FakeStream:
 
     # --- lifecycle ----------------------------------------------------------------------------
 
-    def start(self) -> "FakeStream":
+    def start(self) -> FakeStream:
         fake = self
 
         class Handler(_Handler):
@@ -189,7 +192,7 @@ class FakeStream:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "FakeStream":
+    def __enter__(self) -> FakeStream:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -384,7 +387,7 @@ class FakeStream:
     def _sleep(self, seconds: float) -> None:
         self._stopping.wait(seconds)
 
-    def handle(self, h: "_Handler") -> None:
+    def handle(self, h: _Handler) -> None:
         started = time.monotonic()
         split = urlsplit(h.path)
         length = int(h.headers.get("Content-Length") or 0)
@@ -421,7 +424,7 @@ class FakeStream:
             return
         self._send(h, rec, status, json.dumps(payload).encode(), extra_headers)
 
-    def _deliver_fault(self, h: "_Handler", rec: RecordedRequest, fault: Fault) -> None:
+    def _deliver_fault(self, h: _Handler, rec: RecordedRequest, fault: Fault) -> None:
         if fault.kind == "timeout":
             self._sleep(fault.seconds)
             rec.finished = time.monotonic()
@@ -440,7 +443,7 @@ class FakeStream:
         payload = self._error_body(fault.status, code, message)
         self._send(h, rec, fault.status, json.dumps(payload).encode(), headers)
 
-    def _send(self, h: "_Handler", rec: RecordedRequest, status: int, body: bytes, headers: dict) -> None:
+    def _send(self, h: _Handler, rec: RecordedRequest, status: int, body: bytes, headers: dict) -> None:
         rec.status = status
         try:
             h.send_response(status)
@@ -458,7 +461,14 @@ class FakeStream:
 
     @staticmethod
     def _error_body(status: int, code: int, message: str) -> dict:
-        return {"code": code, "message": message, "StatusCode": status, "duration": "0.00ms", "more_info": MORE_INFO, "details": []}
+        return {
+            "code": code,
+            "message": message,
+            "StatusCode": status,
+            "duration": "0.00ms",
+            "more_info": MORE_INFO,
+            "details": [],
+        }
 
     def _dispatch(self, method: str, path: str, query: dict, headers: dict, raw: bytes, rec: RecordedRequest):
         t0 = time.perf_counter()
@@ -505,12 +515,15 @@ class FakeStream:
         if not token:
             raise APIError(401, 5, "JWTAuth error: authorization header is missing")
         try:
-            claims = jwt.decode(token, self.api_secret, algorithms=["HS256"], options={"require": [], "verify_iat": False})
+            claims = jwt.decode(
+                token, self.api_secret, algorithms=["HS256"], options={"require": [], "verify_iat": False}
+            )
         except jwt.ExpiredSignatureError:
             raise APIError(401, 40, "JWTAuth error: token has expired") from None
         except jwt.InvalidSignatureError:
             raise APIError(
-                401, 43,
+                401,
+                43,
                 "JWTAuth error: signature is not valid. Make sure the token is created using the secret key that "
                 "matches the api_key",
             ) from None
@@ -537,7 +550,9 @@ class FakeStream:
             name, raw, schema = param["name"], query[param["name"]], param.get("schema", {})
             kind = schema.get("type")
             try:
-                value: Any = int(raw) if kind == "integer" else {"true": True, "false": False}[raw] if kind == "boolean" else raw
+                value: Any = (
+                    int(raw) if kind == "integer" else {"true": True, "false": False}[raw] if kind == "boolean" else raw
+                )
             except (ValueError, KeyError):
                 raise _input_error(f"query parameter {name}: {raw!r} is not a valid {kind}") from None
             errors = self.spec.validate(value, schema, f"query.{name}")
@@ -588,8 +603,15 @@ class FakeStream:
                 out[key] = user[key]
         if full:
             out.update(
-                {"devices": [], "mutes": [], "channel_mutes": [], "unread_count": 0, "total_unread_count": 0,
-                 "unread_channels": 0, "unread_threads": 0}
+                {
+                    "devices": [],
+                    "mutes": [],
+                    "channel_mutes": [],
+                    "unread_count": 0,
+                    "total_unread_count": 0,
+                    "unread_channels": 0,
+                    "unread_threads": 0,
+                }
             )
         return out
 
@@ -664,7 +686,7 @@ class FakeStream:
         missing = [uid for uid in dict.fromkeys(user_ids) if uid not in self._users]
         if missing:
             raise _input_error(
-                f"{operation} failed with error: \"The following users are involved in call create operation, but "
+                f'{operation} failed with error: "The following users are involved in call create operation, but '
                 f"don't exist: [{', '.join(missing)}]. Please create the user objects before setting up the call.\""
             )
 
@@ -691,12 +713,14 @@ class FakeStream:
     def _update_users(self, params: dict, args: dict, body: dict):
         users = body["users"]
         if not users:
-            raise _input_error("UpdateUsers failed with error: \"users is a required field\"")
+            raise _input_error('UpdateUsers failed with error: "users is a required field"')
         for key, req in users.items():
             if req["id"] != key:
-                raise _input_error(f"UpdateUsers failed with error: \"user id {req['id']!r} does not match its key {key!r}\"")
+                raise _input_error(
+                    f'UpdateUsers failed with error: "user id {req["id"]!r} does not match its key {key!r}"'
+                )
             if not USER_ID_RE.match(key) or len(key) > 255:
-                raise _input_error(f"UpdateUsers failed with error: \"user id {key!r} is not valid\"")
+                raise _input_error(f'UpdateUsers failed with error: "user id {key!r} is not valid"')
         with self._lock:
             stored = [self._store_user(req) for req in users.values()]
             out = {u["id"]: self._user_response(u["id"], full=True) for u in stored}
@@ -712,7 +736,7 @@ class FakeStream:
         if params["type"] not in CALL_TYPES:
             raise APIError(404, 16, f"call type '{params['type']}' does not exist")
         if not CALL_ID_RE.match(params["id"]):
-            raise _input_error(f"GetOrCreateCall failed with error: \"call id {params['id']!r} is not valid\"")
+            raise _input_error(f'GetOrCreateCall failed with error: "call id {params["id"]!r} is not valid"')
         limit = body.get("members_limit", DEFAULT_MEMBERS_LIMIT)
         cid = f"{params['type']}:{params['id']}"
         with self._lock:
@@ -725,14 +749,14 @@ class FakeStream:
             creator = data.get("created_by_id") or (data.get("created_by") or {}).get("id")
             if not creator:
                 raise _input_error(
-                    "GetOrCreateCall failed with error: \"data.created_by or data.created_by_id is required when "
-                    "using server-side auth\""
+                    'GetOrCreateCall failed with error: "data.created_by or data.created_by_id is required when '
+                    'using server-side auth"'
                 )
             members = data.get("members") or []
             self._check_users_exist([creator] + [m["user_id"] for m in members], "GetOrCreateCall")
             custom = data.get("custom") or {}
             if len(json.dumps(custom)) > MAX_CUSTOM_BYTES:
-                raise _input_error("GetOrCreateCall failed with error: \"custom data is too large (max 5KB)\"")
+                raise _input_error('GetOrCreateCall failed with error: "custom data is too large (max 5KB)"')
             now = time.time_ns()
             call = _Call(
                 type=params["type"],
@@ -741,12 +765,17 @@ class FakeStream:
                 created_at=now,
                 updated_at=now,
                 custom=copy.deepcopy(custom),
-                starts_at=self._timestamp(data["starts_at"], "data.starts_at") if data.get("starts_at") is not None else None,
+                starts_at=self._timestamp(data["starts_at"], "data.starts_at")
+                if data.get("starts_at") is not None
+                else None,
                 team=data.get("team"),
             )
             for member in members:
                 call.members[member["user_id"]] = {
-                    "role": member.get("role"), "custom": dict(member.get("custom") or {}), "created_at": now, "updated_at": now
+                    "role": member.get("role"),
+                    "custom": dict(member.get("custom") or {}),
+                    "created_at": now,
+                    "updated_at": now,
                 }
             self._calls[cid] = call
             return 201, {**self._state(call, limit), "created": True}
@@ -764,7 +793,10 @@ class FakeStream:
                 current = call.members.get(member["user_id"])
                 if current is None:
                     call.members[member["user_id"]] = {
-                        "role": member.get("role"), "custom": dict(member.get("custom") or {}), "created_at": now, "updated_at": now
+                        "role": member.get("role"),
+                        "custom": dict(member.get("custom") or {}),
+                        "created_at": now,
+                        "updated_at": now,
                     }
                 else:
                     if member.get("role"):
@@ -811,13 +843,13 @@ class FakeStream:
         sort = body.get("sort") or [{"field": "created_at", "direction": -1}]
         names = [s.get("field") for s in sort]
         if names not in combos:
-            raise _input_error(f"QueryCalls failed with error: \"sort by {names} is not supported; use one of {combos}\"")
+            raise _input_error(f'QueryCalls failed with error: "sort by {names} is not supported; use one of {combos}"')
         for s in sort:
             if s.get("direction", 1) not in (1, -1):
-                raise _input_error("QueryCalls failed with error: \"sort direction must be 1 or -1\"")
+                raise _input_error('QueryCalls failed with error: "sort direction must be 1 or -1"')
         limit = body.get("limit") or DEFAULT_QUERY_LIMIT
         if body.get("next") and body.get("prev"):
-            raise _input_error("QueryCalls failed with error: \"next and prev cannot be used together\"")
+            raise _input_error('QueryCalls failed with error: "next and prev cannot be used together"')
         fingerprint = hashlib.sha256(json.dumps([conditions, sort, limit], sort_keys=True).encode()).hexdigest()[:16]
         offset = 0
         if body.get("next") or body.get("prev"):
@@ -826,7 +858,7 @@ class FakeStream:
             found = [c for c in self._calls.values() if not c.deleted and predicate(c)]
             for s in reversed(sort):
                 found = _sorted(found, s["field"], s.get("direction", 1))
-            page = found[offset: offset + limit]
+            page = found[offset : offset + limit]
             out: dict = {"calls": [self._state(c) for c in page]}
         if offset + limit < len(found):
             out["next"] = _cursor(offset + limit, fingerprint)
@@ -846,7 +878,7 @@ def _read_cursor(cursor: str, fingerprint: str) -> int:
             raise ValueError
         return data["o"]
     except (ValueError, KeyError, TypeError):
-        raise _input_error("QueryCalls failed with error: \"invalid cursor: it belongs to another query\"") from None
+        raise _input_error('QueryCalls failed with error: "invalid cursor: it belongs to another query"') from None
 
 
 def _field_value(call: _Call, name: str) -> Any:
@@ -878,12 +910,12 @@ def _sorted(calls: list[_Call], name: str, direction: int) -> list[_Call]:
 def _compile_filter(conditions: Any, fields: dict) -> Callable[[_Call], bool]:
     """Stream's filter language for QueryCalls, checked against the spec's allowed fields and operators."""
     if not isinstance(conditions, dict):
-        raise _input_error("QueryCalls failed with error: \"filter_conditions must be an object\"")
+        raise _input_error('QueryCalls failed with error: "filter_conditions must be an object"')
     parts: list[Callable[[_Call], bool]] = []
     for key, value in conditions.items():
         if key in ("$and", "$or", "$nor"):
             if not isinstance(value, list) or not value:
-                raise _input_error(f"QueryCalls failed with error: \"{key} needs a non-empty array\"")
+                raise _input_error(f'QueryCalls failed with error: "{key} needs a non-empty array"')
             subs = [_compile_filter(v, fields) for v in value]
             if key == "$and":
                 parts.append(lambda c, subs=subs: all(s(c) for s in subs))
@@ -946,8 +978,13 @@ def _iso_timestamps(payload: Any, key: str = "") -> Any:
         return {k: _iso_timestamps(v, k) for k, v in payload.items()}
     if isinstance(payload, list):
         return [_iso_timestamps(v, key) for v in payload]
-    if isinstance(payload, int) and not isinstance(payload, bool) and key.endswith(("_at", "_time")) and payload > 10**17:
-        return datetime.fromtimestamp(payload / 1e9, tz=timezone.utc).isoformat()
+    if (
+        isinstance(payload, int)
+        and not isinstance(payload, bool)
+        and key.endswith(("_at", "_time"))
+        and payload > 10**17
+    ):
+        return datetime.fromtimestamp(payload / 1e9, tz=UTC).isoformat()
     return payload
 
 

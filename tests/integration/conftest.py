@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 import pytest_asyncio
+from starlette.testclient import TestClient
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.fakestream import FakeStream  # noqa: E402
-from yoom.video.stream_provider import StreamProvider  # noqa: E402
+from tests.fakestream import FakeStream
+from tests.integration.local_helpers import build_app
+from yoom.rtc.hub import Hub, set_hub
+from yoom.video.stream_provider import StreamProvider
 
 CLIENT_TIMEOUT = 0.3  # seconds; the fake's "timeout" fault sleeps longer than this
 MAX_RETRIES = 2
@@ -31,13 +27,13 @@ def fake():
 
 
 def make_provider(fake: FakeStream, **overrides) -> StreamProvider:
-    options = dict(
-        base_url=fake.base_url,
-        timeout_seconds=CLIENT_TIMEOUT,
-        max_retries=MAX_RETRIES,
-        backoff_base_seconds=0.01,
-        backoff_max_seconds=0.05,
-    )
+    options = {
+        "base_url": fake.base_url,
+        "timeout_seconds": CLIENT_TIMEOUT,
+        "max_retries": MAX_RETRIES,
+        "backoff_base_seconds": 0.01,
+        "backoff_max_seconds": 0.05,
+    }
     options.update(overrides)
     api_key = options.pop("api_key", fake.api_key)
     api_secret = options.pop("api_secret", fake.api_secret)
@@ -51,3 +47,35 @@ async def provider(fake):
         yield made
     finally:
         await made.close()
+
+
+# --- the local provider's routes (test_rtc_route, test_recordings_route) ---
+
+
+@pytest.fixture
+def local_env(yoom_env, monkeypatch):
+    """The shared `yoom_env` (temp database and data folder, local provider, cheap bcrypt) with default room
+    and upload limits, and no hub left over from another test."""
+    import yoom.settings
+
+    monkeypatch.delenv("YOOM_ROOM_CAPACITY", raising=False)
+    monkeypatch.delenv("YOOM_RECORDING_MAX_MB", raising=False)
+    yoom.settings.get_settings.cache_clear()
+    set_hub(None)
+    yield yoom_env
+    set_hub(None)
+
+
+@pytest.fixture
+def hub(local_env):
+    """The process hub the route uses; replace it with set_hub(Hub(...)) for other limits."""
+    made = Hub()
+    set_hub(made)
+    return made
+
+
+@pytest.fixture
+def client(local_env, hub):
+    # As a context manager, every connection shares one event loop, as in a real server.
+    with TestClient(build_app()) as made:
+        yield made

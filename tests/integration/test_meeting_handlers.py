@@ -5,12 +5,12 @@ Users are real accounts; the handlers find them from the session token on the se
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import reflex as rx
 from reflex.istate.data import RouterData
 
-import reflex as rx
 from tests.fakestream import FakeStream
 from yoom import accounts
 from yoom.state.meetings import CallListState, MeetingFormState, PersonalRoomState, RecordingsState
@@ -50,7 +50,9 @@ def bob(provider_name):
 
 def state_for(cls, signed_in, path="/"):
     state = cls(_reflex_internal_init=True)
-    state.router = RouterData.from_router_data({"pathname": path, "asPath": path, "query": {}, "headers": {"origin": ORIGIN}})
+    state.router = RouterData.from_router_data(
+        {"pathname": path, "asPath": path, "query": {}, "headers": {"origin": ORIGIN}}
+    )
     state.session_token = signed_in.session_token if signed_in else ""
     return state
 
@@ -92,32 +94,36 @@ async def test_anonymous_handlers_create_nothing(provider_name):
     form = state_for(MeetingFormState, None)
     events = await run(form.start_instant_meeting())
     assert redirects(events) == ["/sign-in?next=%2F"]
-    form.schedule_description, form.schedule_when, form.viewer_timezone = "x", future_local().strftime("%Y-%m-%dT%H:%M"), "UTC"
+    form.schedule_description, form.schedule_when, form.viewer_timezone = (
+        "x",
+        future_local().strftime("%Y-%m-%dT%H:%M"),
+        "UTC",
+    )
     await run(form.schedule_meeting())
     assert form.created_id == ""
 
 
 async def test_schedule_stores_utc_and_lists_in_upcoming(ada, bob, provider_name):
     form = state_for(MeetingFormState, ada)
-    form.set_viewer_timezone("Europe/Paris")
+    await form.set_viewer_timezone("Europe/Paris")
     local = future_local()
-    form.set_schedule_description("  Board   review ")
-    form.set_schedule_when(local.strftime("%Y-%m-%dT%H:%M"))
+    await form.set_schedule_description("  Board   review ")
+    await form.set_schedule_when(local.strftime("%Y-%m-%dT%H:%M"))
     events = await run(form.schedule_meeting())
     assert redirects(events) == []  # scheduling never jumps into the meeting
     assert form.schedule_error == "" and form.dialog == "created"
     assert form.created_link == f"{ORIGIN}/meeting/{form.created_id}"
     meeting = await get_provider().get_call(form.created_id)
     assert meeting.description == "Board review"
-    assert meeting.starts_at == local.astimezone(timezone.utc)
+    assert meeting.starts_at == local.astimezone(UTC)
 
     upcoming = state_for(CallListState, ada)
     await run(upcoming.load_upcoming())
     assert [item["id"] for item in upcoming.items] == [form.created_id]
-    assert upcoming.items[0]["starts_at"] == local.astimezone(timezone.utc).isoformat()
-    copied = upcoming.copy_link(form.created_link)
+    assert upcoming.items[0]["starts_at"] == local.astimezone(UTC).isoformat()
+    copied = await upcoming.copy_link(form.created_link)
     assert copied is not None
-    assert upcoming.copy_link("https://evil.example/phish") is None
+    assert await upcoming.copy_link("https://evil.example/phish") is None
 
     others = state_for(CallListState, bob)
     await run(others.load_upcoming())
@@ -125,18 +131,18 @@ async def test_schedule_stores_utc_and_lists_in_upcoming(ada, bob, provider_name
 
     home = state_for(MeetingFormState, ada)
     await run(home.load_home())
-    assert home.next_meeting_iso == local.astimezone(timezone.utc).isoformat()
+    assert home.next_meeting_iso == local.astimezone(UTC).isoformat()
 
 
 async def test_schedule_refusals_create_nothing(ada, provider_name):
     form = state_for(MeetingFormState, ada)
-    form.set_viewer_timezone("UTC")
-    form.set_schedule_description("Past")
-    form.set_schedule_when("2020-01-01T10:00")
+    await form.set_viewer_timezone("UTC")
+    await form.set_schedule_description("Past")
+    await form.set_schedule_when("2020-01-01T10:00")
     await run(form.schedule_meeting())
     assert "already passed" in form.schedule_error
-    form.set_schedule_description("y" * 201)
-    form.set_schedule_when(future_local().strftime("%Y-%m-%dT%H:%M"))
+    await form.set_schedule_description("y" * 201)
+    await form.set_schedule_when(future_local().strftime("%Y-%m-%dT%H:%M"))
     await run(form.schedule_meeting())
     assert "at most 200" in form.schedule_error
     upcoming = state_for(CallListState, ada)
@@ -149,10 +155,14 @@ async def test_upcoming_pages_and_previous_lists_ended(ada, provider_name):
     from yoom.accounts import video_user
     from yoom.video.base import CallKind
 
-    starts = datetime.now(timezone.utc) + timedelta(days=1)
+    starts = datetime.now(UTC) + timedelta(days=1)
     made = [
-        await provider.create_call(video_user(ada.user), CallKind.SCHEDULED, starts_at=starts + timedelta(hours=i),
-                                   description=f"Meeting {i:02d}")
+        await provider.create_call(
+            video_user(ada.user),
+            CallKind.SCHEDULED,
+            starts_at=starts + timedelta(hours=i),
+            description=f"Meeting {i:02d}",
+        )
         for i in range(23)
     ]
     lists = state_for(CallListState, ada)
@@ -173,16 +183,16 @@ async def test_upcoming_pages_and_previous_lists_ended(ada, provider_name):
 
 async def test_join_validates_on_the_server(ada, provider_name):
     form = state_for(MeetingFormState, ada)
-    form.set_join_input(f"{ORIGIN}/meeting/abc-123")
+    await form.set_join_input(f"{ORIGIN}/meeting/abc-123")
     assert redirects(await run(form.join_meeting())) == ["/meeting/abc-123"]
-    form.set_join_input("not a link at all")
+    await form.set_join_input("not a link at all")
     assert redirects(await run(form.join_meeting()) or []) == []
     assert "isn't a meeting link" in form.join_error
 
 
 async def test_personal_room_starts_with_the_owners_id(ada, bob, provider_name):
     room = state_for(PersonalRoomState, ada)
-    room.load_room()
+    await room.load_room()
     assert room.room_id == ada.user.id
     assert room.invite_link == f"{ORIGIN}/meeting/{ada.user.id}?personal=true"
     events = await run(room.start_room())
@@ -199,26 +209,39 @@ async def test_recordings_list_only_the_users_calls(ada, bob, provider_name, req
     from yoom.video.base import CallKind
 
     meeting = await get_provider().create_call(video_user(ada.user), CallKind.INSTANT)
-    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=30)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
     if provider_name == "stream":
-        request.node.fake.add_recording(meeting.id, "standup.mp4", start_time=start, end_time=start + timedelta(minutes=20))
+        request.node.fake.add_recording(
+            meeting.id, "standup.mp4", start_time=start, end_time=start + timedelta(minutes=20)
+        )
     else:
         from yoom.db import session_scope
         from yoom.models import LocalRecording
 
         with session_scope() as db:
-            db.add(LocalRecording(id="rec1", call_id=meeting.id, created_by=ada.user.id, filename="standup.webm",
-                                  stored_name="rec1.webm", content_type="video/webm", size_bytes=10,
-                                  start_time=start, end_time=start + timedelta(minutes=20), created_at=start))
+            db.add(
+                LocalRecording(
+                    id="rec1",
+                    call_id=meeting.id,
+                    created_by=ada.user.id,
+                    filename="standup.webm",
+                    stored_name="rec1.webm",
+                    content_type="video/webm",
+                    size_bytes=10,
+                    start_time=start,
+                    end_time=start + timedelta(minutes=20),
+                    created_at=start,
+                )
+            )
     mine = state_for(RecordingsState, ada)
     await run(mine.load_recordings())
     assert len(mine.recordings) == 1
     assert mine.recordings[0]["title"].startswith("standup")
     expected = "/api/recordings/rec1" if provider_name == "local" else "https://"
     assert mine.recordings[0]["url"].startswith(expected)
-    mine.play(mine.recordings[0]["url"])
+    await mine.play(mine.recordings[0]["url"])
     assert mine.playing_url == mine.recordings[0]["url"]
-    mine.play("https://evil.example/x.mp4")
+    await mine.play("https://evil.example/x.mp4")
     assert mine.playing_url == mine.recordings[0]["url"]
     theirs = state_for(RecordingsState, bob)
     await run(theirs.load_recordings())
@@ -243,6 +266,7 @@ async def test_provider_failure_becomes_an_error_with_retry(ada, provider_name, 
 
 # --- invite-only meetings -------------------------------------------------------------------------
 
+
 def _room_for(signed_in, call_id: str):
     """RoomState for /meeting/{call_id}, signed in as `signed_in` (the app registers the dynamic route)."""
     from reflex.route import get_route_args
@@ -252,20 +276,24 @@ def _room_for(signed_in, call_id: str):
     rx.State.setup_dynamic_args(get_route_args("/meeting/[call_id]"))
     state = RoomState(_reflex_internal_init=True)
     state.router = RouterData.from_router_data(
-        {"pathname": "/meeting/[call_id]", "asPath": f"/meeting/{call_id}", "query": {"call_id": call_id},
-         "headers": {"origin": ORIGIN}}
+        {
+            "pathname": "/meeting/[call_id]",
+            "asPath": f"/meeting/{call_id}",
+            "query": {"call_id": call_id},
+            "headers": {"origin": ORIGIN},
+        }
     )
     state.session_token = signed_in.session_token
     return state
 
 
-def _schedule_form(signed_in, invitees: str, invite_only: bool, description: str = "Board review"):
+async def _schedule_form(signed_in, invitees: str, invite_only: bool, description: str = "Board review"):
     form = state_for(MeetingFormState, signed_in)
-    form.set_viewer_timezone("Europe/Paris")
-    form.set_schedule_description(description)
-    form.set_schedule_when(future_local().strftime("%Y-%m-%dT%H:%M"))
-    form.set_schedule_invitees(invitees)
-    form.set_schedule_invite_only(invite_only)
+    await form.set_viewer_timezone("Europe/Paris")
+    await form.set_schedule_description(description)
+    await form.set_schedule_when(future_local().strftime("%Y-%m-%dT%H:%M"))
+    await form.set_schedule_invitees(invitees)
+    await form.set_schedule_invite_only(invite_only)
     return form
 
 
@@ -277,11 +305,11 @@ async def _upcoming_ids(signed_in) -> list[str]:
 
 
 async def test_unknown_invitees_are_named_and_nothing_is_created(ada, bob, provider_name, request):
-    form = _schedule_form(ada, "bob, ghost  nobody@example.com,ghost", invite_only=True)
+    form = await _schedule_form(ada, "bob, ghost  nobody@example.com,ghost", invite_only=True)
     await run(form.schedule_meeting())
     assert form.schedule_error == "No Yoom account for: ghost, nobody@example.com"
     assert form.created_id == "" and form.dialog != "created" and form.busy is False
-    form.set_schedule_invitees(" ".join(f"user{i}" for i in range(51)))
+    await form.set_schedule_invitees(" ".join(f"user{i}" for i in range(51)))
     await run(form.schedule_meeting())
     assert form.schedule_error == "Invite at most 50 people (the list has 51)."
     assert await _upcoming_ids(ada) == [] and await _upcoming_ids(bob) == []
@@ -292,7 +320,7 @@ async def test_unknown_invitees_are_named_and_nothing_is_created(ada, bob, provi
 async def test_invitees_list_it_and_a_stranger_is_not_allowed(ada, bob, provider_name):
     carol = accounts.sign_up("Carol Shaw", "carol@example.com", "river raid 1982")
     dave = accounts.sign_up("Dave Cutler", "dave", "windows nt 3.1")
-    form = _schedule_form(ada, "BOB; carol@example.com ada", invite_only=True, description="Secret roadmap")
+    form = await _schedule_form(ada, "BOB; carol@example.com ada", invite_only=True, description="Secret roadmap")
     await run(form.schedule_meeting())
     assert form.schedule_error == "" and form.dialog == "created"
     assert form.created_invite_only is True and form.created_invited_count == 2
@@ -322,8 +350,9 @@ async def test_join_checks_the_invite_again_and_only_invitees_become_members(ada
     from yoom.video.base import CallKind
 
     dave = accounts.sign_up("Dave Cutler", "dave", "windows nt 3.1")
-    meeting = await get_provider().create_call(video_user(ada.user), CallKind.INSTANT, invitees=[video_user(bob.user)],
-                                               invite_only=True)
+    meeting = await get_provider().create_call(
+        video_user(ada.user), CallKind.INSTANT, invitees=[video_user(bob.user)], invite_only=True
+    )
     invited = _room_for(bob, meeting.id)
     await invited.load_room()
     assert invited.phase == "setup"
@@ -342,7 +371,7 @@ async def test_join_checks_the_invite_again_and_only_invitees_become_members(ada
 
 async def test_an_invite_list_without_invite_only_keeps_the_link_open(ada, bob, provider_name):
     dave = accounts.sign_up("Dave Cutler", "dave", "windows nt 3.1")
-    form = _schedule_form(ada, "bob", invite_only=False)
+    form = await _schedule_form(ada, "bob", invite_only=False)
     await run(form.schedule_meeting())
     assert form.schedule_error == "" and form.created_invite_only is False and form.created_invited_count == 1
     assert await _upcoming_ids(bob) == [form.created_id]  # invited people always see it

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -35,10 +35,22 @@ def postgres_env(tmp_path, monkeypatch):
     with admin.connect() as conn:
         conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
     url = sqlalchemy.make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
-    env = {**os.environ, "DATABASE_URL": url, "YOOM_DATA_DIR": str(tmp_path), "VIDEO_PROVIDER": "local",
-           "STREAM_API_KEY": "", "STREAM_API_SECRET": ""}
-    migrate = subprocess.run([str(Path(sys.executable).parent / "reflex"), "db", "migrate"], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "YOOM_DATA_DIR": str(tmp_path),
+        "VIDEO_PROVIDER": "local",
+        "STREAM_API_KEY": "",
+        "STREAM_API_SECRET": "",
+    }
+    migrate = subprocess.run(
+        [str(Path(sys.executable).parent / "reflex"), "db", "migrate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert migrate.returncode == 0, migrate.stdout + migrate.stderr
     for key in ("DATABASE_URL", "YOOM_DATA_DIR", "VIDEO_PROVIDER"):
         monkeypatch.setenv(key, env[key])
@@ -74,7 +86,7 @@ async def test_migrations_accounts_and_meetings_on_postgres(postgres_env):
 
     provider = get_provider()
     host = accounts.video_user(signed.user)
-    starts = datetime.now(timezone.utc) + timedelta(days=1)
+    starts = datetime.now(UTC) + timedelta(days=1)
     scheduled = await provider.create_call(host, CallKind.SCHEDULED, starts_at=starts, description="On Postgres")
     upcoming = await provider.upcoming_calls(signed.user.id)
     assert [m.id for m in upcoming.items] == [scheduled.id]

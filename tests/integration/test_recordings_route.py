@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.integration.local_fixtures import client, hub, local_env, make_user, provider, run  # noqa: F401
+from tests.integration.local_helpers import make_user, provider, run
 from yoom.accounts import video_user
 from yoom.video.base import CallKind
 
@@ -33,8 +33,10 @@ def auth(people, name):
 
 
 def times(minutes_ago: int = 10, length: int = 5):
-    start = datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)
-    return start.isoformat().replace("+00:00", "Z"), (start + timedelta(minutes=length)).isoformat().replace("+00:00", "Z")
+    start = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    return start.isoformat().replace("+00:00", "Z"), (start + timedelta(minutes=length)).isoformat().replace(
+        "+00:00", "Z"
+    )
 
 
 def params(call_id, **overrides):
@@ -56,6 +58,7 @@ def upload(client, people, name, call_id, body=WEBM, content_type="video/webm", 
 
 # --- uploads ----------------------------------------------------------------------------------------
 
+
 def test_host_uploads_and_it_lists_for_host_and_members(client, people, call, local_env):
     started, ended = times(30, 20)
     response = upload(client, people, "alice", call.id, started_at=started, ended_at=ended)
@@ -70,9 +73,9 @@ def test_host_uploads_and_it_lists_for_host_and_members(client, people, call, lo
 
     alice, bob, carol = (people[n][0] for n in ("alice", "bob", "carol"))
     for person in (alice, bob):
-        listed = run(client, provider().recordings, person.id)
+        listed = run(client, provider().recordings, person.id).items
         assert [(r.id, r.url, r.filename) for r in listed] == [(body["id"], body["url"], body["filename"])]
-    assert run(client, provider().recordings, carol.id) == []
+    assert run(client, provider().recordings, carol.id).items == []
 
 
 def test_multipart_upload_of_an_mp4(client, people, call, local_env):
@@ -99,8 +102,12 @@ def test_only_the_host_may_upload(client, people, call, local_env):
 def test_anonymous_upload_is_refused(client, people, call, local_env):
     response = upload(client, people, None, call.id)
     assert response.status_code == 401 and response.json()["error"]
-    forged = client.post("/api/recordings", params=params(call.id), content=WEBM,
-                         headers={"Content-Type": "video/webm", "Authorization": "Bearer not-a-session"})
+    forged = client.post(
+        "/api/recordings",
+        params=params(call.id),
+        content=WEBM,
+        headers={"Content-Type": "video/webm", "Authorization": "Bearer not-a-session"},
+    )
     assert forged.status_code == 401
     assert stored_files(local_env) == []
 
@@ -120,11 +127,19 @@ def test_too_large_is_refused_while_streaming(client, people, call, local_env, m
         for _ in range(20):
             yield b"\0" * (64 * 1024)
 
-    streamed = client.post("/api/recordings", params=params(call.id), content=chunks(),
-                           headers={"Content-Type": "video/webm", **auth(people, "alice")})
+    streamed = client.post(
+        "/api/recordings",
+        params=params(call.id),
+        content=chunks(),
+        headers={"Content-Type": "video/webm", **auth(people, "alice")},
+    )
     assert streamed.status_code == 413
-    multipart = client.post("/api/recordings", params=params(call.id), headers=auth(people, "alice"),
-                            files={"file": ("big.webm", big, "video/webm")})
+    multipart = client.post(
+        "/api/recordings",
+        params=params(call.id),
+        headers=auth(people, "alice"),
+        files={"file": ("big.webm", big, "video/webm")},
+    )
     assert multipart.status_code == 413
     assert stored_files(local_env) == []  # no partial file left behind
     exact = WEBM[:9] + b"\0" * (limit - 9)
@@ -144,11 +159,19 @@ def test_type_is_checked_by_header_and_magic_bytes(client, people, call, local_e
         response = upload(client, people, "alice", call.id, body=body, content_type=content_type)
         assert response.status_code == 415, (content_type, response.text)
         assert "WebM or MP4" in response.json()["error"]
-    part = client.post("/api/recordings", params=params(call.id), headers=auth(people, "alice"),
-                       files={"file": ("x.webm", b"<html>not a video</html>", "video/webm")})
+    part = client.post(
+        "/api/recordings",
+        params=params(call.id),
+        headers=auth(people, "alice"),
+        files={"file": ("x.webm", b"<html>not a video</html>", "video/webm")},
+    )
     assert part.status_code == 415
-    text_part = client.post("/api/recordings", params=params(call.id), headers=auth(people, "alice"),
-                            files={"file": ("x.txt", WEBM, "text/plain")})
+    text_part = client.post(
+        "/api/recordings",
+        params=params(call.id),
+        headers=auth(people, "alice"),
+        files={"file": ("x.txt", WEBM, "text/plain")},
+    )
     assert text_part.status_code == 415
     assert stored_files(local_env) == []
 
@@ -156,24 +179,32 @@ def test_type_is_checked_by_header_and_magic_bytes(client, people, call, local_e
 def test_bad_parameters(client, people, call, local_env):
     started, ended = times()
     no_call = {k: v for k, v in params(call.id).items() if k != "call_id"}
-    response = client.post("/api/recordings", params=no_call, content=WEBM, headers={"Content-Type": "video/webm", **auth(people, "alice")})
+    response = client.post(
+        "/api/recordings", params=no_call, content=WEBM, headers={"Content-Type": "video/webm", **auth(people, "alice")}
+    )
     assert response.status_code == 400 and "call_id" in response.json()["error"]
     assert upload(client, people, "alice", "../../etc").status_code == 400
     assert upload(client, people, "alice", call.id, started_at="yesterday").status_code == 400
     assert upload(client, people, "alice", call.id, started_at="2030-01-01T10:00:00").status_code == 400  # no zone
     assert upload(client, people, "alice", call.id, started_at=ended, ended_at=started).status_code == 400
-    future = (datetime.now(timezone.utc) + timedelta(hours=2)).isoformat()
+    future = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
     assert upload(client, people, "alice", call.id, ended_at=future).status_code == 400
     assert upload(client, people, "alice", call.id, body=b"").status_code == 400
     missing = upload(client, people, "alice", "00000000-0000-4000-8000-000000000000")
     assert missing.status_code == 404 and missing.json()["error"]
-    no_file = client.post("/api/recordings", params=params(call.id), headers=auth(people, "alice"), data={"a": "b"},
-                          files={"other": (None, "x")})
+    no_file = client.post(
+        "/api/recordings",
+        params=params(call.id),
+        headers=auth(people, "alice"),
+        data={"a": "b"},
+        files={"other": (None, "x")},
+    )
     assert no_file.status_code == 400
     assert stored_files(local_env) == []
 
 
 # --- downloads -------------------------------------------------------------------------------------
+
 
 def test_download_with_range_for_members_only(client, people, call):
     recording = upload(client, people, "alice", call.id).json()
@@ -211,7 +242,9 @@ def test_download_reports_a_missing_file(client, people, call, local_env):
 def test_cookie_session_works_too(client, people, call):
     client.cookies.set("yoom_session", people["alice"][1])
     try:
-        response = client.post("/api/recordings", params=params(call.id), content=WEBM, headers={"Content-Type": "video/webm"})
+        response = client.post(
+            "/api/recordings", params=params(call.id), content=WEBM, headers={"Content-Type": "video/webm"}
+        )
         assert response.status_code == 201
         assert client.get(response.json()["url"]).status_code == 200
     finally:

@@ -6,16 +6,13 @@ import json
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.integration.local_fixtures import (  # noqa: F401  (fixtures)
-    client,
+from tests.integration.local_helpers import (
     expect,
     expect_close,
-    hub,
-    local_env,
     make_user,
     no_frame,
     provider,
@@ -66,12 +63,11 @@ def refused(client, path: str) -> tuple[str, str, int]:
 
 # --- admission ----------------------------------------------------------------------------------
 
+
 def test_missing_bad_and_expired_tokens_are_unauthorized(client, call, people):
     alice = people["alice"]
     expired = provider().mint_user_token(alice.id)
-    expired_token, _ = mint(
-        provider()._secret, alice.id, 60, now=datetime.now(timezone.utc) - timedelta(hours=3)
-    )
+    expired_token, _ = mint(provider()._secret, alice.id, 60, now=datetime.now(UTC) - timedelta(hours=3))
     foreign, _ = mint("f" * 40, alice.id, 600)
     for path in (
         url(call.id, None),
@@ -127,7 +123,10 @@ def test_invite_only_call_refuses_everyone_not_invited_with_forbidden(client, pe
     create = partial(provider().create_call, invitees=[video_user(bob)], invite_only=True)
     call = run(client, create, video_user(alice), CallKind.INSTANT)
     code, message, close = refused(client, url(call.id, token_for(carol.id)))
-    assert (code, close) == ("forbidden", 4403) and message == "This meeting is invite-only. Ask the host to invite you."
+    assert (code, close) == (
+        "forbidden",
+        4403,
+    ) and message == "This meeting is invite-only. Ask the host to invite you."
     # A guest pass for this very call doesn't get past it either.
     guest = provider().mint_guest_token("guest-9", [f"default:{call.id}"]).token
     assert refused(client, url(call.id, guest))[::2] == ("forbidden", 4403)
@@ -143,6 +142,7 @@ def test_invite_only_call_refuses_everyone_not_invited_with_forbidden(client, pe
 
 # --- relay ----------------------------------------------------------------------------------------
 
+
 def test_relay_between_two_peers_and_membership(client, call, people):
     alice, bob = people["alice"], people["bob"]
     with joined(client, call.id, alice) as (wa, wa_welcome):
@@ -152,8 +152,13 @@ def test_relay_between_two_peers_and_membership(client, call, people):
             assert wb_welcome["is_owner"] is False
             assert [p["peer_id"] for p in wb_welcome["peers"]] == [wa_welcome["peer_id"]]
             newcomer = expect(wa, "peer-joined")["peer"]
-            assert newcomer == {"peer_id": wb_welcome["peer_id"], "user": {"id": bob.id, "name": "Bob", "image": None},
-                              "audio": False, "video": False, "screen": False}
+            assert newcomer == {
+                "peer_id": wb_welcome["peer_id"],
+                "user": {"id": bob.id, "name": "Bob", "image": None},
+                "audio": False,
+                "video": False,
+                "screen": False,
+            }
             offer = {"sdp": {"type": "offer", "sdp": "v=0\r\n"}}
             wb.send_json({"type": "signal", "to": wa_welcome["peer_id"], "data": offer})
             assert expect(wa, "signal") == {"type": "signal", "from": wb_welcome["peer_id"], "data": offer}
@@ -161,7 +166,13 @@ def test_relay_between_two_peers_and_membership(client, call, people):
             wa.send_json({"type": "signal", "to": wb_welcome["peer_id"], "data": answer})
             assert expect(wb, "signal") == {"type": "signal", "from": wa_welcome["peer_id"], "data": answer}
             wa.send_json({"type": "media", "audio": True, "video": True, "screen": False})
-            assert expect(wb, "media") == {"type": "media", "peer_id": wa_welcome["peer_id"], "audio": True, "video": True, "screen": False}
+            assert expect(wb, "media") == {
+                "type": "media",
+                "peer_id": wa_welcome["peer_id"],
+                "audio": True,
+                "video": True,
+                "screen": False,
+            }
             wb.send_json({"type": "ping"})
             expect(wb, "pong")
     # Joining made bob a member: the meeting is among his previous meetings.
@@ -181,7 +192,14 @@ def test_relay_among_three_peers(client, call, people):
             assert expect(wa, "peer-joined")["peer"]["peer_id"] == c
             assert expect(wb, "peer-joined")["peer"]["peer_id"] == c
             for target, ws in ((a, wa), (b, wb)):
-                data = {"candidate": {"candidate": f"candidate:{target}", "sdpMid": "0", "sdpMLineIndex": 0, "usernameFragment": None}}
+                data = {
+                    "candidate": {
+                        "candidate": f"candidate:{target}",
+                        "sdpMid": "0",
+                        "sdpMLineIndex": 0,
+                        "usernameFragment": None,
+                    }
+                }
                 wc.send_json({"type": "signal", "to": target, "data": data})
                 assert expect(ws, "signal") == {"type": "signal", "from": c, "data": data}
             wb.send_json({"type": "signal", "to": c, "data": {"sdp": {"type": "answer", "sdp": "b"}}})
@@ -191,7 +209,10 @@ def test_relay_among_three_peers(client, call, people):
 
 def test_signals_do_not_cross_calls(client, call, people):
     other = run(client, provider().create_call, video_user(people["carol"]), CallKind.INSTANT)
-    with joined(client, call.id, people["alice"]) as (wa, _), joined(client, other.id, people["carol"]) as (wc, wc_welcome):
+    with (
+        joined(client, call.id, people["alice"]) as (wa, _),
+        joined(client, other.id, people["carol"]) as (wc, wc_welcome),
+    ):
         c = wc_welcome["peer_id"]
         wa.send_json({"type": "signal", "to": c, "data": {"sdp": {"type": "offer", "sdp": "x"}}})
         assert expect(wa, "error")["code"] == "bad-message"
@@ -200,9 +221,10 @@ def test_signals_do_not_cross_calls(client, call, people):
 
 # --- leaving ----------------------------------------------------------------------------------------
 
+
 def test_a_closed_socket_is_seen_leaving_within_seconds(client, call, people):
     with joined(client, call.id, people["alice"]) as (wa, _):
-        with joined(client, call.id, people["bob"]) as (wb, wb_welcome):
+        with joined(client, call.id, people["bob"]) as (_wb, wb_welcome):
             b = wb_welcome["peer_id"]
             expect(wa, "peer-joined")
         started = time.monotonic()  # bob's tab is gone
@@ -213,7 +235,10 @@ def test_a_closed_socket_is_seen_leaving_within_seconds(client, call, people):
 
 
 def test_leave_message(client, call, people, hub):
-    with joined(client, call.id, people["alice"]) as (wa, _), joined(client, call.id, people["bob"]) as (wb, wb_welcome):
+    with (
+        joined(client, call.id, people["alice"]) as (wa, _),
+        joined(client, call.id, people["bob"]) as (wb, wb_welcome),
+    ):
         b = wb_welcome["peer_id"]
         expect(wa, "peer-joined")
         wb.send_json({"type": "leave"})
@@ -225,7 +250,10 @@ def test_leave_message(client, call, people, hub):
 def test_heartbeat_timeout(client, call, people):
     quick = Hub(heartbeat_timeout=1.0)
     set_hub(quick)
-    with joined(client, call.id, people["alice"]) as (wa, _), joined(client, call.id, people["bob"]) as (wb, wb_welcome):
+    with (
+        joined(client, call.id, people["alice"]) as (wa, _),
+        joined(client, call.id, people["bob"]) as (wb, wb_welcome),
+    ):
         b = wb_welcome["peer_id"]
         expect(wa, "peer-joined")
         left = None
@@ -244,6 +272,7 @@ def test_heartbeat_timeout(client, call, people):
 
 
 # --- ending -----------------------------------------------------------------------------------------
+
 
 def test_end_call_for_everyone(client, call, people, hub):
     alice, bob = people["alice"], people["bob"]
@@ -268,14 +297,15 @@ def test_personal_room_reopens_for_its_owner_only(client, people):
     run(client, provider().end_call, room.id, alice.id)
     code, message, close = refused(client, url(room.id, token_for(bob.id)))
     assert (code, close) == ("ended", 4410) and "personal room" in message
-    with joined(client, room.id, alice) as (wa, wa_welcome):
+    with joined(client, room.id, alice) as (_wa, wa_welcome):
         assert wa_welcome["is_owner"] is True
-        with joined(client, room.id, bob) as (wb, wb_welcome):
+        with joined(client, room.id, bob) as (_wb, wb_welcome):
             assert len(wb_welcome["peers"]) == 1
     assert run(client, provider().get_call, room.id).ended_at is None
 
 
 # --- limits and bad input ----------------------------------------------------------------------------
+
 
 def test_the_seventh_person_is_told_the_room_is_full(client, call, people):
     others = [make_user(f"guest{n}")[0] for n in range(6)]
@@ -299,7 +329,10 @@ def test_the_seventh_person_is_told_the_room_is_full(client, call, people):
 
 
 def test_malformed_messages_are_answered_and_the_socket_stays_open(client, call, people):
-    with joined(client, call.id, people["alice"]) as (wa, wa_welcome), joined(client, call.id, people["bob"]) as (wb, _):
+    with (
+        joined(client, call.id, people["alice"]) as (wa, wa_welcome),
+        joined(client, call.id, people["bob"]) as (wb, _),
+    ):
         a = wa_welcome["peer_id"]
         expect(wa, "peer-joined")
         bad_frames = [
@@ -325,7 +358,10 @@ def test_malformed_messages_are_answered_and_the_socket_stays_open(client, call,
 
 
 def test_recording_indicator_reaches_everyone(client, call, people):
-    with joined(client, call.id, people["alice"]) as (wa, wa_welcome), joined(client, call.id, people["bob"]) as (wb, _):
+    with (
+        joined(client, call.id, people["alice"]) as (wa, wa_welcome),
+        joined(client, call.id, people["bob"]) as (wb, _),
+    ):
         a = wa_welcome["peer_id"]
         expect(wa, "peer-joined")
         wa.send_json({"type": "recording", "active": True})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import jwt
@@ -34,7 +34,7 @@ CALL_PATH = r"^/api/v2/video/call/default/[^/]+$"
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def same_instant(dt: datetime, wire_ns: int) -> bool:
@@ -75,22 +75,33 @@ async def test_fake_rejects_requests_stream_would_reject(fake, provider):
         no_key = await client.post(url, json=body, headers=headers)
         wrong_key = await client.post(url, params={"api_key": "other"}, json=body, headers=headers)
         bearer = await client.post(
-            url, params={"api_key": fake.api_key}, json=body,
+            url,
+            params={"api_key": fake.api_key},
+            json=body,
             headers={**headers, "Authorization": "Bearer " + headers["Authorization"]},
         )
         forged = await client.post(
-            url, params={"api_key": fake.api_key}, json=body,
-            headers={**headers, "Authorization": jwt.encode({}, "not-the-secret-but-long-enough-for-hs256", algorithm="HS256")},
+            url,
+            params={"api_key": fake.api_key},
+            json=body,
+            headers={
+                **headers,
+                "Authorization": jwt.encode({}, "not-the-secret-but-long-enough-for-hs256", algorithm="HS256"),
+            },
         )
         user_token = await client.post(
-            url, params={"api_key": fake.api_key}, json=body,
+            url,
+            params={"api_key": fake.api_key},
+            json=body,
             headers={**headers, "Authorization": jwt.encode({"user_id": "x"}, fake.api_secret, algorithm="HS256")},
         )
         unknown_field = await client.post(
             url, params={"api_key": fake.api_key}, json={"users": {"x": {"id": "x", "nick": "y"}}}, headers=headers
         )
         missing_field = await client.post(url, params={"api_key": fake.api_key}, json={}, headers=headers)
-        bad_path = await client.get(fake.base_url + "/api/v2/video/nothing", params={"api_key": fake.api_key}, headers=headers)
+        bad_path = await client.get(
+            fake.base_url + "/api/v2/video/nothing", params={"api_key": fake.api_key}, headers=headers
+        )
     assert ok.status_code == 201
     assert [r.status_code for r in (no_key, wrong_key, bearer, forged)] == [401, 401, 401, 401]
     assert forged.json()["code"] == 43 and "signature" in forged.json()["message"]
@@ -209,8 +220,9 @@ async def test_create_call_with_an_unknown_member_is_rejected_and_leaves_nothing
 @pytest.mark.asyncio
 async def test_invite_only_round_trip_in_custom_data_with_invitees_upserted_first(fake, provider):
     starts = now() + timedelta(days=1)
-    made = await provider.create_call(ALICE, CallKind.SCHEDULED, starts_at=starts, description="Board",
-                                      invitees=[BOB, CAROL, ALICE], invite_only=True)
+    made = await provider.create_call(
+        ALICE, CallKind.SCHEDULED, starts_at=starts, description="Board", invitees=[BOB, CAROL, ALICE], invite_only=True
+    )
     assert made.invite_only is True and made.members == ("alice", "bob", "carol")
     stored = fake.call(made.id)
     assert stored["custom"] == {"description": "Board", "kind": "scheduled", "invite_only": True}
@@ -227,7 +239,10 @@ async def test_invite_only_round_trip_in_custom_data_with_invitees_upserted_firs
     fake.clear_requests()
     open_call = await provider.create_call(ALICE, CallKind.INSTANT, invitees=[BOB])
     assert fake.requests_to("POST", r"^/api/v2/users$") == []
-    assert open_call.invite_only is False and fake.call(open_call.id)["custom"] == {"description": "", "kind": "instant"}
+    assert open_call.invite_only is False and fake.call(open_call.id)["custom"] == {
+        "description": "",
+        "kind": "instant",
+    }
 
 
 @pytest.mark.asyncio
@@ -265,8 +280,9 @@ async def test_a_callers_id_that_belongs_to_someone_else_is_refused(fake, provid
 @pytest.mark.asyncio
 async def test_get_call(fake, provider):
     await users(provider, BOB)
-    made = await provider.create_call(ALICE, CallKind.SCHEDULED, starts_at=now() + timedelta(hours=1),
-                                      description="Review", member_ids=["bob"])
+    made = await provider.create_call(
+        ALICE, CallKind.SCHEDULED, starts_at=now() + timedelta(hours=1), description="Review", member_ids=["bob"]
+    )
     got = await provider.get_call(made.id)
     assert got == made
     assert got.cid == f"default:{made.id}"
@@ -327,7 +343,9 @@ async def _seed_calendar(fake, provider):
     ids["bob_only_future"] = (await provider.create_call(BOB, CallKind.SCHEDULED, starts_at=t + timedelta(hours=4))).id
     ids["ended_future"] = (await provider.create_call(ALICE, CallKind.SCHEDULED, starts_at=t + timedelta(hours=5))).id
     await provider.end_call(ids["ended_future"], "alice")
-    ids["started_2d_ago"] = (await provider.create_call(ALICE, CallKind.SCHEDULED, starts_at=t + timedelta(minutes=30))).id
+    ids["started_2d_ago"] = (
+        await provider.create_call(ALICE, CallKind.SCHEDULED, starts_at=t + timedelta(minutes=30))
+    ).id
     fake.set_call_times(ids["started_2d_ago"], starts_at=t - timedelta(days=2))
     ids["started_1h_ago_member"] = (
         await provider.create_call(CAROL, CallKind.SCHEDULED, starts_at=t + timedelta(minutes=40), member_ids=["alice"])
@@ -363,7 +381,8 @@ async def test_previous_calls_are_ended_or_started_most_recent_first(fake, provi
 async def test_upcoming_and_previous_paginate_with_streams_cursor(fake, provider):
     t = now()
     made = [
-        (await provider.create_call(ALICE, CallKind.SCHEDULED, starts_at=t + timedelta(hours=h))).id for h in range(1, 6)
+        (await provider.create_call(ALICE, CallKind.SCHEDULED, starts_at=t + timedelta(hours=h))).id
+        for h in range(1, 6)
     ]
     seen, cursor, pages = [], None, 0
     while True:
@@ -377,7 +396,7 @@ async def test_upcoming_and_previous_paginate_with_streams_cursor(fake, provider
     assert pages == 3
     assert seen == made
 
-    for call_id, hours in zip(made, range(1, 6)):
+    for call_id, hours in zip(made, range(1, 6), strict=False):
         fake.set_call_times(call_id, starts_at=t - timedelta(hours=hours))
     first = await provider.previous_calls("alice", limit=3)
     second = await provider.previous_calls("alice", limit=3, cursor=first.next_cursor)
@@ -443,11 +462,17 @@ async def test_recordings_of_the_users_calls_newest_first(fake, provider):
     foreign = await provider.create_call(BOB, CallKind.INSTANT)
     fake.add_recording(own.id, "own-old.mp4", start_time=t - timedelta(hours=3), end_time=t - timedelta(hours=2))
     fake.add_recording(own.id, "own-new.mp4", start_time=t - timedelta(minutes=20), end_time=t - timedelta(minutes=5))
-    fake.add_recording(invited.id, "invited.mp4", start_time=t - timedelta(hours=1), end_time=t - timedelta(minutes=50),
-                       url="https://cdn.example/invited.mp4", session_id="s-9")
+    fake.add_recording(
+        invited.id,
+        "invited.mp4",
+        start_time=t - timedelta(hours=1),
+        end_time=t - timedelta(minutes=50),
+        url="https://cdn.example/invited.mp4",
+        session_id="s-9",
+    )
     fake.add_recording(foreign.id, "not-alices.mp4", start_time=t, end_time=t + timedelta(minutes=1))
 
-    found = await provider.recordings("alice")
+    found = (await provider.recordings("alice")).items
     assert [r.filename for r in found] == ["own-new.mp4", "invited.mp4", "own-old.mp4"]
     invited_rec = found[1]
     assert invited_rec.call_id == invited.id
@@ -468,7 +493,7 @@ async def test_recordings_are_fetched_concurrently_for_at_most_limit_calls(fake)
         delay = 0.4
         fake.inject("delay", None, path="/recordings$", seconds=delay)
         started = time.monotonic()
-        found = await patient.recordings("alice", limit=4)
+        found = (await patient.recordings("alice", limit=4)).items
         elapsed = time.monotonic() - started
     finally:
         await patient.close()
@@ -482,12 +507,29 @@ async def test_recordings_are_fetched_concurrently_for_at_most_limit_calls(fake)
 
 
 @pytest.mark.asyncio
+async def test_recordings_page_through_every_call(fake, provider):
+    t = now()
+    made = [await provider.create_call(ALICE, CallKind.INSTANT) for _ in range(5)]
+    for i, m in enumerate(made):
+        fake.add_recording(m.id, f"r{i}.mp4", start_time=t - timedelta(minutes=10 - i), end_time=t)
+    seen, cursor = [], None
+    for _ in range(5):
+        page = await provider.recordings("alice", limit=2, cursor=cursor)
+        seen += [r.filename for r in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert sorted(seen) == [f"r{i}.mp4" for i in range(5)]
+    assert cursor is None
+
+
+@pytest.mark.asyncio
 async def test_recordings_skip_a_call_deleted_meanwhile(fake, provider):
     meeting = await provider.create_call(ALICE, CallKind.INSTANT)
     fake.inject(404, 1, path="/recordings$")
-    assert await provider.recordings("alice") == []
+    assert (await provider.recordings("alice")).items == []
     fake.add_recording(meeting.id, "r.mp4", start_time=now() - timedelta(minutes=1), end_time=now())
-    assert [r.filename for r in await provider.recordings("alice")] == ["r.mp4"]
+    assert [r.filename for r in (await provider.recordings("alice")).items] == ["r.mp4"]
 
 
 # --- failure modes -------------------------------------------------------------------------------
@@ -571,8 +613,14 @@ async def test_unreachable_stream_becomes_provider_unavailable():
     fake = FakeStream().start()
     base_url = fake.base_url
     fake.stop()  # nothing listens on that port any more
-    unreachable = StreamProvider(fake.api_key, fake.api_secret, base_url=base_url, timeout_seconds=CLIENT_TIMEOUT,
-                                 max_retries=1, backoff_base_seconds=0.01)
+    unreachable = StreamProvider(
+        fake.api_key,
+        fake.api_secret,
+        base_url=base_url,
+        timeout_seconds=CLIENT_TIMEOUT,
+        max_retries=1,
+        backoff_base_seconds=0.01,
+    )
     try:
         with pytest.raises(ProviderUnavailable):
             await unreachable.upcoming_calls("alice")
@@ -609,8 +657,9 @@ async def test_non_idempotent_requests_are_not_retried_after_a_server_error(fake
     meeting = await provider.create_call(ALICE, CallKind.INSTANT)
     fake.inject(500, None, path="/mark_ended$")
     with pytest.raises(ProviderUnavailable):
-        await provider._request("end call", lambda: provider._video.end_call("default", meeting.id),
-                                lambda data: None, idempotent=False)
+        await provider._request(
+            "end call", lambda: provider._video.end_call("default", meeting.id), lambda data: None, idempotent=False
+        )
     assert len(fake.requests_to("POST", "/mark_ended$")) == 1
 
 
@@ -618,8 +667,9 @@ async def test_non_idempotent_requests_are_not_retried_after_a_server_error(fake
 async def test_rate_limits_are_retried_even_for_non_idempotent_requests(fake, provider):
     meeting = await provider.create_call(ALICE, CallKind.INSTANT)
     fake.inject(429, 1, path="/mark_ended$")
-    await provider._request("end call", lambda: provider._video.end_call("default", meeting.id),
-                            lambda data: None, idempotent=False)
+    await provider._request(
+        "end call", lambda: provider._video.end_call("default", meeting.id), lambda data: None, idempotent=False
+    )
     assert [r.status for r in fake.requests_to("POST", "/mark_ended$")] == [429, 201]
     assert fake.call(meeting.id)["ended_at"] is not None
 
@@ -671,8 +721,13 @@ def _settings(tmp_path, **env):
 @pytest.mark.asyncio
 async def test_from_settings_uses_base_url_timeout_retries_and_ttl(fake, tmp_path):
     settings = _settings(
-        tmp_path, VIDEO_PROVIDER="stream", STREAM_API_KEY=fake.api_key, STREAM_API_SECRET=fake.api_secret,
-        STREAM_BASE_URL=fake.base_url, STREAM_TIMEOUT_SECONDS="0.5", STREAM_MAX_RETRIES="1",
+        tmp_path,
+        VIDEO_PROVIDER="stream",
+        STREAM_API_KEY=fake.api_key,
+        STREAM_API_SECRET=fake.api_secret,
+        STREAM_BASE_URL=fake.base_url,
+        STREAM_TIMEOUT_SECONDS="0.5",
+        STREAM_MAX_RETRIES="1",
         VIDEO_TOKEN_TTL_SECONDS="120",
     )
     made = StreamProvider.from_settings(settings)
@@ -703,8 +758,12 @@ def test_get_provider_builds_one_stream_provider_per_process(fake, tmp_path, mon
     import yoom.video
 
     for name, value in {
-        "YOOM_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/t.db", "VIDEO_PROVIDER": "stream",
-        "STREAM_API_KEY": fake.api_key, "STREAM_API_SECRET": fake.api_secret, "STREAM_BASE_URL": fake.base_url,
+        "YOOM_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
+        "VIDEO_PROVIDER": "stream",
+        "STREAM_API_KEY": fake.api_key,
+        "STREAM_API_SECRET": fake.api_secret,
+        "STREAM_BASE_URL": fake.base_url,
     }.items():
         monkeypatch.setenv(name, value)
     yoom.settings.get_settings.cache_clear()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -85,7 +85,7 @@ def test_anonymous_gets_401_and_no_token(client, fake):
 
 def test_signed_in_user_gets_their_own_token(client, fake):
     signed = accounts.sign_up("Ada Lovelace", "ada", "correct horse battery")
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     response = client.post("/api/video/token", headers=cookie(signed.session_token))
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
@@ -116,11 +116,11 @@ def test_nothing_in_the_request_can_choose_another_user(client, fake):
     ada = accounts.sign_up("Ada", "ada", "correct horse battery")
     bob = accounts.sign_up("Bob", "bob", "correct horse battery")
     attempts = [
-        dict(json={"user_id": bob.user.id}),
-        dict(json={"user": {"id": bob.user.id}, "userId": bob.user.id}),
-        dict(params={"user_id": bob.user.id}),
-        dict(headers={"X-User-Id": bob.user.id, "X-Stream-User": bob.user.id}),
-        dict(data={"user_id": bob.user.id}),
+        {"json": {"user_id": bob.user.id}},
+        {"json": {"user": {"id": bob.user.id}, "userId": bob.user.id}},
+        {"params": {"user_id": bob.user.id}},
+        {"headers": {"X-User-Id": bob.user.id, "X-Stream-User": bob.user.id}},
+        {"data": {"user_id": bob.user.id}},
     ]
     for extra in attempts:
         headers = {**cookie(ada.session_token), **extra.pop("headers", {})}
@@ -138,7 +138,7 @@ def test_expired_session_gets_401(client):
     signed = accounts.sign_up("Ada", "ada", "correct horse battery")
     with yoom.db.session_scope() as db:
         for row in db.exec(select(AuthSession).where(AuthSession.user_id == signed.user.id)).all():
-            row.expires_at = yoom.db.to_db(datetime.now(timezone.utc) - timedelta(seconds=1))
+            row.expires_at = yoom.db.to_db(datetime.now(UTC) - timedelta(seconds=1))
             db.add(row)
     response = client.post("/api/video/token", headers=cookie(signed.session_token))
     assert response.status_code == 401

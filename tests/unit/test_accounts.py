@@ -107,7 +107,7 @@ def test_failed_sign_ins_lock_the_account(yoom_env):
         with pytest.raises(accounts.AccountError, match="Wrong username"):
             accounts.sign_in("ada", "nope nope", client="10.0.0.1")
     # Locked now, even with the right password, and from another client.
-    with pytest.raises(accounts.TooManyAttempts, match="Too many failed sign-ins. Try again in 5 minutes"):
+    with pytest.raises(accounts.TooManyAttempts, match=r"Too many failed sign-ins\. Try again in 5 minutes"):
         accounts.sign_in("ada", "password one", client="10.0.0.2")
 
 
@@ -137,7 +137,9 @@ def test_one_client_trying_many_accounts_is_throttled(yoom_env):
 
 
 def test_external_identity_provider_maps_onto_the_same_user(yoom_env):
-    first = accounts.upsert_external_user("clerk", "user_2abc", "Ada L", "https://img.example/ada.png", "ada@example.org")
+    first = accounts.upsert_external_user(
+        "clerk", "user_2abc", "Ada L", "https://img.example/ada.png", "ada@example.org"
+    )
     second = accounts.upsert_external_user("clerk", "user_2abc", "Ada Lovelace", None, "ada@example.org")
     assert first.user.id == second.user.id == "clerk_user_2abc"
     assert accounts.user_for_session(second.session_token).display_name == "Ada Lovelace"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import bcrypt
 import pytest
@@ -25,7 +25,7 @@ from yoom.video.tokens import TokenInvalid, mint
 pytestmark = pytest.mark.asyncio
 
 SECRET = "s" * 40
-T0 = datetime(2030, 5, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 
 
 class Clock:
@@ -102,6 +102,7 @@ def _rows(model):
 
 # --- tokens -----------------------------------------------------------------------------------
 
+
 async def test_user_token_claims(provider):
     token = provider.mint_user_token("u-1")
     assert token.api_key == provider.api_key == "local" and token.user_id == "u-1" and token.call_cids == ()
@@ -124,7 +125,7 @@ async def test_guest_token_is_limited_to_calls(provider):
 
 async def test_verify_rejects_foreign_expired_and_missing_tokens(provider):
     foreign, _ = mint("x" * 40, "u-1", 600)
-    expired, _ = mint(SECRET, "u-1", 1, now=datetime.now(timezone.utc) - timedelta(hours=2))
+    expired, _ = mint(SECRET, "u-1", 1, now=datetime.now(UTC) - timedelta(hours=2))
     for bad in (foreign, expired, "", "not.a.jwt", "a" * 5000):
         with pytest.raises(TokenInvalid):
             provider.verify_token(bad)
@@ -146,6 +147,7 @@ async def test_from_settings_and_get_provider(db):
 
 
 # --- creating calls -----------------------------------------------------------------------------
+
 
 async def test_instant_call(provider, users):
     from yoom.models import LocalCallMember
@@ -177,7 +179,9 @@ async def test_scheduled_call_validation(provider, users, clock):
         await provider.create_call(alice, CallKind.SCHEDULED, starts_at=T0 - timedelta(hours=1))
     assert "future" in past.value.user_message
     with pytest.raises(InvalidRequest) as long:
-        await provider.create_call(alice, CallKind.SCHEDULED, starts_at=T0 + timedelta(days=1), description="x" * (MAX_DESCRIPTION_LENGTH + 1))
+        await provider.create_call(
+            alice, CallKind.SCHEDULED, starts_at=T0 + timedelta(days=1), description="x" * (MAX_DESCRIPTION_LENGTH + 1)
+        )
     assert str(MAX_DESCRIPTION_LENGTH) in long.value.user_message
     with pytest.raises(InvalidRequest):
         await provider.create_call(alice, "webinar")
@@ -185,9 +189,12 @@ async def test_scheduled_call_validation(provider, users, clock):
 
     paris = timezone(timedelta(hours=2))
     meeting = await provider.create_call(
-        alice, CallKind.SCHEDULED, starts_at=datetime(2030, 6, 1, 11, 0, tzinfo=paris), description="x" * MAX_DESCRIPTION_LENGTH
+        alice,
+        CallKind.SCHEDULED,
+        starts_at=datetime(2030, 6, 1, 11, 0, tzinfo=paris),
+        description="x" * MAX_DESCRIPTION_LENGTH,
     )
-    assert meeting.starts_at == datetime(2030, 6, 1, 9, 0, tzinfo=timezone.utc) and meeting.starts_at.tzinfo == timezone.utc
+    assert meeting.starts_at == datetime(2030, 6, 1, 9, 0, tzinfo=UTC) and meeting.starts_at.tzinfo == UTC
     assert meeting.kind is CallKind.SCHEDULED and len(meeting.description) == MAX_DESCRIPTION_LENGTH
 
 
@@ -209,8 +216,14 @@ async def test_invite_only_round_trip_with_invitees(provider, users, clock):
     from yoom.models import LocalCall
 
     alice, bob, carol = users["alice"], users["bob"], users["carol"]
-    made = await provider.create_call(alice, CallKind.SCHEDULED, starts_at=T0 + timedelta(hours=2),
-                                      description="Board", invitees=[bob, alice], invite_only=True)
+    made = await provider.create_call(
+        alice,
+        CallKind.SCHEDULED,
+        starts_at=T0 + timedelta(hours=2),
+        description="Board",
+        invitees=[bob, alice],
+        invite_only=True,
+    )
     assert made.invite_only is True and made.members == (alice.id, bob.id)
     got = await provider.get_call(made.id)
     assert got == made  # stored: a fresh read says the same
@@ -236,7 +249,9 @@ async def test_invite_only_refusals_leave_nothing(provider, users):
     with pytest.raises(InvalidRequest):
         await provider.create_call(alice, CallKind.INSTANT, invite_only="yes")
     with pytest.raises(InvalidRequest) as ghost:
-        await provider.create_call(alice, CallKind.INSTANT, invite_only=True, invitees=[VideoUser(id="ghost", name="G")])
+        await provider.create_call(
+            alice, CallKind.INSTANT, invite_only=True, invitees=[VideoUser(id="ghost", name="G")]
+        )
     assert "account" in ghost.value.user_message
     with pytest.raises(InvalidRequest):
         await provider.create_call(alice, CallKind.INSTANT, invitees=["bob"])
@@ -296,6 +311,7 @@ async def test_other_meetings_stay_ended(provider, users):
 
 # --- get, members ---------------------------------------------------------------------------------
 
+
 async def test_get_call_missing(provider, users):
     assert await provider.get_call(str(uuid.uuid4())) is None
     assert await provider.get_call("bad id!") is None
@@ -327,9 +343,13 @@ async def test_upsert_user_checks_its_argument(provider):
 
 # --- listings -------------------------------------------------------------------------------------
 
+
 async def test_upcoming_and_previous_sorting_and_visibility(provider, users, clock):
     alice, bob, carol = users["alice"], users["bob"], users["carol"]
-    at = lambda **d: T0 + timedelta(**d)  # noqa: E731
+
+    def at(**delta):
+        return T0 + timedelta(**delta)
+
     s3 = await provider.create_call(alice, CallKind.SCHEDULED, starts_at=at(hours=3))
     s1 = await provider.create_call(alice, CallKind.SCHEDULED, starts_at=at(hours=1))
     s2 = await provider.create_call(alice, CallKind.SCHEDULED, starts_at=at(hours=2))
@@ -389,7 +409,8 @@ async def test_pagination_is_keyset_and_complete(provider, users, clock):
 
     start = T0 + timedelta(days=1)
     scheduled = [
-        (await provider.create_call(alice, CallKind.SCHEDULED, starts_at=start + timedelta(hours=h))).id for h in (4, 1, 3, 2, 5)
+        (await provider.create_call(alice, CallKind.SCHEDULED, starts_at=start + timedelta(hours=h))).id
+        for h in (4, 1, 3, 2, 5)
     ]
     first = await provider.upcoming_calls(alice.id, limit=2)
     second = await provider.upcoming_calls(alice.id, limit=2, cursor=first.next_cursor)
@@ -400,7 +421,7 @@ async def test_pagination_is_keyset_and_complete(provider, users, clock):
 
 async def test_bad_cursors_and_limits(provider, users):
     alice = users["alice"]
-    for n in range(3):
+    for _ in range(3):
         await provider.create_call(alice, CallKind.INSTANT)
     page = await provider.previous_calls(alice.id, limit=1)
     with pytest.raises(InvalidRequest):
@@ -415,6 +436,7 @@ async def test_bad_cursors_and_limits(provider, users):
 
 
 # --- ending -----------------------------------------------------------------------------------------
+
 
 async def test_end_call_only_by_creator(provider, users, clock, hub):
     alice, bob = users["alice"], users["bob"]
@@ -475,6 +497,7 @@ async def test_end_call_closes_the_real_hub_room(db, users, clock):
 
 # --- recordings ---------------------------------------------------------------------------------------
 
+
 async def _record(provider, call_id, by, start):
     return await provider.add_recording(
         call_id,
@@ -504,14 +527,19 @@ async def test_recordings_newest_first_for_creator_and_members(provider, users):
     with pytest.raises(CallNotFound):
         await _record(provider, str(uuid.uuid4()), alice.id, T0)
 
-    mine = await provider.recordings(alice.id)
+    mine = (await provider.recordings(alice.id)).items
     assert [r.id for r in mine] == [r3.id, r2.id, r1.id]
     assert mine[0].url == f"/api/recordings/{r3.id}" and mine[0].call_id == one.id
     assert mine[0].start_time == T0 + timedelta(hours=2) and mine[0].end_time == T0 + timedelta(hours=2, minutes=10)
     assert mine[0].filename == "rec-1400.webm"
-    assert [r.id for r in await provider.recordings(bob.id)] == [r2.id]  # a member of the second call only
-    assert [r.id for r in await provider.recordings(carol.id)] == [rc.id]
-    assert [r.id for r in await provider.recordings(alice.id, limit=2)] == [r3.id, r2.id]
+    assert [r.id for r in (await provider.recordings(bob.id)).items] == [r2.id]  # a member of the second call only
+    assert [r.id for r in (await provider.recordings(carol.id)).items] == [rc.id]
+    first = await provider.recordings(alice.id, limit=2)
+    assert [r.id for r in first.items] == [r3.id, r2.id]
+    rest = await provider.recordings(alice.id, limit=2, cursor=first.next_cursor)
+    assert [r.id for r in rest.items] == [r1.id] and rest.next_cursor is None
+    with pytest.raises(InvalidRequest):
+        await provider.recordings(alice.id, cursor="not-a-cursor")
 
     assert (await provider.recording_for_user(r2.id, bob.id)).stored_name.endswith(".webm")
     assert await provider.recording_for_user(r1.id, bob.id) is None

@@ -1,16 +1,21 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from yoom import meeting_rules as rules
 from yoom.video.base import CallKind, Meeting, is_valid_call_id
 
-NOW = datetime(2030, 5, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 HOST, GUEST = "a" * 32, "b" * 32
 
 
 def meeting(**kw) -> Meeting:
-    base = dict(id="1f0e6a3c-2b1d-4c4e-9f00-0123456789ab", created_by=HOST, kind=CallKind.INSTANT, created_at=NOW)
+    base = {
+        "id": "1f0e6a3c-2b1d-4c4e-9f00-0123456789ab",
+        "created_by": HOST,
+        "kind": CallKind.INSTANT,
+        "created_at": NOW,
+    }
     base.update(kw)
     return Meeting(**base)
 
@@ -36,11 +41,23 @@ def test_layout_whitelist():
         assert rules.is_valid_layout(layout)
     for layout in ("", "Grid", "speaker", "speaker-top", None, 1):
         assert not rules.is_valid_layout(layout)
-    assert rules.DEFAULT_LAYOUT in rules.LAYOUTS
+    assert rules.DEFAULT_LAYOUT in list(rules.Layout)
+    assert [layout.value for layout in rules.Layout] == ["grid", "speaker-left", "speaker-right"]
 
 
-@pytest.mark.parametrize("value,expected", [("true", True), ("True", True), ("1", True), (" yes ", True),
-                                            ("false", False), ("", False), (None, False), (["true"], False)])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("true", True),
+        ("True", True),
+        ("1", True),
+        (" yes ", True),
+        ("false", False),
+        ("", False),
+        (None, False),
+        (["true"], False),
+    ],
+)
 def test_query_flag(value, expected):
     assert rules.query_flag(value) is expected
 
@@ -101,6 +118,7 @@ def test_utc_iso():
 
 # --- invite-only ---------------------------------------------------------------------------------
 
+
 def test_invite_only_admits_the_creator_and_members_only():
     closed = meeting(invite_only=True, members=(HOST, "m" * 32))
     assert rules.room_phase(closed, HOST, NOW).phase == "setup"
@@ -108,7 +126,7 @@ def test_invite_only_admits_the_creator_and_members_only():
     assert rules.room_phase(closed, GUEST, NOW).phase == "not_allowed"
     assert rules.room_phase(closed, "", NOW).phase == "not_allowed"
     assert rules.room_phase(meeting(members=(HOST,)), GUEST, NOW).phase == "setup"  # open calls stay open
-    assert "not_allowed" in rules.PHASES
+    assert "not_allowed" in list(rules.Phase)
 
 
 def test_not_allowed_comes_before_ended_and_not_started():

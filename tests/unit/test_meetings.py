@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -6,7 +6,7 @@ from yoom import meetings
 from yoom.meetings import MeetingInputError
 from yoom.video.base import CallKind, Meeting
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -44,9 +44,9 @@ def test_join_refuses_anything_else_clearly(raw, message):
 
 def test_schedule_converts_the_viewers_local_time_to_utc():
     request = meetings.validate_schedule("Design review", "2026-12-01T09:30", "America/New_York", now=NOW)
-    assert request.starts_at == datetime(2026, 12, 1, 14, 30, tzinfo=timezone.utc)
+    assert request.starts_at == datetime(2026, 12, 1, 14, 30, tzinfo=UTC)
     summer = meetings.validate_schedule("Standup", "2027-07-01T09:30", "Europe/Paris", now=NOW)
-    assert summer.starts_at == datetime(2027, 7, 1, 7, 30, tzinfo=timezone.utc)
+    assert summer.starts_at == datetime(2027, 7, 1, 7, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -69,15 +69,24 @@ def test_schedule_refuses_bad_input_clearly(description, when, zone, message):
 
 def test_meeting_link_uses_the_base_and_never_undefined():
     assert meetings.meeting_link("https://meet.example.org/", "abc") == "https://meet.example.org/meeting/abc"
-    assert meetings.meeting_link("http://localhost:3000", "u1", personal=True) == "http://localhost:3000/meeting/u1?personal=true"
+    assert (
+        meetings.meeting_link("http://localhost:3000", "u1", personal=True)
+        == "http://localhost:3000/meeting/u1?personal=true"
+    )
     for bad in ("", None, "undefined"):
         with pytest.raises(MeetingInputError, match="YOOM_PUBLIC_URL"):
             meetings.meeting_link(bad, "abc")
 
 
 def _meeting(**kw):
-    base = dict(id="m1", created_by="u1", kind=CallKind.SCHEDULED, created_at=NOW,
-                description="Plan, review; ship", starts_at=NOW + timedelta(days=1))
+    base = {
+        "id": "m1",
+        "created_by": "u1",
+        "kind": CallKind.SCHEDULED,
+        "created_at": NOW,
+        "description": "Plan, review; ship",
+        "starts_at": NOW + timedelta(days=1),
+    }
     base.update(kw)
     return Meeting(**base)
 
@@ -102,4 +111,6 @@ def test_meeting_card_shows_local_fields():
     assert card["link"] == "http://localhost:3000/meeting/m1"
     assert card["is_owner"] == "yes"
     instant = meetings.meeting_card(_meeting(kind=CallKind.INSTANT, description="", starts_at=None), "u2", "http://h")
-    assert instant["title"] == "Instant meeting" and instant["starts_at"] == NOW.isoformat() and instant["is_owner"] == ""
+    assert (
+        instant["title"] == "Instant meeting" and instant["starts_at"] == NOW.isoformat() and instant["is_owner"] == ""
+    )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import reflex as rx
 from reflex.istate.data import RouterData
 from reflex.route import get_route_args
 
-import reflex as rx
 from yoom import video
 from yoom.db import utcnow
 from yoom.models import User
@@ -43,7 +43,13 @@ class FakeProvider:
         self.fail_with: Exception | None = None
 
     def add(self, **kw) -> Meeting:
-        base = dict(id=CALL_ID, created_by=HOST.id, kind=CallKind.INSTANT, created_at=utcnow(), description="Stand-up")
+        base = {
+            "id": CALL_ID,
+            "created_by": HOST.id,
+            "kind": CallKind.INSTANT,
+            "created_at": utcnow(),
+            "description": "Stand-up",
+        }
         base.update(kw)
         m = Meeting(**base)
         self.calls[m.id] = m
@@ -60,8 +66,12 @@ class FakeProvider:
     async def create_call(self, creator, kind, *, call_id=None, starts_at=None, description="", member_ids=()):
         self._maybe_fail()
         self.created.append((creator.id, kind, call_id))
-        return self.add(id=creator.id if kind == CallKind.PERSONAL else call_id, created_by=creator.id, kind=kind,
-                        description=description)
+        return self.add(
+            id=creator.id if kind == CallKind.PERSONAL else call_id,
+            created_by=creator.id,
+            kind=kind,
+            description=description,
+        )
 
     async def add_member(self, call_id, user):
         self._maybe_fail()
@@ -85,8 +95,15 @@ def provider(monkeypatch):
     return fake
 
 
+async def _nobody(self):
+    return None
+
+
 def make_state(monkeypatch, user: User | None, call_id: str = CALL_ID, query: str = "") -> RoomState:
-    monkeypatch.setattr(RoomState, "signed_in_user", lambda self: user)
+    async def signed_in_user(self):
+        return user
+
+    monkeypatch.setattr(RoomState, "_signed_in_user", signed_in_user)
     state = RoomState(_reflex_internal_init=True)
     params = {"call_id": call_id}
     if query:
@@ -165,7 +182,7 @@ async def test_scheduled_call_not_started_for_guest_but_host_may_start(monkeypat
     guest = make_state(monkeypatch, GUEST)
     await guest.load_room()
     assert guest.phase == "not_started"
-    assert guest.starts_at_iso == starts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert guest.starts_at_iso == starts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     host = make_state(monkeypatch, HOST)
     await host.load_room()
     assert host.phase == "setup"
@@ -228,7 +245,7 @@ async def test_provider_unavailable_is_an_error_state_with_retry(monkeypatch, pr
     assert state.error_message == ProviderUnavailable.user_message
     assert "10.0.0.1" not in state.error_message
     provider.fail_with = None
-    event = state.retry()
+    event = await state.retry()
     assert event is RoomState.load_room
     await state.load_room()
     assert state.phase == "setup" and state.error_message == ""
@@ -249,7 +266,7 @@ async def test_join_records_membership_and_enters_the_call(monkeypatch, provider
     await state.join_meeting()
     assert state.phase == "in_call"
     assert provider.members == [(CALL_ID, GUEST.id)]
-    state.on_joined()
+    await state.on_joined()
     assert state.connected is True
 
 
@@ -298,7 +315,7 @@ async def test_join_signed_out(monkeypatch, provider):
     provider.add()
     state = make_state(monkeypatch, GUEST)
     await state.load_room()
-    monkeypatch.setattr(RoomState, "signed_in_user", lambda self: None)
+    monkeypatch.setattr(RoomState, "_signed_in_user", _nobody)
     event = await state.join_meeting()
     assert "/sign-in" in redirect_target(event)
     assert state.phase == "setup"
@@ -339,29 +356,29 @@ async def test_personal_room_is_not_ended(monkeypatch, provider):
 
 async def test_layout_and_setup_toggles_validate(monkeypatch, provider):
     state = make_state(monkeypatch, GUEST)
-    state.set_layout("grid")
+    await state.set_layout("grid")
     assert state.layout == "grid"
-    state.set_layout("speaker-right")
+    await state.set_layout("speaker-right")
     assert state.layout == "speaker-right"
-    state.set_layout("sideways")
-    state.set_layout(None)
+    await state.set_layout("sideways")
+    await state.set_layout(None)
     assert state.layout == "speaker-right"
-    state.toggle_participants()
+    await state.toggle_participants()
     assert state.show_participants is True
-    state.toggle_participants()
+    await state.toggle_participants()
     assert state.show_participants is False
-    state.set_join_mic_off(True)
-    state.set_join_camera_off(True)
+    await state.set_join_mic_off(True)
+    await state.set_join_camera_off(True)
     assert state.join_mic_off and state.join_camera_off
-    state.set_join_mic_off("false")  # not a bool: ignored
+    await state.set_join_mic_off("false")  # not a bool: ignored
     assert state.join_mic_off is True
 
 
 async def test_toggles_signed_out_redirect(monkeypatch, provider):
     state = make_state(monkeypatch, None)
-    assert "/sign-in" in redirect_target(state.set_layout("grid"))
+    assert "/sign-in" in redirect_target(await state.set_layout("grid"))
     assert state.layout == RoomState.get_fields()["layout"].default
-    assert "/sign-in" in redirect_target(state.toggle_participants())
+    assert "/sign-in" in redirect_target(await state.toggle_participants())
     assert state.show_participants is False
 
 
@@ -370,22 +387,22 @@ async def test_browser_events(monkeypatch, provider):
     state = make_state(monkeypatch, GUEST)
     await state.load_room()
     await state.join_meeting()
-    state.on_participants_change(3)
+    await state.on_participants_change(3)
     assert state.participant_count == 3
-    state.on_participants_change(-1)
-    state.on_participants_change("7")
+    await state.on_participants_change(-1)
+    await state.on_participants_change("7")
     assert state.participant_count == 3
-    state.on_call_ended()
+    await state.on_call_ended()
     assert state.phase == "ended"
-    state.on_error("The meeting is full (6 people).")
+    await state.on_error("The meeting is full (6 people).")
     assert state.phase == "error" and state.error_message == "The meeting is full (6 people)."
-    state.on_error("line1\nline2\x00" + "x" * 1000)
+    await state.on_error("line1\nline2\x00" + "x" * 1000)
     assert "\n" not in state.error_message and "\x00" not in state.error_message
     assert len(state.error_message) <= room_module.ERROR_MESSAGE_MAX
-    state.on_error({"stack": "boom"})
+    await state.on_error({"stack": "boom"})
     assert state.error_message == GENERIC_ERROR
-    assert redirect_target(state.on_left()) == "/"
-    assert "Recording saved" in str(state.on_recording_saved())
+    assert redirect_target(await state.on_left()) == "/"
+    assert "Recording saved" in str(await state.on_recording_saved())
 
 
 # --- the invite link ("Copy invite link" in the call) -------------------------------------------------
@@ -424,7 +441,7 @@ async def test_invite_link_uses_the_browser_origin_without_a_public_url(monkeypa
     assert state.invite_link == f"http://localhost:3000/meeting/{CALL_ID}"
     await state.join_meeting()
     assert state.phase == "in_call"
-    assert f'"http://localhost:3000/meeting/{CALL_ID}"' in copied_text(state.copy_invite_link())
+    assert f'"http://localhost:3000/meeting/{CALL_ID}"' in copied_text(await state.copy_invite_link())
 
 
 async def test_invite_link_prefers_the_public_url(monkeypatch, provider, public_url):
@@ -433,7 +450,7 @@ async def test_invite_link_prefers_the_public_url(monkeypatch, provider, public_
     state = make_state(monkeypatch, HOST)
     await state.load_room()
     assert state.invite_link == f"https://meet.example.test/meeting/{CALL_ID}"
-    assert f'"https://meet.example.test/meeting/{CALL_ID}"' in copied_text(state.copy_invite_link())
+    assert f'"https://meet.example.test/meeting/{CALL_ID}"' in copied_text(await state.copy_invite_link())
 
 
 async def test_invite_link_of_a_personal_room_keeps_the_flag(monkeypatch, provider, public_url):
@@ -455,29 +472,33 @@ async def test_no_invite_link_where_nothing_may_be_revealed(monkeypatch, provide
     unknown = make_state(monkeypatch, GUEST)
     await unknown.load_room()
     assert unknown.phase == "not_found" and unknown.invite_link == ""
-    assert "no longer open" in str(unknown.copy_invite_link())
+    assert "no longer open" in str(await unknown.copy_invite_link())
     provider.add(invite_only=True)
     stranger = make_state(monkeypatch, GUEST)
     await stranger.load_room()
     assert stranger.phase == "not_allowed" and stranger.invite_link == ""
-    assert "no longer open" in str(stranger.copy_invite_link())
+    assert "no longer open" in str(await stranger.copy_invite_link())
 
 
 async def test_invite_link_without_a_known_address(monkeypatch, provider, public_url):
     provider.add()
     state = make_state(monkeypatch, GUEST)
     state.router = RouterData.from_router_data(
-        {"pathname": "/meeting/[call_id]", "asPath": f"/meeting/{CALL_ID}", "query": {"call_id": CALL_ID},
-         "headers": {}}
+        {
+            "pathname": "/meeting/[call_id]",
+            "asPath": f"/meeting/{CALL_ID}",
+            "query": {"call_id": CALL_ID},
+            "headers": {},
+        }
     )
     await state.load_room()
     assert state.phase == "setup" and state.invite_link == ""
-    assert "YOOM_PUBLIC_URL" in str(state.copy_invite_link())
+    assert "YOOM_PUBLIC_URL" in str(await state.copy_invite_link())
 
 
 async def test_copy_invite_link_signed_out(monkeypatch, provider, public_url):
     provider.add()
     state = make_state(monkeypatch, GUEST)
     await state.load_room()
-    monkeypatch.setattr(RoomState, "signed_in_user", lambda self: None)
-    assert "/sign-in" in redirect_target(state.copy_invite_link())
+    monkeypatch.setattr(RoomState, "_signed_in_user", _nobody)
+    assert "/sign-in" in redirect_target(await state.copy_invite_link())

@@ -9,7 +9,8 @@ import threading
 import pytest
 
 from yoom.rtc import hub as hub_module
-from yoom.rtc.hub import CLOSE_CALL_ENDED, CLOSE_CODES, Hub, RoomFull, get_hub, set_hub
+from yoom.rtc.hub import Hub, RoomFull, get_hub, set_hub
+from yoom.rtc.protocol import CLOSE_CALL_ENDED, CLOSE_CODES
 from yoom.video.base import VideoUser
 
 pytestmark = pytest.mark.asyncio
@@ -56,7 +57,7 @@ class FakeTransport:
 
     async def silent(self, wait: float = 0.05) -> None:
         await asyncio.sleep(wait)
-        assert self.read == len(self.sent), f"{self.name}: unexpected {self.sent[self.read:]}"
+        assert self.read == len(self.sent), f"{self.name}: unexpected {self.sent[self.read :]}"
 
 
 class HangingTransport(FakeTransport):
@@ -94,10 +95,16 @@ async def test_welcome_and_peer_joined():
         "ice_servers": [{"urls": "stun:stun.example.org:3478"}],
     }
     await hub.handle_frame(a, json.dumps({"type": "media", "audio": True, "video": False, "screen": False}))
-    b, tb, welcome_b = await join(hub, 2)
+    b, _tb, welcome_b = await join(hub, 2)
     assert welcome_b["is_owner"] is False
     assert welcome_b["peers"] == [
-        {"peer_id": a.peer_id, "user": {"id": "u1", "name": "User 1", "image": None}, "audio": True, "video": False, "screen": False}
+        {
+            "peer_id": a.peer_id,
+            "user": {"id": "u1", "name": "User 1", "image": None},
+            "audio": True,
+            "video": False,
+            "screen": False,
+        }
     ]
     joined = await ta.expect("peer-joined")
     assert joined["peer"]["peer_id"] == b.peer_id and joined["peer"]["user"]["id"] == "u2"
@@ -113,7 +120,14 @@ async def test_relay_between_two_peers_verbatim():
     offer = {"sdp": {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}}
     await hub.handle_frame(b, json.dumps({"type": "signal", "to": a.peer_id, "data": offer}))
     assert await ta.expect("signal") == {"type": "signal", "from": b.peer_id, "data": offer}
-    candidate = {"candidate": {"candidate": "candidate:1 1 udp 1 10.0.0.1 5000 typ host", "sdpMid": "0", "sdpMLineIndex": 0, "usernameFragment": "ab"}}
+    candidate = {
+        "candidate": {
+            "candidate": "candidate:1 1 udp 1 10.0.0.1 5000 typ host",
+            "sdpMid": "0",
+            "sdpMLineIndex": 0,
+            "usernameFragment": "ab",
+        }
+    }
     await hub.handle_frame(a, json.dumps({"type": "signal", "to": b.peer_id, "data": candidate}))
     assert await tb.expect("signal") == {"type": "signal", "from": a.peer_id, "data": candidate}
     await ta.silent()
@@ -175,7 +189,7 @@ async def test_signal_cannot_cross_calls_or_target_unknown_peers():
 async def test_malformed_frames_get_bad_message_and_socket_stays_usable(frame):
     hub = Hub()
     a, ta, _ = await join(hub, 1, owner=True)
-    b, tb, _ = await join(hub, 2)
+    _b, tb, _ = await join(hub, 2)
     await ta.expect("peer-joined")
     await hub.handle_frame(a, frame)
     error = await ta.expect("error")
@@ -189,16 +203,32 @@ async def test_malformed_frames_get_bad_message_and_socket_stays_usable(frame):
 async def test_media_state_is_broadcast_and_kept():
     hub = Hub()
     a, ta, _ = await join(hub, 1)
-    b, tb, _ = await join(hub, 2)
+    _b, tb, _ = await join(hub, 2)
     await ta.expect("peer-joined")
     await hub.handle(a, {"type": "media", "audio": True, "video": True, "screen": False})
-    assert await tb.expect("media") == {"type": "media", "peer_id": a.peer_id, "audio": True, "video": True, "screen": False}
+    assert await tb.expect("media") == {
+        "type": "media",
+        "peer_id": a.peer_id,
+        "audio": True,
+        "video": True,
+        "screen": False,
+    }
     await hub.handle(a, {"type": "media", "screen": True})  # a partial update keeps the rest
-    assert await tb.expect("media") == {"type": "media", "peer_id": a.peer_id, "audio": True, "video": True, "screen": True}
+    assert await tb.expect("media") == {
+        "type": "media",
+        "peer_id": a.peer_id,
+        "audio": True,
+        "video": True,
+        "screen": True,
+    }
     await ta.silent()
     _, _, welcome_c = await join(hub, 3)
     assert welcome_c["peers"][0] == {
-        "peer_id": a.peer_id, "user": {"id": "u1", "name": "User 1", "image": None}, "audio": True, "video": True, "screen": True
+        "peer_id": a.peer_id,
+        "user": {"id": "u1", "name": "User 1", "image": None},
+        "audio": True,
+        "video": True,
+        "screen": True,
     }
 
 
@@ -212,7 +242,7 @@ async def test_recording_only_by_owner_and_seen_by_newcomers():
     await th.silent()
     await hub.handle(host, {"type": "recording", "active": True})
     assert await tg.expect("recording") == {"type": "recording", "peer_id": host.peer_id, "active": True}
-    late, tl, _ = await join(hub, 3)
+    _late, tl, _ = await join(hub, 3)
     assert await tl.expect("recording") == {"type": "recording", "peer_id": host.peer_id, "active": True}
     await tg.expect("peer-joined")
     # The recorder leaving stops the recording for everyone's indicator.
@@ -223,7 +253,7 @@ async def test_recording_only_by_owner_and_seen_by_newcomers():
 
 async def test_leave_message_closes_and_tells_the_others():
     hub = Hub()
-    a, ta, _ = await join(hub, 1)
+    _a, ta, _ = await join(hub, 1)
     b, tb, _ = await join(hub, 2)
     await ta.expect("peer-joined")
     await hub.handle_frame(b, '{"type":"leave"}')
@@ -266,8 +296,10 @@ async def test_heartbeat_timeout_drops_only_the_silent_peer():
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.02)
     assert b.closed and not a.closed
-    received = ta.sent[ta.read:]
-    assert [m for m in received if m["type"] != "pong"] == [{"type": "peer-left", "peer_id": b.peer_id, "reason": "timeout"}]
+    received = ta.sent[ta.read :]
+    assert [m for m in received if m["type"] != "pong"] == [
+        {"type": "peer-left", "peer_id": b.peer_id, "reason": "timeout"}
+    ]
     error = await tb.expect("error")
     assert error["code"] == "timeout"
     assert (await tb.wait_closed())[0] == CLOSE_CODES["timeout"]
@@ -295,7 +327,7 @@ async def test_room_capacity():
         await hub.join("call-1", user(7), seventh)
     assert full.value.capacity == 6
     assert seventh.sent == [] and hub.room_size("call-1") == 6
-    other_call, _, _ = await join(hub, 7, call_id="call-2")  # the limit is per call
+    _other_call, _, _ = await join(hub, 7, call_id="call-2")  # the limit is per call
     assert hub.room_size("call-2") == 1
     await hub.leave(peers[0][0], "left")
     _, _, welcome = await join(hub, 8)
@@ -304,9 +336,9 @@ async def test_room_capacity():
 
 async def test_end_call_tells_everyone_and_closes():
     hub = Hub()
-    host, th, _ = await join(hub, 1, owner=True)
-    guest, tg, _ = await join(hub, 2)
-    bystander, tx, _ = await join(hub, 3, call_id="call-2")
+    _host, th, _ = await join(hub, 1, owner=True)
+    _guest, tg, _ = await join(hub, 2)
+    _bystander, tx, _ = await join(hub, 3, call_id="call-2")
     assert await hub.end_call("call-1", "u1") == 2
     for transport in (th, tg):
         assert await transport.wait_closed() == (CLOSE_CALL_ENDED, "call ended")
@@ -319,7 +351,7 @@ async def test_end_call_tells_everyone_and_closes():
 
 async def test_end_call_from_another_thread_reaches_the_peers():
     hub = Hub()
-    host, th, _ = await join(hub, 1, owner=True)
+    _host, th, _ = await join(hub, 1, owner=True)
     done = threading.Event()
 
     def other_thread():
@@ -338,19 +370,23 @@ async def test_a_stuck_browser_does_not_hold_up_the_others():
     stuck_transport = HangingTransport("stuck")
     stuck = await hub.join("call-1", user(2), stuck_transport)
     await ta.expect("peer-joined")
-    c, tc, _ = await join(hub, 3)
+    _c, tc, _ = await join(hub, 3)
     await ta.expect("peer-joined")
     await hub.handle(a, {"type": "media", "audio": True})
     assert (await tc.expect("media"))["peer_id"] == a.peer_id
     assert not stuck.closed  # delivered while the stuck send was still pending, not after its timeout
     # The stuck peer is dropped once a send times out; the others hear it left.
-    assert await ta.expect("peer-left", timeout=2) == {"type": "peer-left", "peer_id": stuck.peer_id, "reason": "disconnected"}
+    assert await ta.expect("peer-left", timeout=2) == {
+        "type": "peer-left",
+        "peer_id": stuck.peer_id,
+        "reason": "disconnected",
+    }
     assert stuck.closed and hub.room_size("call-1") == 2
 
 
 async def test_a_broken_socket_counts_as_disconnected():
     hub = Hub()
-    a, ta, _ = await join(hub, 1)
+    _a, ta, _ = await join(hub, 1)
     broken = await hub.join("call-1", user(2), BrokenTransport("broken"))
     await ta.expect("peer-joined")
     assert await ta.expect("peer-left") == {"type": "peer-left", "peer_id": broken.peer_id, "reason": "disconnected"}

@@ -64,17 +64,24 @@ def test_local_secret_is_generated_once_and_kept(tmp_path):
     assert first == second and len(first) >= 32
     assert (tmp_path / "local_video_secret").stat().st_mode & 0o777 == 0o600
     configured = "x" * 40
-    assert load_settings({"YOOM_DATA_DIR": str(tmp_path), "YOOM_LOCAL_VIDEO_SECRET": configured}).local_video_secret == configured
+    assert (
+        load_settings({"YOOM_DATA_DIR": str(tmp_path), "YOOM_LOCAL_VIDEO_SECRET": configured}).local_video_secret
+        == configured
+    )
 
 
 def test_ice_servers_parse():
-    s = load_settings({"YOOM_ICE_SERVERS": '[{"urls": "stun:stun.example.org:3478"}]', "YOOM_DATA_DIR": "/tmp/yoom-ice"})
+    s = load_settings(
+        {"YOOM_ICE_SERVERS": '[{"urls": "stun:stun.example.org:3478"}]', "YOOM_DATA_DIR": "/tmp/yoom-ice"}
+    )
     assert s.ice_servers == [{"urls": "stun:stun.example.org:3478"}]
 
 
 def test_app_start_stops_with_the_variables_name(tmp_path):
     """rxconfig.py (read by every `reflex` command) exits with a clear message, not a traceback."""
     env = {"PATH": "/usr/bin:/bin", "YOOM_DATA_DIR": str(tmp_path), "VIDEO_PROVIDER": "stream", "STREAM_API_KEY": "k"}
-    result = subprocess.run([sys.executable, "-c", "import rxconfig"], cwd=ROOT, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", "import rxconfig"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     assert result.returncode == 2
     assert "STREAM_API_SECRET" in result.stderr and "Traceback" not in result.stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -28,7 +28,7 @@ def decode(token: str, secret: str = SECRET) -> dict:
 
 
 def test_mint_writes_exactly_streams_claims():
-    now = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    now = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
     token, expires_at = tokens.mint(SECRET, "ada", 3600, now=now)
     header = jwt.get_unverified_header(token)
     assert header["alg"] == "HS256" and header["typ"] == "JWT"
@@ -62,7 +62,7 @@ def test_verify_checks_signature_expiry_and_user():
     head, body, sig = token.split(".")
     with pytest.raises(tokens.TokenInvalid):
         tokens.verify(SECRET, f"{head}.{body}.{sig[:-2]}xx")
-    expired, _ = tokens.mint(SECRET, "ada", 60, now=datetime.now(timezone.utc) - timedelta(hours=2))
+    expired, _ = tokens.mint(SECRET, "ada", 60, now=datetime.now(UTC) - timedelta(hours=2))
     with pytest.raises(tokens.TokenInvalid):
         tokens.verify(SECRET, expired)
     no_user = jwt.encode({"iat": int(time.time()), "exp": int(time.time()) + 60}, SECRET, algorithm="HS256")

@@ -29,16 +29,15 @@ from yoom.api.auth import current_user
 from yoom.db import as_utc, utcnow
 from yoom.settings import get_settings
 from yoom.video import get_provider
-from yoom.video.base import CallNotFound, NotCallOwner, Recording
-from yoom.video.base import is_valid_call_id
+from yoom.video.base import CallNotFound, NotCallOwner, Recording, is_valid_call_id
 from yoom.video.local_provider import LocalProvider
 
 try:
-    from python_multipart.multipart import MultipartParser, parse_options_header
     from python_multipart.exceptions import MultipartParseError
+    from python_multipart.multipart import MultipartParser, parse_options_header
 except ModuleNotFoundError:  # pragma: no cover - older name of the same package
-    from multipart.multipart import MultipartParser, parse_options_header  # type: ignore
     from multipart.exceptions import MultipartParseError  # type: ignore
+    from multipart.multipart import MultipartParser, parse_options_header  # type: ignore
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +169,15 @@ async def _receive_multipart(request: Request, sink: _Sink) -> None:
     if not boundary:
         raise UploadError(400, "The upload has no multipart boundary.")
 
-    state: dict[str, Any] = {"header": b"", "value": b"", "headers": {}, "is_file": False, "files": 0, "fields": 0, "field_size": 0}
+    state: dict[str, Any] = {
+        "header": b"",
+        "value": b"",
+        "headers": {},
+        "is_file": False,
+        "files": 0,
+        "fields": 0,
+        "field_size": 0,
+    }
     pending: list[bytes] = []
 
     def on_part_begin() -> None:
@@ -248,7 +255,9 @@ def _local_provider() -> LocalProvider | None:
     return provider if isinstance(provider, LocalProvider) else None
 
 
-def recording_json(recording: Recording, *, size_bytes: int | None = None, content_type: str | None = None) -> dict[str, Any]:
+def recording_json(
+    recording: Recording, *, size_bytes: int | None = None, content_type: str | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": recording.id,
         "call_id": recording.call_id,

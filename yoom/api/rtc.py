@@ -17,30 +17,14 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketState
 
 from yoom import accounts
-from yoom.rtc.hub import CLOSE_CODES, CLOSE_SERVER_ERROR, Hub, Peer, RoomFull, error_frame, get_hub
+from yoom.rtc.hub import Hub, Peer, RoomFull, get_hub
+from yoom.rtc.protocol import CLOSE_CODES, CLOSE_SERVER_ERROR, MESSAGES, ErrorCode, error_frame
 from yoom.video import get_provider
-from yoom.video.base import CALL_TYPE, INVITE_ONLY_MESSAGE, CallKind, VideoError, VideoUser
-from yoom.video.base import is_valid_call_id
+from yoom.video.base import CALL_TYPE, CallKind, VideoError, VideoUser, is_valid_call_id
 from yoom.video.local_provider import LocalProvider
 from yoom.video.tokens import TokenInvalid
 
 log = logging.getLogger(__name__)
-
-MESSAGES = {
-    "no-token": "Sign in again to join this meeting (the link has no token).",
-    "bad-token": "Your meeting pass has expired or isn't valid. Reload the page to join again.",
-    "wrong-call": "Your meeting pass is for a different meeting.",
-    "no-account": "Your account wasn't found. Sign in again.",
-    "not-found": "That meeting doesn't exist. Check the link or meeting ID.",
-    "not-local": "The built-in video isn't enabled on this server.",
-    "ended": "This meeting has ended.",
-    "room-closed": "This personal room is closed. It opens again when its owner starts it.",
-    "full": "This meeting is full ({capacity} people). Try again when someone leaves.",
-    "forbidden": INVITE_ONLY_MESSAGE,
-}
-# Refusals before joining and their close codes: the hub's, plus `forbidden` (4403), an invite-only call
-# and someone who is neither its creator nor a member. (After joining, the hub's `forbidden` is non-fatal.)
-REFUSAL_CLOSE_CODES = {**CLOSE_CODES, "forbidden": 4403}
 
 
 class WebSocketTransport:
@@ -61,7 +45,7 @@ async def _refuse(websocket: WebSocket, code: str, message: str) -> None:
     """A fatal error before joining: the error frame, then the close code. Never raises."""
     try:
         await websocket.send_text(json.dumps(error_frame(code, message)))
-        await websocket.close(REFUSAL_CLOSE_CODES[code], code)
+        await websocket.close(CLOSE_CODES[code], code)
     except Exception:  # the browser went away first
         pass
 
@@ -86,39 +70,39 @@ async def _admit(websocket: WebSocket) -> _Admission:
     """Check the call and the token; raises _Refused with the protocol code."""
     call_id = websocket.path_params.get("call_id", "")
     if not is_valid_call_id(call_id):
-        raise _Refused("not-found", MESSAGES["not-found"])
+        raise _Refused(ErrorCode.NOT_FOUND, MESSAGES["not-found"])
     provider = get_provider()
     if not isinstance(provider, LocalProvider):
-        raise _Refused("not-found", MESSAGES["not-local"])
+        raise _Refused(ErrorCode.NOT_FOUND, MESSAGES["not-local"])
 
     token = websocket.query_params.get("token", "")
     if not token:
-        raise _Refused("unauthorized", MESSAGES["no-token"])
+        raise _Refused(ErrorCode.UNAUTHORIZED, MESSAGES["no-token"])
     try:
         claims = provider.verify_token(token)
     except TokenInvalid:
-        raise _Refused("unauthorized", MESSAGES["bad-token"]) from None
+        raise _Refused(ErrorCode.UNAUTHORIZED, MESSAGES["bad-token"]) from None
     user_id: str = claims["user_id"]
     call_cids = claims.get("call_cids")
     is_guest = call_cids is not None
     if is_guest and (not isinstance(call_cids, list) or f"{CALL_TYPE}:{call_id}" not in call_cids):
-        raise _Refused("unauthorized", MESSAGES["wrong-call"])
+        raise _Refused(ErrorCode.UNAUTHORIZED, MESSAGES["wrong-call"])
 
     call = await provider.get_call(call_id)
     if call is None:
-        raise _Refused("not-found", MESSAGES["not-found"])
+        raise _Refused(ErrorCode.NOT_FOUND, MESSAGES["not-found"])
     user = await asyncio.to_thread(accounts.get_user, user_id)
     if user is None and not is_guest:
-        raise _Refused("unauthorized", MESSAGES["no-account"])
+        raise _Refused(ErrorCode.UNAUTHORIZED, MESSAGES["no-account"])
     is_owner = user is not None and call.created_by == user.id
     if not call.admits(user_id):
         # Checked before "ended": someone not invited learns nothing more about the call.
-        raise _Refused("forbidden", MESSAGES["forbidden"])
+        raise _Refused(ErrorCode.FORBIDDEN, MESSAGES["forbidden"])
     if call.has_ended:
         if call.kind is CallKind.PERSONAL and is_owner:
             call = await provider.reopen_call(call_id, user_id)  # the owner walking in opens the room again
         else:
-            raise _Refused("ended", MESSAGES["room-closed" if call.kind is CallKind.PERSONAL else "ended"])
+            raise _Refused(ErrorCode.ENDED, MESSAGES["room-closed" if call.kind is CallKind.PERSONAL else "ended"])
 
     video_user = accounts.video_user(user) if user is not None else VideoUser(id=user_id, name="Guest")
     return _Admission(provider, call_id, video_user, user is not None, is_owner)
@@ -134,7 +118,7 @@ async def _after_join(admission: _Admission, hub: Hub, peer: Peer) -> None:
     # end_call marks the database before it tells the hub: if it ended while we joined, say so now.
     fresh = await provider.get_call(call_id)
     if fresh is None or fresh.has_ended:
-        await hub.refuse(peer, "ended", MESSAGES["ended"])
+        await hub.refuse(peer, ErrorCode.ENDED, MESSAGES["ended"])
 
 
 async def _pump(websocket: WebSocket, hub: Hub, peer: Peer) -> None:
@@ -166,7 +150,7 @@ async def rtc_endpoint(websocket: WebSocket) -> None:
             # No await between joining and holding `peer`: whatever happens next, `finally` removes it.
             peer = await hub.join(admission.call_id, admission.video_user, transport, is_owner=admission.is_owner)
         except RoomFull as full:
-            await _refuse(websocket, "full", MESSAGES["full"].format(capacity=full.capacity))
+            await _refuse(websocket, ErrorCode.FULL, MESSAGES["full"].format(capacity=full.capacity))
             return
         await _after_join(admission, hub, peer)
         await _pump(websocket, hub, peer)
@@ -177,7 +161,10 @@ async def rtc_endpoint(websocket: WebSocket) -> None:
         if peer is not None:
             await hub.leave(peer, "disconnected")  # no-op if it already left, timed out or the call ended
             await hub.wait_closed(peer)
-        if websocket.application_state == WebSocketState.CONNECTED and websocket.client_state == WebSocketState.CONNECTED:
+        if (
+            websocket.application_state == WebSocketState.CONNECTED
+            and websocket.client_state == WebSocketState.CONNECTED
+        ):
             try:
                 await websocket.close(close_code, "server error" if close_code != 1000 else "")
             except Exception:

@@ -41,10 +41,12 @@ TOKEN_REUSE_SECONDS = 30.0
 UserKey = tuple[str, str, "str | None"]
 
 # Per provider instance (a test or a settings change builds a new one): users already upserted / being upserted.
-_synced: "weakref.WeakKeyDictionary[VideoProvider, OrderedDict[UserKey, None]]" = weakref.WeakKeyDictionary()
-_in_flight: "weakref.WeakKeyDictionary[VideoProvider, dict[UserKey, float]]" = weakref.WeakKeyDictionary()
-_failed: "weakref.WeakKeyDictionary[VideoProvider, dict[UserKey, float]]" = weakref.WeakKeyDictionary()
-_minted: "weakref.WeakKeyDictionary[VideoProvider, OrderedDict[str, tuple[float, UserToken]]]" = weakref.WeakKeyDictionary()
+_synced: weakref.WeakKeyDictionary[VideoProvider, OrderedDict[UserKey, None]] = weakref.WeakKeyDictionary()
+_in_flight: weakref.WeakKeyDictionary[VideoProvider, dict[UserKey, float]] = weakref.WeakKeyDictionary()
+_failed: weakref.WeakKeyDictionary[VideoProvider, dict[UserKey, float]] = weakref.WeakKeyDictionary()
+_minted: weakref.WeakKeyDictionary[VideoProvider, OrderedDict[str, tuple[float, UserToken]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _token_for(provider: VideoProvider, user_id: str) -> UserToken:

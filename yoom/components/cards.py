@@ -8,8 +8,13 @@ from yoom import styles
 def action_card(title: str, subtitle: str, icon: str, color: str, on_click, test_id: str) -> rx.Component:
     return rx.box(
         rx.vstack(
-            rx.center(rx.icon(icon, size=26), width="48px", height="48px", border_radius="10px",
-                      background_color="rgba(255,255,255,0.22)"),
+            rx.center(
+                rx.icon(icon, size=26),
+                width="48px",
+                height="48px",
+                border_radius="10px",
+                background_color="rgba(255,255,255,0.22)",
+            ),
             rx.vstack(
                 rx.heading(title, size="6", as_="h2"),
                 rx.text(subtitle, size="3", color="rgba(255,255,255,0.85)"),
@@ -40,7 +45,9 @@ def local_datetime(iso: rx.Var, fmt: str = "ddd, MMM D, YYYY · h:mm A") -> rx.C
     return rx.moment(iso, format=fmt)
 
 
-def list_card(icon: str, title: rx.Var, when_iso: rx.Var, actions: rx.Component, test_id: str, extra: rx.Component | None = None) -> rx.Component:
+def list_card(
+    icon: str, title: rx.Var, when_iso: rx.Var, actions: rx.Component, test_id: str, extra: rx.Component | None = None
+) -> rx.Component:
     return rx.vstack(
         rx.icon(icon, size=28),
         rx.heading(title, size="5", as_="h2", trim="both", style={"overflow_wrap": "anywhere"}),
@@ -64,7 +71,11 @@ def list_grid(*children, **props) -> rx.Component:
 
 def empty_state(message: str, test_id: str = "empty-state") -> rx.Component:
     return rx.center(
-        rx.vstack(rx.icon("calendar-x", size=40, color=styles.TEXT_MUTED), rx.heading(message, size="5", as_="h2"), align="center"),
+        rx.vstack(
+            rx.icon("calendar-x", size=40, color=styles.TEXT_MUTED),
+            rx.heading(message, size="5", as_="h2"),
+            align="center",
+        ),
         padding="4rem 1rem",
         width="100%",
         data_testid=test_id,
@@ -92,4 +103,30 @@ def loading_state() -> rx.Component:
         *[rx.skeleton(height="220px", border_radius=styles.RADIUS, loading=True, width="100%") for _ in range(4)],
         data_testid="loading-state",
         aria_busy="true",
+    )
+
+
+def paged_list(state, items: rx.Var, render, empty_message: str, *, retry) -> rx.Component:
+    """A list loaded a page at a time: loading skeletons, an error with Try again, the empty state, the cards
+    (`render(item)`), and "Load more" while there is a next page. `state` is a yoom.state.meetings._PagedState."""
+    return rx.vstack(
+        rx.cond(state.error != "", error_state(state.error, retry)),
+        rx.cond(
+            state.loading,
+            loading_state(),
+            rx.cond(
+                (items.length() == 0) & (state.error == ""),
+                empty_state(empty_message),
+                list_grid(rx.foreach(items, render)),
+            ),
+        ),
+        rx.cond(
+            state.cursor != "",
+            rx.button(
+                "Load more", on_click=state.load_more, loading=state.loading_more, style=styles.button_dark, size="3"
+            ),
+        ),
+        spacing="5",
+        width="100%",
+        align="center",
     )

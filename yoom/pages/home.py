@@ -10,14 +10,19 @@ from yoom.state.base import AuthState
 from yoom.state.meetings import MeetingFormState as Form
 from yoom.video.base import MAX_DESCRIPTION_LENGTH
 
+
 def hero() -> rx.Component:
     return rx.box(
         rx.vstack(
             rx.cond(
                 Form.next_meeting_iso != "",
                 rx.box(
-                    rx.text("Upcoming meeting at: ", rx.moment(Form.next_meeting_iso, format="h:mm A"),
-                            " · ", rx.moment(Form.next_meeting_iso, format="ddd, MMM D")),
+                    rx.text(
+                        "Upcoming meeting at: ",
+                        rx.moment(Form.next_meeting_iso, format="h:mm A"),
+                        " · ",
+                        rx.moment(Form.next_meeting_iso, format="ddd, MMM D"),
+                    ),
                     background_color="rgba(255,255,255,0.12)",
                     padding="0.5rem 1rem",
                     border_radius="8px",
@@ -27,8 +32,12 @@ def hero() -> rx.Component:
             rx.spacer(),
             rx.vstack(
                 rx.heading(rx.moment(interval=1000, format="h:mm A"), size="9", as_="p", data_testid="clock-time"),
-                rx.text(rx.moment(interval=1000, format="dddd, MMMM D, YYYY"), size="5", color=styles.TEXT_MUTED,
-                        data_testid="clock-date"),
+                rx.text(
+                    rx.moment(interval=1000, format="dddd, MMMM D, YYYY"),
+                    size="5",
+                    color=styles.TEXT_MUTED,
+                    data_testid="clock-date",
+                ),
                 spacing="1",
             ),
             height="100%",
@@ -55,7 +64,9 @@ def _dialog(name: str, title: str, *body: rx.Component) -> rx.Component:
 
 
 def _form_error(message: rx.Var) -> rx.Component:
-    return rx.cond(message != "", rx.callout(message, icon="triangle-alert", color_scheme="red", role="alert", width="100%"))
+    return rx.cond(
+        message != "", rx.callout(message, icon="triangle-alert", color_scheme="red", role="alert", width="100%")
+    )
 
 
 def new_meeting_dialog() -> rx.Component:
@@ -63,8 +74,14 @@ def new_meeting_dialog() -> rx.Component:
         "new",
         "Start an Instant Meeting",
         rx.text("A new meeting starts now; share its link from inside the room.", color=styles.TEXT_MUTED),
-        rx.button("Start Meeting", on_click=Form.start_instant_meeting, loading=Form.busy, width="100%", size="3",
-                  style=styles.button_primary),
+        rx.button(
+            "Start Meeting",
+            on_click=Form.start_instant_meeting,
+            loading=Form.busy,
+            width="100%",
+            size="3",
+            style=styles.button_primary,
+        ),
     )
 
 
@@ -74,9 +91,16 @@ def join_meeting_dialog() -> rx.Component:
         "Type the link here",
         rx.form(
             rx.vstack(
-                rx.input(placeholder="Meeting link or ID", value=Form.join_input, on_change=Form.set_join_input,
-                         size="3", width="100%", aria_label="Meeting link or ID", style=styles.input_style,
-                         auto_focus=True),
+                rx.input(
+                    placeholder="Meeting link or ID",
+                    value=Form.join_input,
+                    on_change=Form.set_join_input,
+                    size="3",
+                    width="100%",
+                    aria_label="Meeting link or ID",
+                    style=styles.input_style,
+                    auto_focus=True,
+                ),
                 _form_error(Form.join_error),
                 rx.button("Join Meeting", type="submit", width="100%", size="3", style=styles.button_primary),
                 spacing="3",
@@ -93,37 +117,79 @@ def schedule_meeting_dialog() -> rx.Component:
         "schedule",
         "Create Meeting",
         rx.el.label("Add a description", html_for="schedule-description", style={"color": styles.TEXT_MUTED}),
-        rx.text_area(id="schedule-description", value=Form.schedule_description, on_change=Form.set_schedule_description,
-                     max_length=MAX_DESCRIPTION_LENGTH + 50, width="100%", style=styles.input_style),
-        rx.text(Form.schedule_description.length().to_string() + f" / {MAX_DESCRIPTION_LENGTH}", size="1",
-                color=styles.TEXT_MUTED, align="right", width="100%"),
-        rx.el.label("Select date and time (your local time)", html_for="schedule-when", style={"color": styles.TEXT_MUTED}),
-        rx.input(id="schedule-when", type="datetime-local", value=Form.schedule_when, on_change=Form.set_schedule_when,
-                 size="3", width="100%", style={**styles.input_style, "color_scheme": "dark"}),
-        rx.cond(Form.viewer_timezone != "", rx.text("Time zone: ", Form.viewer_timezone, size="1", color=styles.TEXT_MUTED)),
+        rx.text_area(
+            id="schedule-description",
+            value=Form.schedule_description,
+            on_change=Form.set_schedule_description,
+            max_length=MAX_DESCRIPTION_LENGTH + 50,
+            width="100%",
+            style=styles.input_style,
+        ),
+        rx.text(
+            Form.schedule_description.length().to_string() + f" / {MAX_DESCRIPTION_LENGTH}",
+            size="1",
+            color=styles.TEXT_MUTED,
+            align="right",
+            width="100%",
+        ),
+        rx.el.label(
+            "Select date and time (your local time)", html_for="schedule-when", style={"color": styles.TEXT_MUTED}
+        ),
+        rx.input(
+            id="schedule-when",
+            type="datetime-local",
+            value=Form.schedule_when,
+            on_change=Form.set_schedule_when,
+            size="3",
+            width="100%",
+            style={**styles.input_style, "color_scheme": "dark"},
+        ),
+        rx.cond(
+            Form.viewer_timezone != "", rx.text("Time zone: ", Form.viewer_timezone, size="1", color=styles.TEXT_MUTED)
+        ),
         rx.el.label("Invite people", html_for="schedule-invitees", style={"color": styles.TEXT_MUTED}),
-        rx.input(id="schedule-invitees", value=Form.schedule_invitees, on_change=Form.set_schedule_invitees,
-                 placeholder="Usernames or emails, separated by commas", size="3", width="100%",
-                 auto_complete="off", style=styles.input_style),
-        rx.text(f"People with a Yoom account (at most {MAX_INVITEES}); the meeting shows in their Upcoming.",
-                size="1", color=styles.TEXT_MUTED),
+        rx.input(
+            id="schedule-invitees",
+            value=Form.schedule_invitees,
+            on_change=Form.set_schedule_invitees,
+            placeholder="Usernames or emails, separated by commas",
+            size="3",
+            width="100%",
+            auto_complete="off",
+            style=styles.input_style,
+        ),
+        rx.text(
+            f"People with a Yoom account (at most {MAX_INVITEES}); the meeting shows in their Upcoming.",
+            size="1",
+            color=styles.TEXT_MUTED,
+        ),
         rx.hstack(
-            rx.switch(id="schedule-invite-only", checked=Form.schedule_invite_only,
-                      on_change=Form.set_schedule_invite_only),
+            rx.switch(
+                id="schedule-invite-only", checked=Form.schedule_invite_only, on_change=Form.set_schedule_invite_only
+            ),
             rx.el.label("Invite only", html_for="schedule-invite-only"),
             align="center",
             spacing="2",
         ),
         rx.text(
-            rx.cond(Form.schedule_invite_only, "Only you and the people you invite can join.",
-                    "Anyone with the link can join."),
+            rx.cond(
+                Form.schedule_invite_only,
+                "Only you and the people you invite can join.",
+                "Anyone with the link can join.",
+            ),
             size="1",
             color=styles.TEXT_MUTED,
             data_testid="invite-only-hint",
         ),
         _form_error(Form.schedule_error),
-        rx.button("Schedule Meeting", on_click=Form.schedule_meeting, loading=Form.busy, width="100%", size="3",
-                  style=styles.button_primary),
+        rx.button(
+            "Schedule Meeting",
+            on_click=Form.schedule_meeting,
+            loading=Form.busy,
+            width="100%",
+            size="3",
+            style=styles.button_primary,
+        ),
     )
 
 
@@ -131,41 +197,91 @@ def meeting_created_dialog() -> rx.Component:
     return _dialog(
         "created",
         "Meeting Created",
-        rx.hstack(rx.icon("circle-check", color=styles.SUCCESS), rx.text("Your meeting is scheduled for ",
-                  rx.moment(Form.created_starts_iso, format="dddd, MMMM D [at] h:mm A"), "."), align="center"),
+        rx.hstack(
+            rx.icon("circle-check", color=styles.SUCCESS),
+            rx.text(
+                "Your meeting is scheduled for ",
+                rx.moment(Form.created_starts_iso, format="dddd, MMMM D [at] h:mm A"),
+                ".",
+            ),
+            align="center",
+        ),
         rx.cond(
             Form.created_invite_only,
-            rx.hstack(rx.icon("lock", size=16), rx.text("Invite only: just you and the people you invited can join."),
-                      align="center", data_testid="created-invite-only"),
+            rx.hstack(
+                rx.icon("lock", size=16),
+                rx.text("Invite only: just you and the people you invited can join."),
+                align="center",
+                data_testid="created-invite-only",
+            ),
         ),
         rx.cond(
             Form.created_invited_count > 0,
-            rx.text(Form.created_invited_count, " invited; it's in their Upcoming meetings.", color=styles.TEXT_MUTED,
-                    data_testid="created-invited"),
+            rx.text(
+                Form.created_invited_count,
+                " invited; it's in their Upcoming meetings.",
+                color=styles.TEXT_MUTED,
+                data_testid="created-invited",
+            ),
         ),
         rx.code(Form.created_link, data_testid="created-link", style={"overflow_wrap": "anywhere"}),
-        rx.button(rx.icon("copy", size=16), "Copy Meeting Link", on_click=Form.copy_created_link, width="100%",
-                  size="3", style=styles.button_primary),
-        rx.button(rx.icon("calendar-plus", size=16), "Add to calendar", on_click=Form.download_calendar,
-                  width="100%", size="3", style=styles.button_dark),
+        rx.button(
+            rx.icon("copy", size=16),
+            "Copy Meeting Link",
+            on_click=Form.copy_created_link,
+            width="100%",
+            size="3",
+            style=styles.button_primary,
+        ),
+        rx.button(
+            rx.icon("calendar-plus", size=16),
+            "Add to calendar",
+            on_click=Form.download_calendar,
+            width="100%",
+            size="3",
+            style=styles.button_dark,
+        ),
     )
 
 
-@rx.page(route="/", title="Home · Yoom",
-         on_load=[AuthState.check_login, Form.load_home, Form.detect_timezone])
+@rx.page(route="/", title="Home · Yoom", on_load=[AuthState.check_login, Form.load_home, Form.detect_timezone])
 def home_page() -> rx.Component:
     return app_shell(
         rx.vstack(
             hero(),
             rx.grid(
-                action_card("New Meeting", "Start an instant meeting", "plus", styles.CARD_COLORS["new"],
-                            Form.open_dialog("new"), "card-new"),
-                action_card("Join Meeting", "via invitation link", "user-plus", styles.CARD_COLORS["join"],
-                            Form.open_dialog("join"), "card-join"),
-                action_card("Schedule Meeting", "Plan your meeting", "calendar", styles.CARD_COLORS["schedule"],
-                            Form.open_dialog("schedule"), "card-schedule"),
-                action_card("View Recordings", "Meeting recordings", "video", styles.CARD_COLORS["recordings"],
-                            rx.redirect("/recordings"), "card-recordings"),
+                action_card(
+                    "New Meeting",
+                    "Start an instant meeting",
+                    "plus",
+                    styles.CARD_COLORS["new"],
+                    Form.open_dialog("new"),
+                    "card-new",
+                ),
+                action_card(
+                    "Join Meeting",
+                    "via invitation link",
+                    "user-plus",
+                    styles.CARD_COLORS["join"],
+                    Form.open_dialog("join"),
+                    "card-join",
+                ),
+                action_card(
+                    "Schedule Meeting",
+                    "Plan your meeting",
+                    "calendar",
+                    styles.CARD_COLORS["schedule"],
+                    Form.open_dialog("schedule"),
+                    "card-schedule",
+                ),
+                action_card(
+                    "View Recordings",
+                    "Meeting recordings",
+                    "video",
+                    styles.CARD_COLORS["recordings"],
+                    rx.redirect("/recordings"),
+                    "card-recordings",
+                ),
                 columns=rx.breakpoints(initial="1", sm="2", lg="4"),
                 spacing="5",
                 width="100%",

@@ -26,8 +26,13 @@ def personal_room_page() -> rx.Component:
             _row("Meeting ID:", Room.room_id, "room-id"),
             _row("Invite Link:", Room.invite_link, "room-link"),
             rx.hstack(
-                rx.button("Start Meeting", on_click=Room.start_room, loading=Room.starting, size="3",
-                          style=styles.button_primary),
+                rx.button(
+                    "Start Meeting",
+                    on_click=Room.start_room,
+                    loading=Room.starting,
+                    size="3",
+                    style=styles.button_primary,
+                ),
                 rx.button("Copy Invitation", on_click=Room.copy_invitation, size="3", style=styles.button_dark),
                 spacing="4",
                 wrap="wrap",

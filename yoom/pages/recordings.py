@@ -4,7 +4,7 @@ import reflex as rx
 
 from yoom import styles
 from yoom.components.backend import absolute_api_url
-from yoom.components.cards import empty_state, error_state, list_card, list_grid, loading_state
+from yoom.components.cards import list_card, paged_list
 from yoom.components.navigation import app_shell
 from yoom.state.base import AuthState
 from yoom.state.meetings import RecordingsState as Rec
@@ -13,8 +13,12 @@ from yoom.state.meetings import RecordingsState as Rec
 def recording_actions(r) -> rx.Component:
     return rx.hstack(
         rx.button(rx.icon("play", size=16), "Play", on_click=Rec.play(r["url"]), style=styles.button_primary),
-        rx.button(rx.icon("copy", size=16), "Copy Link", style=styles.button_dark,
-                  on_click=[rx.set_clipboard(absolute_api_url(r["url"])), rx.toast.success("Link copied")]),
+        rx.button(
+            rx.icon("copy", size=16),
+            "Copy Link",
+            style=styles.button_dark,
+            on_click=[rx.set_clipboard(absolute_api_url(r["url"])), rx.toast.success("Link copied")],
+        ),
         spacing="3",
     )
 
@@ -23,10 +27,17 @@ def player() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title(Rec.playing_title),
-            rx.el.video(src=absolute_api_url(Rec.playing_url), controls=True, auto_play=True, data_testid="recording-player",
-                        style={"width": "100%", "border_radius": "10px", "background": "black"}),
+            rx.el.video(
+                src=absolute_api_url(Rec.playing_url),
+                controls=True,
+                auto_play=True,
+                data_testid="recording-player",
+                style={"width": "100%", "border_radius": "10px", "background": "black"},
+            ),
             rx.hstack(
-                rx.link("Open in a new tab", href=absolute_api_url(Rec.playing_url), is_external=True, color=styles.ACCENT),
+                rx.link(
+                    "Open in a new tab", href=absolute_api_url(Rec.playing_url), is_external=True, color=styles.ACCENT
+                ),
                 rx.dialog.close(rx.button("Close", style=styles.button_dark)),
                 justify="between",
                 width="100%",
@@ -43,16 +54,12 @@ def player() -> rx.Component:
 def recordings_page() -> rx.Component:
     return app_shell(
         rx.vstack(
-            rx.cond(Rec.error != "", error_state(Rec.error, Rec.load_recordings)),
-            rx.cond(
-                Rec.loading,
-                loading_state(),
-                rx.cond(
-                    (Rec.recordings.length() == 0) & (Rec.error == ""),
-                    empty_state("No recordings"),
-                    list_grid(rx.foreach(Rec.recordings, lambda r: list_card("video", r["title"], r["start_time"],
-                                                                             recording_actions(r), "recording-card"))),
-                ),
+            paged_list(
+                Rec,
+                Rec.recordings,
+                lambda r: list_card("video", r["title"], r["start_time"], recording_actions(r), "recording-card"),
+                "No recordings",
+                retry=Rec.load_recordings,
             ),
             player(),
             spacing="5",

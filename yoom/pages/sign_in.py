@@ -57,7 +57,9 @@ def _error() -> rx.Component:
 def sign_in_page() -> rx.Component:
     form = rx.form(
         rx.vstack(
-            _labelled("Username or email", "username", auto_complete="username", required=True, max_length=USERNAME_MAX),
+            _labelled(
+                "Username or email", "username", auto_complete="username", required=True, max_length=USERNAME_MAX
+            ),
             _labelled("Password", "password", type="password", auto_complete="current-password", required=True),
             _error(),
             rx.button("Sign in", type="submit", size="3", width="100%", style=styles.button_primary),
@@ -78,7 +80,9 @@ def sign_up_page() -> rx.Component:
     form = rx.form(
         rx.vstack(
             _labelled("Your name", "display_name", auto_complete="name", required=True, max_length=DISPLAY_NAME_MAX),
-            _labelled("Username or email", "username", auto_complete="username", required=True, max_length=USERNAME_MAX),
+            _labelled(
+                "Username or email", "username", auto_complete="username", required=True, max_length=USERNAME_MAX
+            ),
             _labelled(
                 f"Password ({PASSWORD_MIN}–{PASSWORD_MAX_BYTES} characters)",
                 "password",

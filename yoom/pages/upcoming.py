@@ -3,31 +3,19 @@
 import reflex as rx
 
 from yoom import styles
-from yoom.components.cards import empty_state, error_state, list_card, list_grid, loading_state
+from yoom.components.cards import list_card, paged_list
 from yoom.components.navigation import app_shell
 from yoom.state.base import AuthState
 from yoom.state.meetings import CallListState as Calls
 
 
 def _meeting_list(icon: str, empty_message: str, actions) -> rx.Component:
-    return rx.vstack(
-        rx.cond(Calls.error != "", error_state(Calls.error, Calls.retry)),
-        rx.cond(
-            Calls.loading,
-            loading_state(),
-            rx.cond(
-                (Calls.items.length() == 0) & (Calls.error == ""),
-                empty_state(empty_message),
-                list_grid(rx.foreach(Calls.items, lambda m: list_card(icon, m["title"], m["starts_at"], actions(m), "meeting-card"))),
-            ),
-        ),
-        rx.cond(
-            Calls.cursor != "",
-            rx.button("Load more", on_click=Calls.load_more, loading=Calls.loading_more, style=styles.button_dark, size="3"),
-        ),
-        spacing="5",
-        width="100%",
-        align="center",
+    return paged_list(
+        Calls,
+        Calls.items,
+        lambda m: list_card(icon, m["title"], m["starts_at"], actions(m), "meeting-card"),
+        empty_message,
+        retry=Calls.retry,
     )
 
 

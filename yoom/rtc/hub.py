@@ -18,8 +18,20 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Protocol
+from typing import Any, Protocol
+
+from yoom.rtc.protocol import (
+    CLOSE_CALL_ENDED,
+    CLOSE_CODES,
+    CLOSE_NORMAL,
+    CLOSE_POLICY,
+    MESSAGES,
+    PEER_LEFT_REASONS,
+    ErrorCode,
+    error_frame,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,25 +43,6 @@ SEND_TIMEOUT_SECONDS = 10.0
 RATE_PER_SECOND = 50.0  # sustained frames a peer may send; ICE bursts fit in the burst
 RATE_BURST = 200.0
 MAX_ID_LENGTH = 64
-
-# Close codes (docs/rtc-protocol.md).
-CLOSE_NORMAL = 1000
-CLOSE_POLICY = 1008
-CLOSE_SERVER_ERROR = 1011
-CLOSE_CALL_ENDED = 4000
-CLOSE_CODES = {
-    "unauthorized": 4401,
-    "not-found": 4404,
-    "timeout": 4408,
-    "ended": 4410,
-    "full": 4429,
-}
-
-PEER_LEFT_REASONS = ("left", "disconnected", "timeout")
-
-
-def error_frame(code: str, message: str) -> dict[str, Any]:
-    return {"type": "error", "code": code, "message": message}
 
 
 class Transport(Protocol):
@@ -104,7 +97,13 @@ class Peer:
         }
 
     def media_frame(self) -> dict[str, Any]:
-        return {"type": "media", "peer_id": self.peer_id, "audio": self.audio, "video": self.video, "screen": self.screen}
+        return {
+            "type": "media",
+            "peer_id": self.peer_id,
+            "audio": self.audio,
+            "video": self.video,
+            "screen": self.screen,
+        }
 
 
 def _user_dict(user: Any) -> dict[str, Any]:
@@ -220,10 +219,10 @@ class Hub:
         if reason == "left":
             close = _Close(CLOSE_NORMAL, "left")
         elif reason == "timeout":
-            close = _Close(CLOSE_CODES["timeout"], "timeout")
+            close = _Close(CLOSE_CODES[ErrorCode.TIMEOUT], "timeout")
         else:
             close = _Close(None)
-        error = error_frame("timeout", "Lost contact with your browser. Rejoin the meeting.") if reason == "timeout" else None
+        error = error_frame(ErrorCode.TIMEOUT, MESSAGES["timeout"]) if reason == "timeout" else None
         return self._remove(peer, reason, close, error)
 
     async def refuse(self, peer: Peer, code: str, message: str) -> bool:
@@ -381,7 +380,7 @@ class Hub:
             self._bad(peer, "A recording message needs 'active': true or false.")
             return
         if not peer.is_owner:
-            self._post(peer, error_frame("forbidden", "Only the meeting's host can record it."))
+            self._post(peer, error_frame(ErrorCode.FORBIDDEN, "Only the meeting's host can record it."))
             return
         peer.recording = active
         self._broadcast(peer, {"type": "recording", "peer_id": peer.peer_id, "active": active})
@@ -393,7 +392,7 @@ class Hub:
             self._post(other, frame)
 
     def _bad(self, peer: Peer, message: str) -> None:
-        self._post(peer, error_frame("bad-message", message))
+        self._post(peer, error_frame(ErrorCode.BAD_MESSAGE, message))
 
     # --- delivery ---------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
 
 from yoom import accounts
@@ -27,27 +29,30 @@ class AuthFormState(AuthState):
         return rx.redirect(safe_next_path(self.router.url.query_parameters.get("next")))
 
     @rx.event
-    def redirect_if_signed_in(self):
+    async def redirect_if_signed_in(self):
         """on_load of the sign-in and sign-up pages."""
         self.error = ""
         self.submitting = False
-        if self.signed_in_user() is not None:
+        if await self._signed_in_user() is not None:
             return rx.redirect(safe_next_path(self.router.url.query_parameters.get("next")))
 
     @rx.event
-    def sign_in(self, form: dict):
+    async def sign_in(self, form: dict):
         try:
-            signed_in = accounts.sign_in(_field(form, "username"), _field(form, "password"), client=self._client())
+            # bcrypt takes a quarter of a second: never on the event loop, which also carries the meetings.
+            signed_in = await asyncio.to_thread(
+                accounts.sign_in, _field(form, "username"), _field(form, "password"), client=self._client()
+            )
         except accounts.AccountError as exc:
             self.error = str(exc)
             return
         return self._after_sign_in(signed_in)
 
     @rx.event
-    def sign_up(self, form: dict):
+    async def sign_up(self, form: dict):
         try:
-            signed_in = accounts.sign_up(
-                _field(form, "display_name"), _field(form, "username"), _field(form, "password")
+            signed_in = await asyncio.to_thread(
+                accounts.sign_up, _field(form, "display_name"), _field(form, "username"), _field(form, "password")
             )
         except accounts.AccountError as exc:
             self.error = str(exc)

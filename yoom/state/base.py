@@ -1,11 +1,17 @@
 """The signed-in user, found on the server from the session cookie on every event.
 
-Substates (meetings, room) inherit `signed_in_user()` and must call it in each handler that
-touches user data: the browser's copy of `user_id` is for display only and never trusted.
+Every handler that acts for a person is decorated with `@signed_in`: it looks the user up on the
+server (off the event loop), sends a signed-out browser to the sign-in page, and passes the `User`
+to the handler. The browser's copy of `user_id` is for display only and never trusted.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 import reflex as rx
@@ -25,6 +31,45 @@ def safe_next_path(raw: str | None) -> str:
     if raw.startswith(("/sign-in", "/sign-up")):
         return "/"
     return raw[:2000]
+
+
+def signed_in(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Event handler decorator: the signed-in `User` is looked up on the server and passed as the
+    handler's second argument (`def handler(self, user, ...)`); a signed-out browser is sent to the
+    sign-in page (and back here afterwards) and the handler does not run.
+
+    The wrapper keeps the handler's kind (plain, coroutine or async generator: Reflex treats them
+    differently) and hides `user` from its signature, so the browser can't pass it."""
+    parameters = list(inspect.signature(handler).parameters.values())
+    if len(parameters) < 2 or parameters[1].name not in ("user", "_user"):
+        raise TypeError(f"@signed_in handler {handler.__qualname__} must take (self, user, ...)")
+    signature = inspect.Signature([parameters[0], *parameters[2:]])
+    annotations = {k: v for k, v in getattr(handler, "__annotations__", {}).items() if k != parameters[1].name}
+
+    if inspect.isasyncgenfunction(handler):
+
+        async def wrapper(self, *args, **kwargs):
+            user = await self._signed_in_user()
+            if user is None:
+                yield self._signed_out()
+                return
+            async for update in handler(self, user, *args, **kwargs):
+                yield update
+
+    else:
+
+        async def wrapper(self, *args, **kwargs):
+            user = await self._signed_in_user()
+            if user is None:
+                return self._signed_out()
+            result = handler(self, user, *args, **kwargs)
+            return await result if inspect.isawaitable(result) else result
+
+    functools.update_wrapper(wrapper, handler)
+    del wrapper.__wrapped__  # Reflex must see the signature below, not the handler's own
+    wrapper.__signature__ = signature
+    wrapper.__annotations__ = annotations
+    return wrapper
 
 
 class AuthState(rx.State):
@@ -50,9 +95,15 @@ class AuthState(rx.State):
     def is_signed_in(self) -> bool:
         return bool(self.user_id)
 
-    def signed_in_user(self) -> User | None:
-        """The user behind this browser's session cookie, looked up on the server now."""
-        return accounts.user_for_session(self.session_token)
+    def _session_token(self) -> str:
+        return self.session_token
+
+    async def _signed_in_user(self) -> User | None:
+        """The user behind this browser's session cookie, looked up on the server now (off the event loop)."""
+        token = self._session_token()
+        if not token:
+            return None
+        return await asyncio.to_thread(accounts.user_for_session, token)
 
     def _show_user(self, user: User | None) -> None:
         self.user_id = user.id if user else ""
@@ -70,10 +121,15 @@ class AuthState(rx.State):
             here += "?" + self.router.url.query
         return rx.redirect(f"{SIGN_IN_ROUTE}?next={quote(here, safe='')}")
 
+    def _signed_out(self):
+        """What a handler answers a browser with no valid session: the sign-in page, back here afterwards."""
+        self._show_user(None)
+        return self._redirect_to_sign_in()
+
     @rx.event
-    def check_login(self):
+    async def check_login(self):
         """on_load of every protected page: no valid session → sign-in, and back here afterwards."""
-        user = self.signed_in_user()
+        user = await self._signed_in_user()
         self._show_user(user)
         if user is None:
             if self.session_token:
@@ -81,8 +137,10 @@ class AuthState(rx.State):
             return self._redirect_to_sign_in()
 
     @rx.event
-    def sign_out(self):
-        accounts.sign_out(self.session_token)
+    async def sign_out(self):
+        token = self._session_token()
+        if token:
+            await asyncio.to_thread(accounts.sign_out, token)
         self.session_token = ""
         self._show_user(None)
         return rx.redirect(SIGN_IN_ROUTE)

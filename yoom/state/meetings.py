@@ -14,7 +14,8 @@ import reflex as rx
 from yoom import accounts, meeting_rules, meetings
 from yoom.accounts import video_user
 from yoom.meetings import MeetingInputError
-from yoom.state.base import AuthState
+from yoom.models import User
+from yoom.state.base import AuthState, signed_in
 from yoom.video import get_provider
 from yoom.video.base import CallKind, Meeting, VideoError, is_valid_call_id
 
@@ -29,17 +30,7 @@ def _text(value: object) -> str:
     return value[:MAX_FIELD] if isinstance(value, str) else ""
 
 
-class SignedInState(AuthState):
-    """Shared helpers for the feature states below (no vars of its own)."""
-
-    async def _require_user(self):
-        user = self.signed_in_user()
-        if user is None:
-            self._show_user(None)
-        return user
-
-
-class MeetingFormState(SignedInState):
+class MeetingFormState(AuthState):
     viewer_timezone: str = ""
     next_meeting_iso: str = ""
     dialog: str = ""
@@ -58,7 +49,8 @@ class MeetingFormState(SignedInState):
     created_invited_count: int = 0
 
     @rx.event
-    def set_viewer_timezone(self, zone: str):
+    @signed_in
+    def set_viewer_timezone(self, _user: User, zone: str):
         try:
             meetings.viewer_zone(zone)
         except MeetingInputError:
@@ -66,18 +58,17 @@ class MeetingFormState(SignedInState):
         self.viewer_timezone = zone
 
     @rx.event
-    def detect_timezone(self):
+    @signed_in
+    def detect_timezone(self, _user: User):
         """Ask the browser for its IANA zone: scheduled times are entered in the viewer's own zone."""
         return rx.call_script(
             "Intl.DateTimeFormat().resolvedOptions().timeZone", callback=MeetingFormState.set_viewer_timezone
         )
 
     @rx.event
-    async def load_home(self):
+    @signed_in
+    async def load_home(self, user: User):
         """The start of the viewer's next upcoming meeting, from the provider (hidden when none)."""
-        user = await self._require_user()
-        if user is None:
-            return
         try:
             page = await get_provider().upcoming_calls(user.id, limit=1)
         except VideoError:
@@ -87,49 +78,53 @@ class MeetingFormState(SignedInState):
         self.next_meeting_iso = first.starts_at.isoformat() if first and first.starts_at else ""
 
     @rx.event
-    def open_dialog(self, name: str):
+    @signed_in
+    def open_dialog(self, _user: User, name: str):
         if name not in DIALOGS:
             return
         self.dialog = name
         self.schedule_error = self.join_error = ""
 
     @rx.event
-    def on_dialog_open_change(self, is_open: bool):
+    @signed_in
+    def on_dialog_open_change(self, _user: User, is_open: bool):
         if not is_open and not self.busy:
             self.dialog = ""
 
     @rx.event
-    def set_schedule_description(self, value: str):
+    @signed_in
+    def set_schedule_description(self, _user: User, value: str):
         self.schedule_description = _text(value)
         self.schedule_error = ""
 
     @rx.event
-    def set_schedule_when(self, value: str):
+    @signed_in
+    def set_schedule_when(self, _user: User, value: str):
         self.schedule_when = _text(value)[:64]
         self.schedule_error = ""
 
     @rx.event
-    def set_schedule_invite_only(self, value: bool):
+    @signed_in
+    def set_schedule_invite_only(self, _user: User, value: bool):
         if isinstance(value, bool):
             self.schedule_invite_only = value
         self.schedule_error = ""
 
     @rx.event
-    def set_schedule_invitees(self, value: str):
+    @signed_in
+    def set_schedule_invitees(self, _user: User, value: str):
         self.schedule_invitees = _text(value)
         self.schedule_error = ""
 
     @rx.event
-    def set_join_input(self, value: str):
+    @signed_in
+    def set_join_input(self, _user: User, value: str):
         self.join_input = _text(value)
         self.join_error = ""
 
     @rx.event
-    async def start_instant_meeting(self):
-        user = await self._require_user()
-        if user is None:
-            yield self._redirect_to_sign_in()
-            return
+    @signed_in
+    async def start_instant_meeting(self, user: User):
         if self.busy:
             return
         self.busy = True
@@ -143,11 +138,8 @@ class MeetingFormState(SignedInState):
         yield rx.redirect(meetings.meeting_path(meeting.id))
 
     @rx.event
-    async def schedule_meeting(self):
-        user = await self._require_user()
-        if user is None:
-            yield self._redirect_to_sign_in()
-            return
+    @signed_in
+    async def schedule_meeting(self, user: User):
         if self.busy:
             return
         try:
@@ -199,10 +191,8 @@ class MeetingFormState(SignedInState):
             self.next_meeting_iso = request.starts_at.isoformat()
 
     @rx.event
-    async def join_meeting(self):
-        user = await self._require_user()
-        if user is None:
-            return self._redirect_to_sign_in()
+    @signed_in
+    async def join_meeting(self, user: User):
         try:
             path = meetings.parse_join_input(self.join_input)
         except MeetingInputError as exc:
@@ -213,15 +203,16 @@ class MeetingFormState(SignedInState):
         return rx.redirect(path)
 
     @rx.event
-    def copy_created_link(self):
-        if not self.signed_in_user() or not self.created_link:
+    @signed_in
+    def copy_created_link(self, _user: User):
+        if not self.created_link:
             return
         return [rx.set_clipboard(self.created_link), rx.toast.success("Link copied")]
 
     @rx.event
-    async def download_calendar(self):
-        user = await self._require_user()
-        if user is None or not is_valid_call_id(self.created_id):
+    @signed_in
+    async def download_calendar(self, user: User):
+        if not is_valid_call_id(self.created_id):
             return
         try:
             meeting = await get_provider().get_call(self.created_id)
@@ -244,67 +235,90 @@ async def _create_call(user, kind: CallKind, **options) -> tuple[Meeting | None,
         return None, UNEXPECTED
 
 
-class CallListState(SignedInState):
-    """Upcoming or Previous meetings, loaded page by page."""
+class _PagedState(AuthState):
+    """A list the page loads 20 at a time ("Load more"), with loading, empty and error-with-retry states."""
 
-    which: str = ""
-    items: list[dict[str, str]] = []
     cursor: str = ""
     loading: bool = False
     loading_more: bool = False
     error: str = ""
 
-    async def _fetch(self, which: str, more: bool):
-        user = await self._require_user()
-        if user is None:
-            yield self._redirect_to_sign_in()
-            return
-        if more and (not self.cursor or self.loading_more or which != self.which):
+    async def _next_page(self, user: User, cursor: str | None):
+        """(items for the page, next cursor) for this list; raises VideoError."""
+        raise NotImplementedError
+
+    def _keep(self, items: list, more: bool) -> None:
+        raise NotImplementedError
+
+    async def _load(self, user: User, more: bool, what: str):
+        if more and (not self.cursor or self.loading_more or self.loading):
             return
         if not more:
-            self.which, self.items, self.cursor, self.error = which, [], "", ""
-            self.loading = True
+            self._keep([], more=False)
+            self.cursor, self.error, self.loading = "", "", True
         else:
             self.loading_more = True
         yield
-        provider = get_provider()
-        fetch = provider.upcoming_calls if which == "upcoming" else provider.previous_calls
         try:
-            page = await fetch(user.id, cursor=self.cursor or None)
-            cards = [meetings.meeting_card(m, user.id, self._base_url()) for m in page.items]
+            items, next_cursor = await self._next_page(user, self.cursor or None)
         except VideoError as exc:
             self.error = exc.user_message
         except Exception:
-            log.exception("listing %s meetings failed", which)
+            log.exception("listing %s failed", what)
             self.error = UNEXPECTED
         else:
-            self.items = self.items + cards
-            self.cursor = page.next_cursor or ""
+            self._keep(items, more)
+            self.cursor = next_cursor or ""
         self.loading = self.loading_more = False
 
+
+class CallListState(_PagedState):
+    """Upcoming or Previous meetings, loaded page by page."""
+
+    which: str = ""
+    items: list[dict[str, str]] = []
+
+    async def _next_page(self, user: User, cursor: str | None):
+        provider = get_provider()
+        fetch = provider.upcoming_calls if self.which == "upcoming" else provider.previous_calls
+        page = await fetch(user.id, cursor=cursor)
+        return [meetings.meeting_card(m, user.id, self._base_url()) for m in page.items], page.next_cursor
+
+    def _keep(self, items: list, more: bool) -> None:
+        self.items = self.items + items if more else items
+
     @rx.event
-    async def load_upcoming(self):
-        async for update in self._fetch("upcoming", more=False):
+    @signed_in
+    async def load_upcoming(self, user: User):
+        self.which = "upcoming"
+        async for update in self._load(user, more=False, what="upcoming meetings"):
             yield update
 
     @rx.event
-    async def load_previous(self):
-        async for update in self._fetch("previous", more=False):
+    @signed_in
+    async def load_previous(self, user: User):
+        self.which = "previous"
+        async for update in self._load(user, more=False, what="previous meetings"):
             yield update
 
     @rx.event
-    async def load_more(self):
-        async for update in self._fetch(self.which, more=True):
+    @signed_in
+    async def load_more(self, user: User):
+        if self.which:
+            async for update in self._load(user, more=True, what=f"{self.which} meetings"):
+                yield update
+
+    @rx.event
+    @signed_in
+    async def retry(self, user: User):
+        self.which = self.which or "upcoming"
+        async for update in self._load(user, more=False, what=f"{self.which} meetings"):
             yield update
 
     @rx.event
-    async def retry(self):
-        async for update in self._fetch(self.which or "upcoming", more=False):
-            yield update
-
-    @rx.event
-    def copy_link(self, link: str):
-        if not self.signed_in_user() or not isinstance(link, str):
+    @signed_in
+    def copy_link(self, _user: User, link: str):
+        if not isinstance(link, str):
             return
         # Only links Yoom itself listed are copied: the page can't plant arbitrary text.
         if not any(item["link"] == link for item in self.items):
@@ -312,77 +326,72 @@ class CallListState(SignedInState):
         return [rx.set_clipboard(link), rx.toast.success("Link copied")]
 
 
-class RecordingsState(SignedInState):
+class RecordingsState(_PagedState):
+    """Every recording the viewer may watch, newest first, page by page; played on the page."""
+
     recordings: list[dict[str, str]] = []
-    loading: bool = False
-    error: str = ""
     playing_url: str = ""
     playing_title: str = ""
 
-    @rx.event
-    async def load_recordings(self):
-        user = await self._require_user()
-        if user is None:
-            yield self._redirect_to_sign_in()
-            return
-        self.loading, self.error, self.recordings, self.playing_url = True, "", [], ""
-        yield
-        try:
-            found = await get_provider().recordings(user.id, limit=50)
-        except VideoError as exc:
-            self.error = exc.user_message
-        except Exception:
-            log.exception("listing recordings failed")
-            self.error = UNEXPECTED
-        else:
-            # Local recordings are `/api/...` paths: the page resolves them against the backend's address.
-            self.recordings = [
-                {
-                    "id": r.id or f"{r.call_id}-{i}",
-                    "title": r.filename,
-                    "start_time": r.start_time.isoformat(),
-                    "end_time": r.end_time.isoformat(),
-                    "url": r.url,
-                }
-                for i, r in enumerate(found)
-            ]
-        self.loading = False
+    async def _next_page(self, user: User, cursor: str | None):
+        page = await get_provider().recordings(user.id, cursor=cursor)
+        # Local recordings are `/api/...` paths: the page resolves them against the backend's address.
+        return [
+            {
+                "id": r.id or f"{r.call_id}-{r.start_time.isoformat()}",
+                "title": r.filename,
+                "start_time": r.start_time.isoformat(),
+                "end_time": r.end_time.isoformat(),
+                "url": r.url,
+            }
+            for r in page.items
+        ], page.next_cursor
+
+    def _keep(self, items: list, more: bool) -> None:
+        self.recordings = self.recordings + items if more else items
 
     @rx.event
-    def play(self, url: str):
-        if not self.signed_in_user():
-            return
+    @signed_in
+    async def load_recordings(self, user: User):
+        self.playing_url = ""
+        async for update in self._load(user, more=False, what="recordings"):
+            yield update
+
+    @rx.event
+    @signed_in
+    async def load_more(self, user: User):
+        async for update in self._load(user, more=True, what="recordings"):
+            yield update
+
+    @rx.event
+    @signed_in
+    def play(self, _user: User, url: str):
         match = next((r for r in self.recordings if r["url"] == url), None)
         if match is None:
             return
         self.playing_url, self.playing_title = match["url"], match["title"]
 
     @rx.event
-    def close_player(self, is_open: bool = False):
+    @signed_in
+    def close_player(self, _user: User, is_open: bool = False):
         if not is_open:
             self.playing_url = ""
 
 
-
-class PersonalRoomState(SignedInState):
+class PersonalRoomState(AuthState):
     room_id: str = ""
     invite_link: str = ""
     starting: bool = False
 
     @rx.event
-    def load_room(self):
-        user = self.signed_in_user()
-        if user is None:
-            return self._redirect_to_sign_in()
+    @signed_in
+    def load_room(self, user: User):
         self.room_id = user.id
         self.invite_link = meetings.meeting_link(self._base_url(), user.id, personal=True)
 
     @rx.event
-    async def start_room(self):
-        user = await self._require_user()
-        if user is None:
-            yield self._redirect_to_sign_in()
-            return
+    @signed_in
+    async def start_room(self, user: User):
         self.starting = True
         yield
         # create_call for a personal room is get-or-create (and reopens an ended room).
@@ -394,8 +403,9 @@ class PersonalRoomState(SignedInState):
         yield rx.redirect(meetings.meeting_path(meeting.id, personal=True))
 
     @rx.event
-    def copy_invitation(self):
-        user = self.signed_in_user()
-        if user is None:
-            return
-        return [rx.set_clipboard(meetings.meeting_link(self._base_url(), user.id, personal=True)), rx.toast.success("Link copied")]
+    @signed_in
+    def copy_invitation(self, user: User):
+        return [
+            rx.set_clipboard(meetings.meeting_link(self._base_url(), user.id, personal=True)),
+            rx.toast.success("Link copied"),
+        ]

@@ -14,8 +14,10 @@ import reflex as rx
 
 from yoom import accounts, meeting_rules, meetings, video
 from yoom.db import utcnow
+from yoom.meeting_rules import Phase
+from yoom.models import User
 from yoom.settings import get_settings
-from yoom.state.base import AuthState
+from yoom.state.base import AuthState, signed_in
 from yoom.video.base import CallEnded, CallKind, CallNotFound, NotCallOwner, VideoError, is_valid_call_id
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,7 @@ def clean_message(message: object) -> str:
 
 
 class RoomState(AuthState):
-    phase: str = "loading"
+    phase: str = Phase.LOADING
     error_message: str = ""
     # The call this state was loaded for (validated); the components connect to this id.
     room_id: str = ""
@@ -69,12 +71,12 @@ class RoomState(AuthState):
             return None
 
     def _fail(self, message: str) -> None:
-        self.phase = "error"
+        self.phase = Phase.ERROR
         self.error_message = message
         self.connected = False
 
     def _reset_room(self) -> None:
-        self.phase = "loading"
+        self.phase = Phase.LOADING
         self.error_message = ""
         self.room_id = ""
         self.description = ""
@@ -102,15 +104,13 @@ class RoomState(AuthState):
     # --- loading -------------------------------------------------------------------------------
 
     @rx.event
-    async def load_room(self):
-        user = self.signed_in_user()
+    @signed_in
+    async def load_room(self, user: User):
         self._show_user(user)
-        if user is None:
-            return self._redirect_to_sign_in()
         self._reset_room()
         call_id = self._route_call_id()
         if not is_valid_call_id(call_id):
-            self.phase = "not_found"
+            self.phase = Phase.NOT_FOUND
             return
         personal_flag = meeting_rules.query_flag(self._query_param("personal"))
         provider = video.get_provider()
@@ -119,9 +119,7 @@ class RoomState(AuthState):
             meeting = await provider.get_call(call_id)
             if meeting_rules.is_personal_room_of(call_id, user.id) and (meeting is None or meeting.has_ended):
                 # The owner opening their personal room starts it (get-or-create; reopens it if ended).
-                meeting = await provider.create_call(
-                    accounts.video_user(user), CallKind.PERSONAL, call_id=call_id
-                )
+                meeting = await provider.create_call(accounts.video_user(user), CallKind.PERSONAL, call_id=call_id)
         except VideoError as exc:
             log.warning("loading meeting %s failed: %s", call_id, exc)
             self._fail(exc.user_message)
@@ -133,7 +131,7 @@ class RoomState(AuthState):
 
         decision = meeting_rules.room_phase(meeting, user.id, utcnow())
         self.room_id = call_id
-        if decision.phase == "not_allowed":
+        if decision.phase == Phase.NOT_ALLOWED:
             # An invite-only call, and this person isn't invited: nothing about it reaches the page.
             self.phase = decision.phase
             return
@@ -147,43 +145,37 @@ class RoomState(AuthState):
         self.phase = decision.phase
 
     @rx.event
-    def retry(self):
-        user = self.signed_in_user()
-        if user is None:
-            return self._redirect_to_sign_in()
+    @signed_in
+    def retry(self, _user: User):
         return RoomState.load_room
 
     # --- setup ---------------------------------------------------------------------------------
 
     @rx.event
-    def set_join_mic_off(self, value: bool):
-        if self.signed_in_user() is None:
-            return self._redirect_to_sign_in()
+    @signed_in
+    def set_join_mic_off(self, _user: User, value: bool):
         if isinstance(value, bool):
             self.join_mic_off = value
 
     @rx.event
-    def set_join_camera_off(self, value: bool):
-        if self.signed_in_user() is None:
-            return self._redirect_to_sign_in()
+    @signed_in
+    def set_join_camera_off(self, _user: User, value: bool):
         if isinstance(value, bool):
             self.join_camera_off = value
 
     @rx.event
-    async def join_meeting(self):
-        user = self.signed_in_user()
-        if user is None:
-            return self._redirect_to_sign_in()
+    @signed_in
+    async def join_meeting(self, user: User):
         call_id = self._current_room()
-        if call_id is None or self.phase != "setup":
+        if call_id is None or self.phase != Phase.SETUP:
             return RoomState.load_room
         provider = video.get_provider()
         try:
             meeting = await provider.get_call(call_id)
             decision = meeting_rules.room_phase(meeting, user.id, utcnow())
-            if decision.phase != "setup":
+            if decision.phase != Phase.SETUP:
                 self.phase = decision.phase
-                if decision.phase == "not_allowed":
+                if decision.phase == Phase.NOT_ALLOWED:
                     self.description = self.starts_at_iso = ""
                     self.is_owner = False
                 if decision.starts_at is not None:
@@ -191,10 +183,10 @@ class RoomState(AuthState):
                 return
             await provider.add_member(call_id, accounts.video_user(user))
         except CallEnded:
-            self.phase = "ended"
+            self.phase = Phase.ENDED
             return
         except CallNotFound:
-            self.phase = "not_found"
+            self.phase = Phase.NOT_FOUND
             return
         except VideoError as exc:
             log.warning("joining meeting %s failed: %s", call_id, exc)
@@ -204,39 +196,34 @@ class RoomState(AuthState):
             log.exception("joining meeting %s failed", call_id)
             self._fail(GENERIC_ERROR)
             return
-        self.phase = "in_call"
+        self.phase = Phase.IN_CALL
 
     # --- in the call ---------------------------------------------------------------------------
 
     @rx.event
-    def set_layout(self, value: str):
-        if self.signed_in_user() is None:
-            return self._redirect_to_sign_in()
+    @signed_in
+    def set_layout(self, _user: User, value: str):
         if meeting_rules.is_valid_layout(value):
             self.layout = value
 
     @rx.event
-    def toggle_participants(self):
-        if self.signed_in_user() is None:
-            return self._redirect_to_sign_in()
+    @signed_in
+    def toggle_participants(self, _user: User):
         self.show_participants = not self.show_participants
 
     @rx.event
-    def copy_invite_link(self):
+    @signed_in
+    def copy_invite_link(self, _user: User):
         """Copy the meeting's absolute link (personal rooms keep `?personal=true`) and say so."""
-        if self.signed_in_user() is None:
-            return self._redirect_to_sign_in()
-        if self._current_room() is None or self.phase not in ("setup", "in_call"):
+        if self._current_room() is None or self.phase not in (Phase.SETUP, Phase.IN_CALL):
             return rx.toast.error("This meeting is no longer open on this page.")
         if not self.invite_link:
             return rx.toast.error("Yoom doesn't know its own address: set YOOM_PUBLIC_URL in .env.")
         return [rx.set_clipboard(self.invite_link), rx.toast.success("Link copied")]
 
     @rx.event
-    async def end_call_for_everyone(self):
-        user = self.signed_in_user()
-        if user is None:
-            return self._redirect_to_sign_in()
+    @signed_in
+    async def end_call_for_everyone(self, user: User):
         call_id = self._current_room()
         if call_id is None:
             return rx.toast.error("This meeting is no longer open on this page.")
@@ -256,51 +243,44 @@ class RoomState(AuthState):
         except Exception:
             log.exception("ending meeting %s failed", call_id)
             return rx.toast.error(GENERIC_ERROR)
-        self.phase = "ended"
+        self.phase = Phase.ENDED
         self.connected = False
 
     @rx.event
-    def on_joined(self):
-        if self.signed_in_user() is None:
-            return self._redirect_to_sign_in()
-        if self.phase == "in_call":
+    @signed_in
+    def on_joined(self, _user: User):
+        if self.phase == Phase.IN_CALL:
             self.connected = True
 
     @rx.event
-    def on_left(self):
-        if self.signed_in_user() is None:
-            return self._redirect_to_sign_in()
+    @signed_in
+    def on_left(self, _user: User):
         self.connected = False
         return rx.redirect("/")
 
     @rx.event
-    def on_call_ended(self):
-        if self.signed_in_user() is None:
-            return self._redirect_to_sign_in()
-        self.phase = "ended"
+    @signed_in
+    def on_call_ended(self, _user: User):
+        self.phase = Phase.ENDED
         self.connected = False
 
     @rx.event
-    def on_error(self, message: str):
-        if self.signed_in_user() is None:
-            return self._redirect_to_sign_in()
+    @signed_in
+    def on_error(self, _user: User, message: str):
         self._fail(clean_message(message))
 
     @rx.event
-    def on_participants_change(self, count: int):
-        if self.signed_in_user() is None:
-            return self._redirect_to_sign_in()
+    @signed_in
+    def on_participants_change(self, _user: User, count: int):
         if isinstance(count, int) and not isinstance(count, bool) and 0 <= count <= 1000:
             self.participant_count = count
 
     @rx.event
-    def on_recording_saved(self):
-        if self.signed_in_user() is None:
-            return self._redirect_to_sign_in()
+    @signed_in
+    def on_recording_saved(self, _user: User):
         return rx.toast.success("Recording saved. Find it on the Recordings page.")
 
     @rx.event
-    def on_recording_error(self, message: str):
-        if self.signed_in_user() is None:
-            return self._redirect_to_sign_in()
+    @signed_in
+    def on_recording_error(self, _user: User, message: str):
         return rx.toast.error(clean_message(message))

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import abc
 import re
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from enum import Enum
-from typing import Generic, Sequence, TypeVar
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -19,16 +21,28 @@ CALL_TYPE = "default"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_DESCRIPTION_LENGTH = 200
+# A meeting has at most this many members, its host included (Stream's limit for one request).
+MAX_MEMBERS = 100
+# A start time this far in the past still counts as "now": filling in the form takes a moment.
+SCHEDULE_GRACE = timedelta(minutes=5)
 # A call id: a UUID for instant and scheduled calls, the owner's user id for a personal room. Stream's rule.
 CALL_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# A user id: Yoom's own (hex) or an identity provider's (e.g. Clerk's `user_…`); Stream also allows '@'.
+USER_ID_RE = re.compile(r"[@A-Za-z0-9_-]{1,64}")
 
 
 def is_valid_call_id(value: object) -> bool:
     return isinstance(value, str) and CALL_ID_RE.fullmatch(value) is not None
+
+
+def is_valid_user_id(value: object) -> bool:
+    return isinstance(value, str) and USER_ID_RE.fullmatch(value) is not None
+
+
 INVITE_ONLY_MESSAGE = "This meeting is invite-only. Ask the host to invite you."
 
 
-class CallKind(str, Enum):
+class CallKind(StrEnum):
     INSTANT = "instant"
     SCHEDULED = "scheduled"
     PERSONAL = "personal"
@@ -141,6 +155,137 @@ class InvalidRequest(VideoError):
     user_message = "That request isn't valid."
 
 
+@dataclass(frozen=True)
+class CallRequest:
+    """A `create_call` request after `validate_call_request`: every provider creates exactly this."""
+
+    creator: VideoUser
+    kind: CallKind
+    call_id: str  # generated here when the caller gave none
+    generated_id: bool  # True: nobody can hold this id yet (a failed create may be cleaned up)
+    starts_at: datetime  # aware UTC; "now" for instant meetings and personal rooms
+    description: str
+    invitees: tuple[VideoUser, ...]  # without the creator, no repeats
+    member_ids: tuple[str, ...]  # every member but the creator: the invitees' ids and `member_ids`
+    invite_only: bool
+
+
+def _is_canonical_uuid(value: object) -> bool:
+    try:
+        return isinstance(value, str) and str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+def validate_call_request(
+    creator: object,
+    kind: object,
+    *,
+    call_id: object = None,
+    starts_at: object = None,
+    description: object = "",
+    member_ids: object = (),
+    invitees: object = (),
+    invite_only: object = False,
+    now: datetime | None = None,
+) -> CallRequest:
+    """Check and normalise `create_call`'s arguments once, for every provider; raises InvalidRequest
+    with words for the page. A personal room's id is its owner's user id; other calls get a UUID."""
+    if not isinstance(creator, VideoUser) or not is_valid_user_id(creator.id):
+        raise InvalidRequest("create_call needs the creator", user_message="Sign in to start a meeting.")
+    try:
+        kind = CallKind(kind)
+    except ValueError:
+        raise InvalidRequest(
+            f"unknown call kind {kind!r}", user_message="That kind of meeting doesn't exist."
+        ) from None
+    if description is None:
+        description = ""
+    if not isinstance(description, str):
+        raise InvalidRequest("description must be text", user_message="The description must be text.")
+    description = " ".join(description.split())
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise InvalidRequest(
+            "description too long",
+            user_message=f"Keep the description to {MAX_DESCRIPTION_LENGTH} characters or fewer.",
+        )
+    if not isinstance(invite_only, bool):
+        raise InvalidRequest("invite_only must be a boolean")
+    if invite_only and kind is CallKind.PERSONAL:
+        raise InvalidRequest(
+            "a personal room can't be invite-only", user_message="A personal room is open to anyone with its link."
+        )
+
+    now = now or datetime.now(UTC)
+    if kind is CallKind.SCHEDULED:
+        if starts_at is None:
+            raise InvalidRequest(
+                "scheduled call without starts_at", user_message="Choose a date and time for the meeting."
+            )
+        if not isinstance(starts_at, datetime) or starts_at.utcoffset() is None:
+            raise InvalidRequest("starts_at must be timezone-aware", user_message="The start time needs a time zone.")
+        if starts_at < now - SCHEDULE_GRACE:
+            raise InvalidRequest(
+                "starts_at in the past", user_message="That time has already passed. Pick a time in the future."
+            )
+        start = starts_at.astimezone(UTC)
+    elif starts_at is not None:
+        raise InvalidRequest("only scheduled calls take starts_at")
+    else:
+        start = now.astimezone(UTC)  # instant calls and personal rooms start when they are made
+
+    generated = False
+    if kind is CallKind.PERSONAL:
+        if call_id is not None and call_id != creator.id:
+            raise InvalidRequest(
+                "a personal room's id is its owner's", user_message="You can only open your own personal room."
+            )
+        new_id = creator.id
+        if not is_valid_call_id(new_id):
+            raise InvalidRequest(
+                f"user id {new_id!r} can't name a room", user_message="Your personal room can't be opened."
+            )
+    elif call_id is None:
+        new_id, generated = str(uuid.uuid4()), True
+    elif _is_canonical_uuid(call_id):
+        # Only UUIDs: a chosen id must never be able to take a personal room's place.
+        new_id = call_id
+    else:
+        raise InvalidRequest(f"bad call id {call_id!r}", user_message="That meeting ID isn't valid.")
+
+    if isinstance(member_ids, (str, bytes)) or isinstance(invitees, (str, bytes, VideoUser)):
+        raise InvalidRequest("member_ids and invitees must be lists")
+    try:
+        member_list, invitee_list = list(member_ids or ()), list(invitees or ())
+    except TypeError:
+        raise InvalidRequest("member_ids and invitees must be lists") from None
+    people: dict[str, VideoUser] = {}
+    for invitee in invitee_list:
+        if not isinstance(invitee, VideoUser) or not is_valid_user_id(invitee.id):
+            raise InvalidRequest(f"bad invitee {invitee!r}", user_message="One of the invited people isn't valid.")
+        if invitee.id != creator.id:
+            people.setdefault(invitee.id, invitee)
+    members: dict[str, None] = {}
+    for member_id in [*member_list, *people]:
+        if not is_valid_user_id(member_id):
+            raise InvalidRequest(f"bad member id {member_id!r}", user_message="One of the invited people isn't valid.")
+        if member_id != creator.id:
+            members[member_id] = None
+    if len(members) + 1 > MAX_MEMBERS:
+        raise InvalidRequest("too many members", user_message=f"Invite at most {MAX_MEMBERS - 1} people.")
+    return CallRequest(
+        creator=creator,
+        kind=kind,
+        call_id=new_id,
+        generated_id=generated,
+        starts_at=start,
+        description=description,
+        invitees=tuple(people.values()),
+        member_ids=tuple(members),
+        invite_only=invite_only,
+    )
+
+
 class VideoProvider(abc.ABC):
     """What Yoom needs from a video backend. Implemented by StreamProvider and LocalProvider."""
 
@@ -194,11 +339,15 @@ class VideoProvider(abc.ABC):
         """Record that `user` belongs to the call (joined or invited), so it lists among their meetings."""
 
     @abc.abstractmethod
-    async def upcoming_calls(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page[Meeting]:
+    async def upcoming_calls(
+        self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[Meeting]:
         """Not ended, starting in the future; created by the user or with them as member; soonest first."""
 
     @abc.abstractmethod
-    async def previous_calls(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page[Meeting]:
+    async def previous_calls(
+        self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[Meeting]:
         """Ended, or started in the past; the user's as above; most recent first."""
 
     @abc.abstractmethod
@@ -206,8 +355,10 @@ class VideoProvider(abc.ABC):
         """End the call for everyone. Raises NotCallOwner unless `by_user_id` created it."""
 
     @abc.abstractmethod
-    async def recordings(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE) -> list[Recording]:
-        """Recordings of the user's calls, newest first (fetched concurrently per call)."""
+    async def recordings(
+        self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[Recording]:
+        """Recordings the user may watch, newest first, a page at a time (`next_cursor` for the next)."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027  (optional hook: most providers hold nothing to release)
         """Release connections (HTTP clients) at shutdown."""

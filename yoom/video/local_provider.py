@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import uuid
-from datetime import datetime, timedelta
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy
 from sqlmodel import Session, and_, col, or_, select
@@ -23,10 +23,8 @@ from yoom.models import LocalCall, LocalCallMember, LocalRecording, User
 from yoom.settings import Settings
 from yoom.video import tokens
 from yoom.video.base import (
-    is_valid_call_id,
     CALL_TYPE,
     DEFAULT_PAGE_SIZE,
-    MAX_DESCRIPTION_LENGTH,
     MAX_PAGE_SIZE,
     CallEnded,
     CallKind,
@@ -39,11 +37,11 @@ from yoom.video.base import (
     UserToken,
     VideoProvider,
     VideoUser,
+    is_valid_call_id,
+    validate_call_request,
 )
 
 API_KEY = "local"
-SCHEDULE_GRACE = timedelta(minutes=5)  # a start time this far in the past still counts as "now"
-MAX_MEMBERS_PER_CALL_REQUEST = 100
 
 
 def recording_url(recording_id: str) -> str:
@@ -63,8 +61,7 @@ def _members(db: Session, call_ids: Sequence[str]) -> dict[str, tuple[str, ...]]
     for row in rows:
         by_call[row.call_id].append(row)
     return {
-        cid: tuple(m.user_id for m in sorted(items, key=lambda m: m.role != "host"))
-        for cid, items in by_call.items()
+        cid: tuple(m.user_id for m in sorted(items, key=lambda m: m.role != "host")) for cid, items in by_call.items()
     }
 
 
@@ -106,7 +103,9 @@ def _encode_cursor(listing: str, starts_at: datetime, call_id: str) -> str:
 
 
 def _decode_cursor(listing: str, cursor: str) -> tuple[datetime, str]:
-    bad = InvalidRequest(f"bad cursor {cursor[:40]!r}", user_message="That page of meetings is no longer available. Reload the list.")
+    bad = InvalidRequest(
+        f"bad cursor {cursor[:40]!r}", user_message="That page of meetings is no longer available. Reload the list."
+    )
     if not isinstance(cursor, str) or len(cursor) > 400:
         raise bad
     try:
@@ -146,7 +145,7 @@ class LocalProvider(VideoProvider):
         self._clock = clock
 
     @classmethod
-    def from_settings(cls, settings: Settings, **kwargs: Any) -> "LocalProvider":
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> LocalProvider:
         return cls(settings.local_video_secret, token_ttl_seconds=settings.video_token_ttl_seconds, **kwargs)
 
     @property
@@ -211,79 +210,34 @@ class LocalProvider(VideoProvider):
         invitees: Sequence[VideoUser] = (),
         invite_only: bool = False,
     ) -> Meeting:
-        if not isinstance(creator, VideoUser) or not creator.id:
-            raise InvalidRequest("create_call needs the creator", user_message="Sign in to start a meeting.")
-        try:
-            kind = CallKind(kind)
-        except ValueError:
-            raise InvalidRequest(f"unknown call kind {kind!r}", user_message="That kind of meeting doesn't exist.") from None
-        if description is None:
-            description = ""
-        if not isinstance(description, str):
-            raise InvalidRequest("description must be text", user_message="The description must be text.")
-        description = description.strip()
-        if len(description) > MAX_DESCRIPTION_LENGTH:
-            raise InvalidRequest(
-                "description too long",
-                user_message=f"Keep the description to {MAX_DESCRIPTION_LENGTH} characters or fewer.",
-            )
-        if not isinstance(invite_only, bool):
-            raise InvalidRequest("invite_only must be a boolean")
-        if invite_only and kind is CallKind.PERSONAL:
-            raise InvalidRequest(
-                "a personal room can't be invite-only", user_message="A personal room is open to anyone with its link."
-            )
-        if isinstance(member_ids, str) or isinstance(invitees, (str, VideoUser)):
-            raise InvalidRequest("member_ids and invitees must be lists")
-        for invitee in invitees or ():
-            if not isinstance(invitee, VideoUser):
-                raise InvalidRequest(f"bad invitee {invitee!r}", user_message="One of the invited people isn't valid.")
-        members = []
-        for member_id in [*(member_ids or ()), *(i.id for i in invitees or ())]:
-            if not isinstance(member_id, str) or not member_id or len(member_id) > 64:
-                raise InvalidRequest(f"bad member id {member_id!r}", user_message="One of the invited people isn't valid.")
-            if member_id != creator.id and member_id not in members:
-                members.append(member_id)
-        if len(members) > MAX_MEMBERS_PER_CALL_REQUEST:
-            raise InvalidRequest("too many members", user_message=f"Invite at most {MAX_MEMBERS_PER_CALL_REQUEST} people at once.")
-
         now = self._now()
-        if kind is CallKind.SCHEDULED:
-            if starts_at is None:
-                raise InvalidRequest("scheduled call without starts_at", user_message="Choose a date and time for the meeting.")
-            if not isinstance(starts_at, datetime) or starts_at.tzinfo is None or starts_at.utcoffset() is None:
-                raise InvalidRequest("starts_at must be timezone-aware", user_message="The start time needs a time zone.")
-            if starts_at < now - SCHEDULE_GRACE:
-                raise InvalidRequest("starts_at in the past", user_message="Choose a start time in the future.")
-            start = as_utc(starts_at)
-        else:
-            start = now  # instant calls and personal rooms start when they are created
-
-        if kind is CallKind.PERSONAL:
-            if call_id is not None and call_id != creator.id:
-                raise InvalidRequest("personal room id must be the owner's id", user_message="You can only open your own personal room.")
-            new_id = creator.id
-            if not is_valid_call_id(new_id):
-                raise InvalidRequest(f"user id {new_id!r} can't name a room", user_message="Your personal room can't be opened.")
-        elif call_id is not None:
-            try:
-                valid = str(uuid.UUID(call_id)) == call_id
-            except (ValueError, TypeError, AttributeError):
-                valid = False
-            if not valid:
-                raise InvalidRequest(f"bad call id {call_id!r}", user_message="That meeting ID isn't valid.")
-            new_id = call_id
-        else:
-            new_id = str(uuid.uuid4())
+        request = validate_call_request(
+            creator,
+            kind,
+            call_id=call_id,
+            starts_at=starts_at,
+            description=description,
+            member_ids=member_ids,
+            invitees=invitees,
+            invite_only=invite_only,
+            now=now,
+        )
+        kind, new_id, members, description = request.kind, request.call_id, request.member_ids, request.description
+        start, invite_only = request.starts_at, request.invite_only
 
         def create() -> Meeting:
             with self._db() as db:
                 if db.get(User, creator.id) is None:
-                    raise InvalidRequest("creator is not a Yoom user", user_message="Your account wasn't found. Sign in again.")
+                    raise InvalidRequest(
+                        "creator is not a Yoom user", user_message="Your account wasn't found. Sign in again."
+                    )
                 if members:
                     known = set(db.exec(select(User.id).where(col(User.id).in_(members))).all())
                     if len(known) != len(members):
-                        raise InvalidRequest("unknown member ids", user_message="Some of the people you invited don't have a Yoom account.")
+                        raise InvalidRequest(
+                            "unknown member ids",
+                            user_message="Some of the people you invited don't have a Yoom account.",
+                        )
                 existing = db.get(LocalCall, new_id)
                 if existing is not None:
                     if kind is not CallKind.PERSONAL:
@@ -345,19 +299,27 @@ class LocalProvider(VideoProvider):
                 if db.get(LocalCall, call_id) is None:
                     raise CallNotFound(call_id)
                 if db.get(User, user.id) is None:
-                    raise InvalidRequest(f"{user.id} is not a Yoom user", user_message="That person doesn't have a Yoom account.")
+                    raise InvalidRequest(
+                        f"{user.id} is not a Yoom user", user_message="That person doesn't have a Yoom account."
+                    )
                 if db.get(LocalCallMember, (call_id, user.id)) is None:
-                    db.add(LocalCallMember(call_id=call_id, user_id=user.id, role="member", created_at=to_db(self._now())))
+                    db.add(
+                        LocalCallMember(call_id=call_id, user_id=user.id, role="member", created_at=to_db(self._now()))
+                    )
 
         try:
             await asyncio.to_thread(add)
         except sqlalchemy.exc.IntegrityError:
             pass  # added at the same moment by another connection of the same person: already a member
 
-    async def upcoming_calls(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page[Meeting]:
+    async def upcoming_calls(
+        self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[Meeting]:
         return await self._list("upcoming", user_id, limit, cursor)
 
-    async def previous_calls(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page[Meeting]:
+    async def previous_calls(
+        self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[Meeting]:
         return await self._list("previous", user_id, limit, cursor)
 
     async def _list(self, listing: str, user_id: str, limit: int, cursor: str | None) -> Page[Meeting]:
@@ -373,14 +335,20 @@ class LocalProvider(VideoProvider):
                 statement = statement.where(col(LocalCall.ended_at).is_(None), col(LocalCall.starts_at) > now)
                 if after:
                     statement = statement.where(
-                        or_(col(LocalCall.starts_at) > after[0], and_(col(LocalCall.starts_at) == after[0], col(LocalCall.id) > after[1]))
+                        or_(
+                            col(LocalCall.starts_at) > after[0],
+                            and_(col(LocalCall.starts_at) == after[0], col(LocalCall.id) > after[1]),
+                        )
                     )
                 statement = statement.order_by(col(LocalCall.starts_at).asc(), col(LocalCall.id).asc())
             else:
                 statement = statement.where(or_(col(LocalCall.ended_at).is_not(None), col(LocalCall.starts_at) <= now))
                 if after:
                     statement = statement.where(
-                        or_(col(LocalCall.starts_at) < after[0], and_(col(LocalCall.starts_at) == after[0], col(LocalCall.id) < after[1]))
+                        or_(
+                            col(LocalCall.starts_at) < after[0],
+                            and_(col(LocalCall.starts_at) == after[0], col(LocalCall.id) < after[1]),
+                        )
                     )
                 statement = statement.order_by(col(LocalCall.starts_at).desc(), col(LocalCall.id).desc())
             with self._db() as db:
@@ -445,21 +413,31 @@ class LocalProvider(VideoProvider):
 
     # --- recordings -------------------------------------------------------------------------
 
-    async def recordings(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE) -> list[Recording]:
+    async def recordings(
+        self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[Recording]:
         if not isinstance(user_id, str) or not user_id:
             raise InvalidRequest("user_id required", user_message="Sign in to see your recordings.")
         size = _page_size(limit)
+        after = _decode_cursor("recordings", cursor) if cursor else None
 
-        def query() -> list[Recording]:
+        def query() -> Page[Recording]:
             visible = select(LocalCall.id).where(_visible_to(user_id))
-            statement = (
-                select(LocalRecording)
-                .where(col(LocalRecording.call_id).in_(visible))
-                .order_by(col(LocalRecording.start_time).desc(), col(LocalRecording.created_at).desc(), col(LocalRecording.id).desc())
-                .limit(size)
-            )
+            statement = select(LocalRecording).where(col(LocalRecording.call_id).in_(visible))
+            if after:
+                statement = statement.where(
+                    or_(
+                        col(LocalRecording.start_time) < after[0],
+                        and_(col(LocalRecording.start_time) == after[0], col(LocalRecording.id) < after[1]),
+                    )
+                )
+            statement = statement.order_by(col(LocalRecording.start_time).desc(), col(LocalRecording.id).desc())
             with self._db() as db:
-                return [_recording(r) for r in db.exec(statement).all()]
+                rows = list(db.exec(statement.limit(size + 1)).all())
+            more = len(rows) > size
+            rows = rows[:size]
+            next_cursor = _encode_cursor("recordings", rows[-1].start_time, rows[-1].id) if more else None
+            return Page(items=[_recording(r) for r in rows], next_cursor=next_cursor)
 
         return await asyncio.to_thread(query)
 

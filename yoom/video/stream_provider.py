@@ -30,11 +30,11 @@ import asyncio
 import logging
 import random
 import re
-import uuid
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Sequence, TypeVar
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import httpx
 from getstream import AsyncStream
@@ -47,13 +47,11 @@ from getstream.exceptions import (
 from getstream.models import CallRequest, CallResponse, MemberRequest, SortParamRequest, UserRequest
 from getstream.stream import BASE_URL as STREAM_DEFAULT_BASE_URL
 
-from yoom.settings import Settings, SettingsError, WHERE
+from yoom.settings import WHERE, Settings, SettingsError
 from yoom.video import tokens
 from yoom.video.base import (
-    is_valid_call_id,
     CALL_TYPE,
     DEFAULT_PAGE_SIZE,
-    MAX_DESCRIPTION_LENGTH,
     MAX_PAGE_SIZE,
     CallKind,
     CallNotFound,
@@ -68,6 +66,9 @@ from yoom.video.base import (
     VideoError,
     VideoProvider,
     VideoUser,
+    is_valid_call_id,
+    is_valid_user_id,
+    validate_call_request,
 )
 
 log = logging.getLogger(__name__)
@@ -76,12 +77,10 @@ R = TypeVar("R")
 
 STREAM_NOT_FOUND_CODE = 16  # Stream's "DoesNotExist" API error code
 HOST_ROLE = "host"
-MAX_MEMBERS = 100  # Stream accepts at most 100 members in one request
 MEMBERS_LIMIT = 100  # members returned with a call (Stream's maximum)
 RECORDING_CONCURRENCY = 8  # parallel list-recordings requests
+RECORDING_SCAN_PAGES = 5  # pages of calls read for one page of recordings when calls have none
 USER_CACHE_SIZE = 10_000
-# Stream ids: letters, digits, '_' and '-' (calls, at most 64) and also '@' for users.
-USER_ID_RE = re.compile(r"^[@A-Za-z0-9_-]{1,255}$")
 CID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_-]{1,64}$")
 CREDENTIALS_MESSAGE = (
     "Stream rejected Yoom's credentials. Check STREAM_API_KEY and STREAM_API_SECRET "
@@ -104,11 +103,11 @@ def _utc(value: Any, field: str, *, required: bool = False) -> datetime | None:
         return None
     if not isinstance(value, datetime):
         raise _Malformed(f"{field} is not a timestamp")
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _rfc3339(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _kind(custom: dict, call_id: str, created_by: str, starts_at: datetime | None) -> CallKind:
@@ -155,7 +154,7 @@ def _user_filter(user_id: str) -> dict:
 
 
 def _check_user_id(user_id: Any) -> str:
-    if not isinstance(user_id, str) or not USER_ID_RE.match(user_id):
+    if not is_valid_user_id(user_id):
         raise InvalidRequest(f"invalid user id {user_id!r}")
     return user_id
 
@@ -176,14 +175,14 @@ def _split_cursor(cursor: Any) -> tuple[datetime, str | None]:
     """Yoom's page cursor is "<query time in ms>~<Stream's next>": every page of one listing filters on the
     same "now", so calls do not move between pages as time passes (and Stream's cursor matches its query)."""
     if cursor is None or cursor == "":
-        return datetime.now(timezone.utc), None
+        return datetime.now(UTC), None
     if not isinstance(cursor, str) or len(cursor) > 2000 or "~" not in cursor:
         raise InvalidRequest("invalid page cursor")
     stamp, _, stream_next = cursor.partition("~")
     if not stamp.isdigit() or not stream_next:
         raise InvalidRequest("invalid page cursor")
     try:
-        at = datetime.fromtimestamp(int(stamp) / 1000, tz=timezone.utc)
+        at = datetime.fromtimestamp(int(stamp) / 1000, tz=UTC)
     except (OverflowError, ValueError, OSError):
         raise InvalidRequest("invalid page cursor") from None
     return at, stream_next
@@ -238,7 +237,7 @@ class StreamProvider(VideoProvider):
         self._known_users: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "StreamProvider":
+    def from_settings(cls, settings: Settings) -> StreamProvider:
         return cls(
             settings.stream_api_key or "",
             settings.stream_api_secret or "",
@@ -312,7 +311,9 @@ class StreamProvider(VideoProvider):
                     retryable = idempotent
                 elif status in (401, 403):
                     log.error("Stream %s: HTTP %s %s", op, status, exc.message)
-                    raise ProviderRejected(f"{CREDENTIALS_MESSAGE} ({exc.message})", user_message=CREDENTIALS_MESSAGE) from None
+                    raise ProviderRejected(
+                        f"{CREDENTIALS_MESSAGE} ({exc.message})", user_message=CREDENTIALS_MESSAGE
+                    ) from None
                 elif status == 404 or exc.code == STREAM_NOT_FOUND_CODE:
                     raise _NotFound(exc.message) from None
                 elif status >= 500 or status == 408:
@@ -397,70 +398,29 @@ class StreamProvider(VideoProvider):
         invitees: Sequence[VideoUser] = (),
         invite_only: bool = False,
     ) -> Meeting:
-        _check_user_id(creator.id)
-        try:
-            kind = CallKind(kind)
-        except ValueError:
-            raise InvalidRequest(f"unknown call kind {kind!r}") from None
-        description = " ".join((description or "").split())
-        if len(description) > MAX_DESCRIPTION_LENGTH:
-            raise InvalidRequest(
-                "description too long",
-                user_message=f"The description can be at most {MAX_DESCRIPTION_LENGTH} characters.",
-            )
-        if starts_at is not None:
-            if not isinstance(starts_at, datetime):
-                raise InvalidRequest("starts_at must be a datetime")
-            starts_at = starts_at.replace(tzinfo=timezone.utc) if starts_at.tzinfo is None else starts_at.astimezone(timezone.utc)
-        now = datetime.now(timezone.utc)
-        generated_id = False
-        if kind is CallKind.PERSONAL:
-            if call_id not in (None, creator.id):
-                raise InvalidRequest("a personal room's id is its owner's user id")
-            call_id = creator.id
-            if not is_valid_call_id(call_id):
-                raise InvalidRequest(f"user id {call_id!r} cannot be a call id")
-            starts_at = starts_at or now
-        else:
-            if call_id is None:
-                call_id, generated_id = str(uuid.uuid4()), True
-            elif not is_valid_call_id(call_id):
-                raise InvalidRequest(f"invalid call id {call_id!r}")
-            if kind is CallKind.SCHEDULED and starts_at is None:
-                raise InvalidRequest("scheduled call without a start", user_message="Choose when the meeting starts.")
-            starts_at = starts_at or now
-
-        if not isinstance(invite_only, bool):
-            raise InvalidRequest("invite_only must be a boolean")
-        if invite_only and kind is CallKind.PERSONAL:
-            raise InvalidRequest(
-                "a personal room can't be invite-only", user_message="A personal room is open to anyone with its link."
-            )
-        if isinstance(member_ids, str):
-            raise InvalidRequest("member_ids must be a list of user ids")
-        if isinstance(invitees, (str, VideoUser)) or not all(isinstance(i, VideoUser) for i in invitees or ()):
-            raise InvalidRequest("invitees must be a list of VideoUsers")
-        invited = {i.id: i for i in invitees or () if i.id != creator.id}
-        for invitee in invited.values():
-            _check_user_id(invitee.id)
-        others = []
-        for member_id in dict.fromkeys([*(member_ids or ()), *invited]):
-            _check_user_id(member_id)
-            if member_id != creator.id:
-                others.append(member_id)
-        if len(others) + 1 > MAX_MEMBERS:
-            raise InvalidRequest("too many members", user_message=f"A meeting can have at most {MAX_MEMBERS} members.")
-        members = [MemberRequest(user_id=creator.id, role=HOST_ROLE)] + [MemberRequest(user_id=m) for m in others]
+        request = validate_call_request(
+            creator,
+            kind,
+            call_id=call_id,
+            starts_at=starts_at,
+            description=description,
+            member_ids=member_ids,
+            invitees=invitees,
+            invite_only=invite_only,
+        )
+        kind, call_id, generated_id = request.kind, request.call_id, request.generated_id
+        members = [MemberRequest(user_id=creator.id, role=HOST_ROLE)]
+        members += [MemberRequest(user_id=member_id) for member_id in request.member_ids]
 
         # Stream needs the creator and the invitees to exist first; this is idempotent and leaves no call
         # behind if it fails.
         await self._ensure_user(creator)
-        await self._ensure_users(list(invited.values()))
+        await self._ensure_users(list(request.invitees))
 
-        custom: dict[str, Any] = {"description": description, "kind": kind.value}
-        if invite_only:
+        custom: dict[str, Any] = {"description": request.description, "kind": kind.value}
+        if request.invite_only:
             custom["invite_only"] = True
-        data = CallRequest(created_by_id=creator.id, starts_at=starts_at, custom=custom, members=members)
+        data = CallRequest(created_by_id=creator.id, starts_at=request.starts_at, custom=custom, members=members)
 
         def convert(answer: Any) -> tuple[Meeting, bool]:
             return _meeting(answer.call, answer.members), bool(answer.created)
@@ -547,7 +507,13 @@ class StreamProvider(VideoProvider):
             raise CallNotFound(f"no call {call_id}") from None
 
     async def _query(
-        self, op: str, filter_conditions: dict, sort: list[SortParamRequest], limit: int, cursor: str | None, at: datetime
+        self,
+        op: str,
+        filter_conditions: dict,
+        sort: list[SortParamRequest],
+        limit: int,
+        cursor: str | None,
+        at: datetime,
     ) -> Page[Meeting]:
         def convert(data: Any) -> Page[Meeting]:
             if not isinstance(data.calls, list):
@@ -559,14 +525,18 @@ class StreamProvider(VideoProvider):
         try:
             return await self._request(
                 op,
-                lambda: self._video.query_calls(limit=limit, next=cursor, sort=sort, filter_conditions=filter_conditions),
+                lambda: self._video.query_calls(
+                    limit=limit, next=cursor, sort=sort, filter_conditions=filter_conditions
+                ),
                 convert,
                 idempotent=True,  # a read, though sent as POST
             )
         except _NotFound:
             raise ProviderRejected(f"Stream {op}: not found") from None
 
-    async def upcoming_calls(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page[Meeting]:
+    async def upcoming_calls(
+        self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[Meeting]:
         _check_user_id(user_id)
         limit = _check_limit(limit)
         at, stream_next = _split_cursor(cursor)
@@ -585,9 +555,14 @@ class StreamProvider(VideoProvider):
             ]
         }
 
-    _PREVIOUS_SORT = [SortParamRequest(field="starts_at", direction=-1), SortParamRequest(field="created_at", direction=-1)]
+    _PREVIOUS_SORT = [
+        SortParamRequest(field="starts_at", direction=-1),
+        SortParamRequest(field="created_at", direction=-1),
+    ]
 
-    async def previous_calls(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page[Meeting]:
+    async def previous_calls(
+        self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[Meeting]:
         _check_user_id(user_id)
         limit = _check_limit(limit)
         at, stream_next = _split_cursor(cursor)
@@ -617,17 +592,32 @@ class StreamProvider(VideoProvider):
             ended = None
         if ended is None or ended.ended_at is None:
             # The end went through; the read-back did not: report Stream's state as best known.
-            return replace(meeting, ended_at=datetime.now(timezone.utc))
+            return replace(meeting, ended_at=datetime.now(UTC))
         return ended
 
     # --- recordings ---------------------------------------------------------------------------
 
-    async def recordings(self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE) -> list[Recording]:
+    async def recordings(
+        self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[Recording]:
+        """Recordings live per call on Stream: one page of recordings is those of the next `limit` previous
+        calls that have any (reading on through at most RECORDING_SCAN_PAGES pages of calls without one)."""
         _check_user_id(user_id)
-        at = datetime.now(timezone.utc)
-        page = await self._query(
-            "calls with recordings", self._previous_filter(user_id, at), self._PREVIOUS_SORT, _check_limit(limit), None, at
-        )
+        limit = _check_limit(limit)
+        at, stream_next = _split_cursor(cursor)
+        found: list[Recording] = []
+        for _ in range(RECORDING_SCAN_PAGES):
+            calls = await self._query(
+                "calls with recordings", self._previous_filter(user_id, at), self._PREVIOUS_SORT, limit, stream_next, at
+            )
+            found += await self._recordings_of(calls.items)
+            stream_next = _split_cursor(calls.next_cursor)[1] if calls.next_cursor else None
+            if found or stream_next is None:
+                break
+        found.sort(key=lambda r: (r.start_time, r.end_time), reverse=True)
+        return Page(items=found, next_cursor=_join_cursor(at, stream_next))
+
+    async def _recordings_of(self, calls: Sequence[Meeting]) -> list[Recording]:
         gate = asyncio.Semaphore(RECORDING_CONCURRENCY)
 
         async def for_call(meeting: Meeting) -> list[Recording]:
@@ -661,10 +651,8 @@ class StreamProvider(VideoProvider):
                 except _NotFound:
                     return []  # deleted since the query: nothing to show
 
-        results = await asyncio.gather(*(for_call(m) for m in page.items))
-        found = [rec for per_call in results for rec in per_call]
-        found.sort(key=lambda r: (r.start_time, r.end_time), reverse=True)
-        return found
+        results = await asyncio.gather(*(for_call(m) for m in calls))
+        return [rec for per_call in results for rec in per_call]
 
     async def close(self) -> None:
         await self._client.aclose()

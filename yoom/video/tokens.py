@@ -6,8 +6,9 @@ little behind the server does not reject a fresh token.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 
@@ -19,12 +20,14 @@ class TokenInvalid(Exception):
     """The token is malformed, badly signed or expired."""
 
 
-def mint(secret: str, user_id: str, ttl_seconds: int, call_cids: Sequence[str] = (), now: datetime | None = None) -> tuple[str, datetime]:
+def mint(
+    secret: str, user_id: str, ttl_seconds: int, call_cids: Sequence[str] = (), now: datetime | None = None
+) -> tuple[str, datetime]:
     if not user_id or not isinstance(user_id, str):
         raise ValueError("user_id is required")
     if ttl_seconds <= 0:
         raise ValueError("ttl_seconds must be positive")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     expires_at = now + timedelta(seconds=ttl_seconds)
     claims: dict[str, Any] = {
         "user_id": user_id,

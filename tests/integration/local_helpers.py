@@ -1,8 +1,5 @@
-"""Fixtures for the local provider's routes (imported explicitly by test_rtc_route / test_recordings_route).
-
-A temporary database and data folder, the routes in a Starlette app driven by TestClient, fast
-sign-ups, and WebSocket helpers that never block forever.
-"""
+"""Helpers for the local provider's route tests (their fixtures live in conftest.py): the routes in a
+Starlette app, fast sign-ups, and WebSocket helpers that never block forever."""
 
 from __future__ import annotations
 
@@ -12,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
@@ -21,42 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from yoom.rtc.hub import Hub, set_hub  # noqa: E402
-
-
-@pytest.fixture
-def local_env(yoom_env, monkeypatch):
-    """The shared `yoom_env` (temp database and data folder, local provider, cheap bcrypt) with default room
-    and upload limits, and no hub left over from another test."""
-    import yoom.settings
-
-    monkeypatch.delenv("YOOM_ROOM_CAPACITY", raising=False)
-    monkeypatch.delenv("YOOM_RECORDING_MAX_MB", raising=False)
-    yoom.settings.get_settings.cache_clear()
-    set_hub(None)
-    yield yoom_env
-    set_hub(None)
-
-
-@pytest.fixture
-def hub(local_env):
-    """The process hub the route uses; replace it with set_hub(Hub(...)) for other limits."""
-    made = Hub()
-    set_hub(made)
-    return made
-
 
 def build_app() -> Starlette:
     from yoom.api import recordings, rtc
 
     return Starlette(routes=[*rtc.routes, *recordings.routes])
-
-
-@pytest.fixture
-def client(local_env, hub):
-    # As a context manager, every connection shares one event loop, as in a real server.
-    with TestClient(build_app()) as made:
-        yield made
 
 
 def make_user(name: str):
