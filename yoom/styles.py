@@ -20,9 +20,35 @@ CARD_COLORS = {
     "recordings": "#F9A90E",
 }
 
+# The same tokens as CSS custom properties, for stylesheets under assets/ (the meeting room's):
+# `var(--yoom-accent)` and so on. Written into every page's <head> by yoom/yoom.py.
+CSS_VARIABLES = {
+    "--yoom-accent": ACCENT,
+    "--yoom-accent-hover": ACCENT_HOVER,
+    "--yoom-dark-1": DARK_1,
+    "--yoom-dark-2": DARK_2,
+    "--yoom-dark-3": DARK_3,
+    "--yoom-dark-4": DARK_4,
+    "--yoom-text": TEXT,
+    "--yoom-text-muted": TEXT_MUTED,
+    "--yoom-danger": DANGER,
+    "--yoom-success": SUCCESS,
+    "--yoom-control": CONTROL,
+    "--yoom-control-hover": CONTROL_HOVER,
+    "--yoom-overlay": "rgba(22, 25, 37, 0.85)",  # DARK_2, see-through: notices over video
+    "--yoom-scrim": "rgba(0, 0, 0, 0.55)",  # name labels on video
+    "--yoom-radius": "14px",
+}
+
+
+def root_css() -> str:
+    """`:root { --yoom-…: …; }` for the page head."""
+    return ":root{" + "".join(f"{name}:{value};" for name, value in CSS_VARIABLES.items()) + "}"
+
+
 NAVBAR_HEIGHT = "72px"
 SIDEBAR_WIDTH = ["0", "0", "88px", "264px"]  # phone, tablet, laptop, desktop
-RADIUS = "14px"
+RADIUS = CSS_VARIABLES["--yoom-radius"]
 FONT = "'Plus Jakarta Sans', Inter, system-ui, -apple-system, 'Segoe UI', sans-serif"
 
 base_style = {

@@ -37,7 +37,10 @@ async def housekeeping():
 
 app = rx.App(
     style=styles.base_style,
-    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
+    head_components=[
+        rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
+        rx.el.style(styles.root_css()),
+    ],
     api_transformer=build_api(),
 )
 app.register_lifespan_task(housekeeping)

@@ -108,7 +108,7 @@ def waiting_hint() -> rx.Component:
                 spacing="2",
                 padding="1.25rem 1.5rem",
                 border_radius=styles.RADIUS,
-                background_color="rgba(22, 25, 37, 0.85)",
+                background_color="var(--yoom-overlay)",
                 text_align="center",
                 pointer_events="auto",
                 role="status",
