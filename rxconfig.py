@@ -16,6 +16,9 @@ config = rx.Config(
     db_url=settings.database_url,
     show_built_with_reflex=False,
     telemetry_enabled=False,
+    # Only Yoom's own pages may call the backend with a user's cookie (yoom/api/auth.py checks Origin too).
+    cors_allowed_origins=settings.allowed_origins,
+    trusted_proxy_hops=settings.trusted_proxy_hops,
     plugins=[
         rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="dark", accent_color="blue", radius="large")),
         rx.plugins.SitemapPlugin(),

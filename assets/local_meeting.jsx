@@ -597,7 +597,8 @@ class MeshEngine {
     if (Number.isFinite(info.recording_max_bytes) && info.recording_max_bytes > 0) {
       this.recordMaxBytes = Math.floor(info.recording_max_bytes * 0.9);
     }
-    const url = `${this.wsBase}/${encodeURIComponent(this.callId)}?token=${encodeURIComponent(info.token)}`;
+    // The token goes in the first frame, not the URL (URLs end up in access logs).
+    const url = `${this.wsBase}/${encodeURIComponent(this.callId)}`;
     let ws;
     try {
       ws = new WebSocket(url);
@@ -609,6 +610,7 @@ class MeshEngine {
     ws.onopen = () => {
       if (this.ws !== ws) return;
       mark("ws-open");
+      ws.send(JSON.stringify({ type: "auth", token: info.token }));
       this.lastPong = Date.now();
       this.stopPing();
       this.pingTicker = new Ticker(PING_MS, () => this.ping(ws));

@@ -188,7 +188,8 @@ def main() -> int:
     from yoom import accounts
 
     SQLModel.metadata.create_all(yoom.db.get_engine())
-    signed = accounts.sign_up("Bench Mark", "bench", "benchmark-password")
+    user = accounts.sign_up("Bench Mark", "bench", "benchmark-password")
+    signed = accounts.SignedIn(user=user, session_token=accounts.create_session(user.id))
 
     port = _free_port()
     granian = [

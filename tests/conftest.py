@@ -44,8 +44,11 @@ def yoom_env(tmp_path, monkeypatch):
         "STREAM_BASE_URL",
         "YOOM_PUBLIC_URL",
         "YOOM_LOGIN_MAX_FAILURES",
-        "YOOM_LOGIN_LOCKOUT_SECONDS",
+        "YOOM_LOGIN_MAX_DELAY_SECONDS",
         "YOOM_SESSION_TTL_HOURS",
+        "YOOM_SIGNUPS_PER_HOUR",
+        "YOOM_TRUSTED_PROXY_HOPS",
+        "REFLEX_DB_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/yoom.db")
@@ -65,3 +68,12 @@ def yoom_env(tmp_path, monkeypatch):
     yield tmp_path
     yoom.db.get_engine().dispose()
     reset()
+
+
+def signed_up(display_name: str, username: str, password: str = "password one"):
+    """A new account with a session, as the sign-up form and the cookie route make it together:
+    returns yoom.accounts.SignedIn (the user and the session token its cookie would hold)."""
+    from yoom import accounts
+
+    user = accounts.sign_up(display_name, username, password)
+    return accounts.SignedIn(user=user, session_token=accounts.create_session(user.id))

@@ -3,8 +3,12 @@
 Why our own module rather than reflex-local-auth: that package stores the browser-chosen Reflex
 client token as the session id and checks logins only in the browser. Here the server makes the
 session token with `secrets` (256 bits), stores only its SHA-256, expires and revokes it, and
-throttles failed sign-ins per account and per client. Another identity provider (Clerk) plugs in
-through `upsert_external_user`, which maps its user onto the same `User` row and session.
+throttles failed sign-ins with growing delays. The browser gets a session only as an HttpOnly cookie
+set by an HTTP route: a form's handler hands it a one-time sign-in ticket (`issue_sign_in_ticket`),
+the route redeems it (`redeem_sign_in_ticket`). Another identity provider (Clerk) plugs in through
+`upsert_external_user`, which maps its user onto the same `User` row.
+
+Everything here blocks (bcrypt, SQL): callers on an event loop use `asyncio.to_thread`.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 import bcrypt
 import sqlalchemy
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from yoom.db import as_utc, get_engine, session_scope, to_db, utcnow
-from yoom.models import AuthSession, LoginThrottle, User
+from yoom.models import AuthSession, LoginThrottle, SignInTicket, User
 from yoom.settings import get_settings
 from yoom.video.base import VideoUser
 
@@ -30,6 +35,8 @@ USERNAME_MIN, USERNAME_MAX = 3, 254
 PASSWORD_MIN = 8
 PASSWORD_MAX_BYTES = 72  # bcrypt's limit: longer passwords are refused, never silently cut
 SESSION_TOKEN_BYTES = 32  # 256 bits
+SIGN_IN_TICKET_TTL = timedelta(seconds=60)
+USERNAME_LOOKUPS_PER_HOUR = 200  # names checked by "Invite people", per person
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -46,6 +53,41 @@ class TooManyAttempts(AccountError):
 class SignedIn:
     user: User
     session_token: str
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Growing delays for one kind of key: nothing for the first `free` failures, then `base` seconds,
+    doubling with each further failure up to `cap`. Failures are forgotten `forget` after the last one."""
+
+    free: int
+    base: float
+    cap: float
+    forget: timedelta
+
+    def delay(self, failures: int) -> float:
+        if failures < self.free:
+            return 0.0
+        return min(self.base * 2 ** (failures - self.free), self.cap)
+
+
+def throttles() -> dict[str, Throttle]:
+    """The rules per key kind, from settings.
+
+    Why these: the pair (account, client) is the attacker's own line and slows to a crawl; the client
+    (every account from one address) stops credential stuffing; the account across all clients is only
+    ever delayed by a few seconds, so a distributed attack can't keep its owner out — the right password
+    gets in within YOOM_LOGIN_MAX_DELAY_SECONDS while the guesses slow to one per that many seconds.
+    """
+    settings = get_settings()
+    forget = timedelta(minutes=15)
+    return {
+        "pair": Throttle(free=3, base=2.0, cap=900.0, forget=forget),
+        "client": Throttle(free=settings.login_max_failures * 4, base=1.0, cap=300.0, forget=forget),
+        "account": Throttle(
+            free=settings.login_max_failures, base=1.0, cap=settings.login_max_delay_seconds, forget=forget
+        ),
+    }
 
 
 def normalize_username(raw: str) -> str:
@@ -83,22 +125,23 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _new_session(db: Session, user: User) -> str:
-    token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
-    now = utcnow()
-    db.add(
-        AuthSession(
-            token_hash=_hash_token(token),
-            user_id=user.id,
-            created_at=to_db(now),
-            expires_at=to_db(now + timedelta(seconds=get_settings().session_ttl_seconds)),
-        )
-    )
-    return token
+def _wait_text(seconds: float) -> str:
+    seconds = max(1, int(seconds + 0.999))
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = (seconds + 59) // 60
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def sign_up(display_name: str, username: str, password: str) -> SignedIn:
+# --- sign-up ----------------------------------------------------------------------------------
+
+
+def sign_up(display_name: str, username: str, password: str, client: str | None = None) -> User:
+    """A new account (no session: see `issue_sign_in_ticket` / `create_session`). At most
+    YOOM_SIGNUPS_PER_HOUR new accounts per client address an hour."""
     name, handle = validate_signup(display_name, username, password)
+    if client:
+        _take_signup_slot(client)
     password_hash = bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode()
     try:
         with session_scope() as db:
@@ -112,64 +155,86 @@ def sign_up(display_name: str, username: str, password: str) -> SignedIn:
                 created_at=to_db(utcnow()),
             )
             db.add(user)
-            db.flush()
-            token = _new_session(db, user)
     except sqlalchemy.exc.IntegrityError:
         # Two sign-ups raced for the same name; the unique index decided.
         raise AccountError(f"The username {handle!r} is taken. Choose another or sign in.") from None
-    return SignedIn(user=user, session_token=token)
+    return user
 
 
-# --- throttling -------------------------------------------------------------------------------
+def _take_hourly_slots(key: str, limit: int, count: int, message: str) -> None:
+    """Count `count` uses of `key` in a rolling hour; refuse (TooManyAttempts, `message` + the wait) past `limit`."""
+    now = utcnow()
+    with session_scope() as db:
+        row = db.get(LoginThrottle, key)
+        if row is None or as_utc(row.last_failure_at) + timedelta(hours=1) <= now:
+            row = row or LoginThrottle(key=key, last_failure_at=to_db(now))
+            row.failures, row.last_failure_at, row.not_before = 0, to_db(now), None
+        if row.failures + count > limit:
+            wait = (as_utc(row.last_failure_at) + timedelta(hours=1) - now).total_seconds()
+            raise TooManyAttempts(f"{message} Try again in {_wait_text(wait)}.")
+        row.failures += count
+        db.add(row)
 
 
-def _throttle_keys(username: str, client: str | None) -> list[str]:
-    keys = [f"account:{username}"]
+def _take_signup_slot(client: str) -> None:
+    _take_hourly_slots(
+        f"signup:{client[:250]}", get_settings().signups_per_hour, 1, "Too many new accounts from your network."
+    )
+
+
+# --- sign-in and its throttling ---------------------------------------------------------------
+
+
+def _throttle_keys(username: str, client: str | None) -> dict[str, str]:
+    keys = {"account": f"account:{username}"}
     if client:
-        keys.append(f"client:{client[:250]}")
+        keys["pair"] = f"pair:{username}|{client[:200]}"
+        keys["client"] = f"client:{client[:250]}"
     return keys
 
 
-def _check_throttle(db: Session, keys: list[str]) -> None:
+def _check_throttle(db: Session, keys: dict[str, str]) -> None:
+    """Refuse (cheaply: no bcrypt) an attempt that comes before its keys' delays have passed."""
     now = utcnow()
-    for row in db.exec(select(LoginThrottle).where(LoginThrottle.key.in_(keys))).all():
-        locked_until = as_utc(row.locked_until)
-        if locked_until and locked_until > now:
-            wait = int((locked_until - now).total_seconds()) + 1
-            minutes = (wait + 59) // 60
-            raise TooManyAttempts(
-                f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
-            )
+    wait = 0.0
+    for row in db.exec(select(LoginThrottle).where(col(LoginThrottle.key).in_(list(keys.values())))).all():
+        not_before = as_utc(row.not_before)
+        if not_before and not_before > now:
+            wait = max(wait, (not_before - now).total_seconds())
+    if wait:
+        raise TooManyAttempts(f"Too many failed sign-ins. Try again in {_wait_text(wait)}.")
 
 
-def _record_failure(keys: list[str]) -> None:
-    settings = get_settings()
+def _record_failure(keys: dict[str, str]) -> None:
+    rules = throttles()
     now = utcnow()
-    window = timedelta(seconds=settings.login_lockout_seconds)
     with session_scope() as db:
-        for key in keys:
+        for kind, key in keys.items():
+            rule = rules[kind]
             row = db.get(LoginThrottle, key)
-            if row is None or as_utc(row.window_started_at) + window < now:
-                row = row or LoginThrottle(key=key, window_started_at=to_db(now))
+            if row is None or as_utc(row.last_failure_at) + rule.forget < now:
+                row = row or LoginThrottle(key=key, last_failure_at=to_db(now))
                 row.failures = 0
-                row.window_started_at = to_db(now)
-                row.locked_until = None
             row.failures += 1
-            # The client limit is wider: several people may share one address.
-            limit = settings.login_max_failures * (1 if key.startswith("account:") else 4)
-            if row.failures >= limit:
-                row.locked_until = to_db(now + window)
+            row.last_failure_at = to_db(now)
+            delay = rule.delay(row.failures)
+            row.not_before = to_db(now + timedelta(seconds=delay)) if delay else None
             db.add(row)
 
 
-def _clear_failures(db: Session, username: str) -> None:
-    db.exec(delete(LoginThrottle).where(LoginThrottle.key == f"account:{username}"))
+def _clear_failures(db: Session, keys: dict[str, str]) -> None:
+    # The client key stays: a success on one account says nothing about the others tried from there.
+    mine = [key for kind, key in keys.items() if kind != "client"]
+    db.exec(delete(LoginThrottle).where(col(LoginThrottle.key).in_(mine)))
 
 
-_DUMMY_HASH = bcrypt.hashpw(b"yoom-timing-equaliser", bcrypt.gensalt()).decode()
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return bcrypt.hashpw(b"yoom-timing-equaliser", bcrypt.gensalt()).decode()
 
 
-def sign_in(username: str, password: str, client: str | None = None) -> SignedIn:
+def sign_in(username: str, password: str, client: str | None = None) -> User:
+    """The account for these credentials, or AccountError / TooManyAttempts with words for the form."""
     handle = normalize_username(username)
     if not handle or not isinstance(password, str) or not password:
         raise AccountError("Enter your username or email and your password.")
@@ -179,18 +244,71 @@ def sign_in(username: str, password: str, client: str | None = None) -> SignedIn
     with session_scope() as db:
         _check_throttle(db, keys)
         user = db.exec(select(User).where(User.username == handle)).first()
-        stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+        stored = user.password_hash if user and user.password_hash else _dummy_hash()
         # Always run bcrypt so an unknown name takes as long as a wrong password.
         ok = bcrypt.checkpw(password.encode("utf-8"), stored.encode())
         if user and user.password_hash and ok:
-            _clear_failures(db, handle)
-            token = _new_session(db, user)
-            return SignedIn(user=user, session_token=token)
+            _clear_failures(db, keys)
+            return user
     _record_failure(keys)
     raise AccountError("Wrong username or password.")
 
 
-# --- sessions ---------------------------------------------------------------------------------
+# --- sessions and sign-in tickets -------------------------------------------------------------
+
+
+def _add_session(db: Session, user_id: str) -> str:
+    token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
+    now = utcnow()
+    db.add(
+        AuthSession(
+            token_hash=_hash_token(token),
+            user_id=user_id,
+            created_at=to_db(now),
+            expires_at=to_db(now + timedelta(seconds=get_settings().session_ttl_seconds)),
+        )
+    )
+    return token
+
+
+def create_session(user_id: str) -> str:
+    """A new session for the user: the token goes into the HttpOnly cookie; only its hash is stored."""
+    with session_scope() as db:
+        return _add_session(db, user_id)
+
+
+def issue_sign_in_ticket(user_id: str) -> str:
+    """A one-time pass (valid SIGN_IN_TICKET_TTL) that `redeem_sign_in_ticket` exchanges for a session."""
+    ticket = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
+    with session_scope() as db:
+        db.add(
+            SignInTicket(
+                ticket_hash=_hash_token(ticket),
+                user_id=user_id,
+                expires_at=to_db(utcnow() + SIGN_IN_TICKET_TTL),
+            )
+        )
+    return ticket
+
+
+def redeem_sign_in_ticket(ticket: object) -> SignedIn | None:
+    """The user and a new session token for a valid ticket, which is spent; None for anything else."""
+    if not isinstance(ticket, str) or not ticket or len(ticket) > 200:
+        return None
+    ticket_hash = _hash_token(ticket)
+    with session_scope() as db:
+        row = db.get(SignInTicket, ticket_hash)
+        if row is None:
+            return None
+        # Whoever deletes the row spends the ticket: two redemptions at once can't both win.
+        spent = db.exec(delete(SignInTicket).where(SignInTicket.ticket_hash == ticket_hash))
+        if spent.rowcount != 1 or as_utc(row.expires_at) <= utcnow():
+            return None
+        user = db.get(User, row.user_id)
+        if user is None:
+            return None
+        return SignedIn(user=user, session_token=_add_session(db, user.id))
+
 
 # One indexed join per lookup: this runs on every event and every API request.
 _SESSION_USER = (
@@ -217,6 +335,22 @@ def user_for_session(token: str | None) -> User | None:
     return User.model_construct(**values)
 
 
+def session_id(token: str | None) -> str | None:
+    """A session's public name (the hash it is stored under): goes into video tokens, never a credential."""
+    if not token or not isinstance(token, str) or len(token) > 200:
+        return None
+    return _hash_token(token)
+
+
+def session_alive(session: object) -> bool:
+    """Whether the session named by `session_id` exists and has not expired (blocking: SQL)."""
+    if not isinstance(session, str) or len(session) != 64:
+        return False
+    with session_scope() as db:
+        row = db.get(AuthSession, session)
+        return row is not None and as_utc(row.expires_at) > utcnow()
+
+
 def sign_out(token: str | None) -> None:
     """Revoke the session on the server: the token never works again."""
     if not token or not isinstance(token, str) or len(token) > 200:
@@ -226,15 +360,16 @@ def sign_out(token: str | None) -> None:
 
 
 def purge_expired() -> int:
-    """Delete expired sessions and stale throttle rows; returns how many sessions went."""
+    """Delete expired sessions and tickets and throttle rows nobody needs; returns how many sessions went."""
     now = to_db(utcnow())
-    stale = to_db(utcnow() - timedelta(seconds=get_settings().login_lockout_seconds * 2))
+    stale = to_db(utcnow() - timedelta(hours=2))  # longer than every throttle's memory and the sign-up hour
     with session_scope() as db:
         result = db.exec(delete(AuthSession).where(AuthSession.expires_at <= now))
+        db.exec(delete(SignInTicket).where(SignInTicket.expires_at <= now))
         db.exec(
             delete(LoginThrottle).where(
-                LoginThrottle.window_started_at < stale,
-                sqlalchemy.or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now),
+                LoginThrottle.last_failure_at < stale,
+                sqlalchemy.or_(LoginThrottle.not_before.is_(None), LoginThrottle.not_before < now),
             )
         )
         return result.rowcount or 0
@@ -260,7 +395,7 @@ def upsert_external_user(
             user.display_name, user.image_url = display_name[:DISPLAY_NAME_MAX], image_url
         db.add(user)
         db.flush()
-        token = _new_session(db, user)
+        token = _add_session(db, user.id)
     return SignedIn(user=user, session_token=token)
 
 
@@ -269,13 +404,21 @@ def get_user(user_id: str) -> User | None:
         return db.get(User, user_id)
 
 
-def users_by_username(usernames) -> dict[str, User]:
+def users_by_username(usernames, looked_up_by: str | None = None) -> dict[str, User]:
     """The accounts with these usernames (or emails; matched as stored, lower-case), keyed by username.
-    Names with no account are simply absent. One query."""
+    Names with no account are simply absent. One query.
+
+    `looked_up_by` (a person typing names into "Invite people") counts every name against
+    USERNAME_LOOKUPS_PER_HOUR: answering "no account for …" name by name would otherwise let anyone list
+    who has an account here."""
     names = list(dict.fromkeys(normalize_username(n) for n in usernames if isinstance(n, str)))
     names = [n for n in names if n and len(n) <= USERNAME_MAX]
     if not names:
         return {}
+    if looked_up_by:
+        _take_hourly_slots(
+            f"lookup:{looked_up_by}", USERNAME_LOOKUPS_PER_HOUR, len(names), "You've looked up a lot of usernames."
+        )
     with session_scope() as db:
         return {user.username: user for user in db.exec(select(User).where(User.username.in_(names))).all()}
 

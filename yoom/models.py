@@ -36,14 +36,26 @@ class AuthSession(SQLModel, table=True):
 
 
 class LoginThrottle(SQLModel, table=True):
-    """Failed sign-ins counted per account ("account:<username>") and per client ("client:<address>")."""
+    """Failed sign-ins (and sign-ups) counted per key: "account:<username>", "pair:<username>|<client>",
+    "client:<address>", "signup:<address>". Failures cost growing delays (`not_before`), never a lock-out."""
 
     __tablename__ = "yoom_login_throttle"
 
     key: str = Field(primary_key=True, max_length=300)
     failures: int = 0
-    window_started_at: datetime
-    locked_until: datetime | None = None
+    last_failure_at: datetime
+    not_before: datetime | None = None
+
+
+class SignInTicket(SQLModel, table=True):
+    """A one-time, short-lived pass from a sign-in form to the cookie route (`POST /api/auth/session`), which
+    turns it into a session and an HttpOnly cookie: page JavaScript never holds a session token."""
+
+    __tablename__ = "yoom_sign_in_ticket"
+
+    ticket_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="yoom_user.id", index=True, max_length=64)
+    expires_at: datetime = Field(index=True)
 
 
 class LocalCall(SQLModel, table=True):

@@ -12,9 +12,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 WHERE = "Set it in .env at the project root (see .env.example) or in the environment."
+DEV_FRONTEND_ORIGINS = ("http://localhost:3000", "http://127.0.0.1:3000")
+# Settings that no longer exist, and what replaced them: a stale .env says so instead of being ignored.
+RETIRED = {
+    "YOOM_LOGIN_LOCKOUT_SECONDS": "sign-in failures now cost growing delays, never a lock-out: "
+    "set YOOM_LOGIN_MAX_DELAY_SECONDS instead",
+}
 
 
 class SettingsError(ValueError):
@@ -28,7 +35,9 @@ class Settings:
     public_url: str | None
     session_ttl_seconds: int
     login_max_failures: int
-    login_lockout_seconds: int
+    login_max_delay_seconds: int
+    signups_per_hour: int
+    trusted_proxy_hops: int
     video_provider: str
     stream_api_key: str | None
     stream_api_secret: str | None
@@ -45,6 +54,22 @@ class Settings:
     @property
     def recordings_dir(self) -> Path:
         return self.data_dir / "recordings"
+
+    @property
+    def public_origin(self) -> str | None:
+        """`scheme://host[:port]` of YOOM_PUBLIC_URL: the origin browsers send when Yoom runs behind it."""
+        if not self.public_url:
+            return None
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """Origins other than a request's own that may call Yoom with the user's cookie: the public address,
+        else the development frontend (`make dev` serves pages on :3000 and the backend on :8000)."""
+        if self.public_origin:
+            return [self.public_origin]
+        return list(DEV_FRONTEND_ORIGINS)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
@@ -115,31 +140,48 @@ def _local_secret(env: Mapping[str, str], data_dir: Path) -> str:
     return secret
 
 
+def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
+    """DATABASE_URL, else REFLEX_DB_URL (Reflex's own name, which its migrations read), else SQLite in data_dir.
+    Both set and different would split the app and its migrations across two databases: refused."""
+    ours = env.get("DATABASE_URL", "").strip()
+    reflex = env.get("REFLEX_DB_URL", "").strip()
+    if ours and reflex and ours != reflex:
+        raise SettingsError(
+            "DATABASE_URL and REFLEX_DB_URL name different databases; Yoom and its migrations must use one. "
+            f"Set only DATABASE_URL. {WHERE}"
+        )
+    url = ours or reflex or f"sqlite:///{data_dir / 'yoom.db'}"
+    if "://" not in url:
+        raise SettingsError(
+            f"DATABASE_URL must be a database URL such as sqlite:///data/yoom.db or "
+            f"postgresql://user:pass@host/yoom, got {url!r}. {WHERE}"
+        )
+    return url
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     data_dir = Path(env.get("YOOM_DATA_DIR", "").strip() or PROJECT_ROOT / "data")
     if not data_dir.is_absolute():
         data_dir = PROJECT_ROOT / data_dir
-    database_url = env.get("DATABASE_URL", "").strip() or f"sqlite:///{data_dir / 'yoom.db'}"
-    if "://" not in database_url:
-        raise SettingsError(
-            f"DATABASE_URL must be a database URL such as sqlite:///data/yoom.db or "
-            f"postgresql://user:pass@host/yoom, got {database_url!r}. {WHERE}"
-        )
+    database_url = _database_url(env, data_dir)
+    for name, replacement in RETIRED.items():
+        if env.get(name, "").strip():
+            raise SettingsError(f"{name} is no longer used: {replacement}. {WHERE}")
 
     key = env.get("STREAM_API_KEY", "").strip() or None
     secret = env.get("STREAM_API_SECRET", "").strip() or None
     provider = env.get("VIDEO_PROVIDER", "").strip().lower()
-    if not provider:
-        provider = "stream" if key and secret else "local"
-    if provider not in ("stream", "local"):
+    if provider not in ("", "stream", "local"):
         raise SettingsError(f"VIDEO_PROVIDER must be 'stream' or 'local', got {provider!r}. {WHERE}")
-    if provider == "stream":
-        for name, value in (("STREAM_API_KEY", key), ("STREAM_API_SECRET", secret)):
-            if not value:
+    if provider != "local":
+        # Half a pair of keys is a mistake, not a wish for the built-in video (VIDEO_PROVIDER=local says that).
+        for name, value, other in (("STREAM_API_KEY", key, secret), ("STREAM_API_SECRET", secret, key)):
+            if not value and (other or provider == "stream"):
                 raise SettingsError(
-                    f"VIDEO_PROVIDER is 'stream' but {name} is not set. {WHERE} "
-                    "Find both keys in your Stream dashboard, or unset VIDEO_PROVIDER to use the built-in video."
+                    f"{name} is not set, but {'VIDEO_PROVIDER is stream' if provider == 'stream' else 'the other Stream key is'}. "
+                    f"{WHERE} Find both keys in your Stream dashboard, or set VIDEO_PROVIDER=local to use the built-in video."
                 )
+    provider = provider or ("stream" if key and secret else "local")
 
     return Settings(
         database_url=database_url,
@@ -147,7 +189,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         public_url=_url(env, "YOOM_PUBLIC_URL"),
         session_ttl_seconds=_int(env, "YOOM_SESSION_TTL_HOURS", 24 * 7, maximum=24 * 366) * 3600,
         login_max_failures=_int(env, "YOOM_LOGIN_MAX_FAILURES", 5, maximum=1000),
-        login_lockout_seconds=_int(env, "YOOM_LOGIN_LOCKOUT_SECONDS", 300, maximum=86400),
+        login_max_delay_seconds=_int(env, "YOOM_LOGIN_MAX_DELAY_SECONDS", 8, maximum=3600),
+        signups_per_hour=_int(env, "YOOM_SIGNUPS_PER_HOUR", 10, maximum=100_000),
+        trusted_proxy_hops=_int(env, "YOOM_TRUSTED_PROXY_HOPS", 0, minimum=0, maximum=10),
         video_provider=provider,
         stream_api_key=key,
         stream_api_secret=secret,

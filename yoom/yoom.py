@@ -3,12 +3,16 @@
 import asyncio
 import contextlib
 import logging
+import sys
 
 import reflex as rx
 
-import yoom.pages  # noqa: F401  (registers every page)
-from yoom import accounts, styles
+import yoom.pages  # noqa: F401  (each page module registers itself with yoom.pages.registry)
+from yoom import accounts, migrations, styles
 from yoom.api import build_api
+from yoom.api.auth import socket_origin_allowed
+from yoom.db import get_engine
+from yoom.pages.registry import add_pages
 from yoom.video import get_provider
 
 log = logging.getLogger(__name__)
@@ -17,7 +21,13 @@ PURGE_EVERY_SECONDS = 3600
 
 @contextlib.asynccontextmanager
 async def housekeeping():
-    """Purge expired sessions hourly; close the provider's HTTP client at shutdown."""
+    """Migrate the database at start (a bare `reflex run` works on a fresh clone); purge expired sessions
+    hourly; close the provider's HTTP client at shutdown."""
+    try:
+        await asyncio.to_thread(migrations.upgrade, get_engine())
+    except migrations.MigrationError as problem:
+        print(f"\nYoom can't start: {problem}\n", file=sys.stderr)
+        raise SystemExit(2) from None
 
     async def purge_forever():
         while True:
@@ -43,4 +53,8 @@ app = rx.App(
     ],
     api_transformer=build_api(),
 )
+add_pages(app)
 app.register_lifespan_task(housekeeping)
+# The event socket obeys the same origin rule as the HTTP routes: a page on another origin (a sibling
+# subdomain, another port) must not drive a signed-in person's session.
+app.sio.eio.cors_allowed_origins = socket_origin_allowed

@@ -32,6 +32,13 @@ YOOM_VARIABLES = (
     "YOOM_LOCAL_VIDEO_SECRET",
     "YOOM_ICE_SERVERS",
     "REFLEX_REDIS_URL",
+    "REFLEX_DB_URL",
+    "YOOM_TRUSTED_PROXY_HOPS",
+    "YOOM_LOGIN_MAX_FAILURES",
+    "YOOM_LOGIN_MAX_DELAY_SECONDS",
+    "YOOM_SESSION_TTL_HOURS",
+    "YOOM_ROOM_CAPACITY",
+    "YOOM_RECORDING_MAX_MB",
 )
 
 
@@ -54,6 +61,8 @@ def app_environment(data_dir: Path, overrides: dict[str, str]) -> dict[str, str]
             "STREAM_API_KEY": "",
             "STREAM_API_SECRET": "",
             "PYTHONUNBUFFERED": "1",
+            # Every test signs people up from 127.0.0.1: the per-address sign-up limit would stop the suite.
+            "YOOM_SIGNUPS_PER_HOUR": "100000",
             # Each test app compiles into its own folder: tests never clash with a developer's .web
             # (or with another test run) and always build the code as it is now.
             "REFLEX_WEB_WORKDIR": str(data_dir / "web"),

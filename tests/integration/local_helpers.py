@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,10 @@ def build_app() -> Starlette:
 
 
 def make_user(name: str):
-    """A real account (yoom.accounts.sign_up): returns (User, session token)."""
-    from yoom.accounts import sign_up
+    """A real account with a session (yoom.accounts): returns (User, session token)."""
+    from tests.conftest import signed_up
 
-    signed = sign_up(name.title(), name, "password123")
+    signed = signed_up(name.title(), name, "password123")
     return signed.user, signed.session_token
 
 
@@ -39,7 +40,23 @@ def provider():
 
 
 def token_for(user_id: str, **kwargs) -> str:
-    return provider().mint_user_token(user_id, **kwargs).token
+    """A video token as the token route mints it: for a live session of the user (none if there's no
+    such account, as for a token whose session was signed out)."""
+    from yoom import accounts
+
+    session = None
+    if accounts.get_user(user_id) is not None:
+        session = accounts.session_id(accounts.create_session(user_id))
+    return provider().mint_user_token(user_id, session_id=session, **kwargs).token
+
+
+@contextmanager
+def open_socket(client: TestClient, call_id: str, token: str | None):
+    """The signaling socket of `call_id`, authenticated as the browser does: the token in the first frame."""
+    with client.websocket_connect(f"/api/rtc/{call_id}") as ws:
+        if token is not None:
+            ws.send_text(json.dumps({"type": "auth", "token": token}))
+        yield ws
 
 
 def run(client: TestClient, fn, *args):

@@ -11,8 +11,8 @@ import pytest
 import reflex as rx
 from reflex.istate.data import RouterData
 
+from tests.conftest import signed_up
 from tests.fakestream import FakeStream
-from yoom import accounts
 from yoom.state.meetings import CallListState, MeetingFormState, PersonalRoomState, RecordingsState
 from yoom.video import get_provider
 
@@ -40,20 +40,27 @@ def provider_name(request, yoom_env, monkeypatch):
 
 @pytest.fixture
 def ada(provider_name):
-    return accounts.sign_up("Ada Lovelace", "ada", "analytical engine")
+    return signed_up("Ada Lovelace", "ada", "analytical engine")
 
 
 @pytest.fixture
 def bob(provider_name):
-    return accounts.sign_up("Bob Babbage", "bob", "difference engine")
+    return signed_up("Bob Babbage", "bob", "difference engine")
+
+
+def headers_for(signed_in) -> dict[str, str]:
+    """The event socket's handshake headers: the HttpOnly session cookie is how handlers know the user."""
+    headers = {"origin": ORIGIN}
+    if signed_in:
+        headers["cookie"] = f"theme=dark; yoom_session={signed_in.session_token}"
+    return headers
 
 
 def state_for(cls, signed_in, path="/"):
     state = cls(_reflex_internal_init=True)
     state.router = RouterData.from_router_data(
-        {"pathname": path, "asPath": path, "query": {}, "headers": {"origin": ORIGIN}}
+        {"pathname": path, "asPath": path, "query": {}, "headers": headers_for(signed_in)}
     )
-    state.session_token = signed_in.session_token if signed_in else ""
     return state
 
 
@@ -280,10 +287,9 @@ def _room_for(signed_in, call_id: str):
             "pathname": "/meeting/[call_id]",
             "asPath": f"/meeting/{call_id}",
             "query": {"call_id": call_id},
-            "headers": {"origin": ORIGIN},
+            "headers": headers_for(signed_in),
         }
     )
-    state.session_token = signed_in.session_token
     return state
 
 
@@ -318,8 +324,8 @@ async def test_unknown_invitees_are_named_and_nothing_is_created(ada, bob, provi
 
 
 async def test_invitees_list_it_and_a_stranger_is_not_allowed(ada, bob, provider_name):
-    carol = accounts.sign_up("Carol Shaw", "carol@example.com", "river raid 1982")
-    dave = accounts.sign_up("Dave Cutler", "dave", "windows nt 3.1")
+    carol = signed_up("Carol Shaw", "carol@example.com", "river raid 1982")
+    dave = signed_up("Dave Cutler", "dave", "windows nt 3.1")
     form = await _schedule_form(ada, "BOB; carol@example.com ada", invite_only=True, description="Secret roadmap")
     await run(form.schedule_meeting())
     assert form.schedule_error == "" and form.dialog == "created"
@@ -349,7 +355,7 @@ async def test_join_checks_the_invite_again_and_only_invitees_become_members(ada
     from yoom.accounts import video_user
     from yoom.video.base import CallKind
 
-    dave = accounts.sign_up("Dave Cutler", "dave", "windows nt 3.1")
+    dave = signed_up("Dave Cutler", "dave", "windows nt 3.1")
     meeting = await get_provider().create_call(
         video_user(ada.user), CallKind.INSTANT, invitees=[video_user(bob.user)], invite_only=True
     )
@@ -370,7 +376,7 @@ async def test_join_checks_the_invite_again_and_only_invitees_become_members(ada
 
 
 async def test_an_invite_list_without_invite_only_keeps_the_link_open(ada, bob, provider_name):
-    dave = accounts.sign_up("Dave Cutler", "dave", "windows nt 3.1")
+    dave = signed_up("Dave Cutler", "dave", "windows nt 3.1")
     form = await _schedule_form(ada, "bob", invite_only=False)
     await run(form.schedule_meeting())
     assert form.schedule_error == "" and form.created_invite_only is False and form.created_invited_count == 1

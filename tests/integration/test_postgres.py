@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 
+from tests.conftest import signed_up
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_URL = os.environ.get("YOOM_TEST_POSTGRES_URL", "")
 
@@ -77,7 +79,7 @@ async def test_migrations_accounts_and_meetings_on_postgres(postgres_env):
     tables = set(sqlalchemy.inspect(get_engine()).get_table_names())
     assert {"yoom_user", "yoom_auth_session", "yoom_local_call", "alembic_version"} <= tables
 
-    signed = accounts.sign_up("Pat Postgres", "pat", "password one")
+    signed = signed_up("Pat Postgres", "pat", "password one")
     assert accounts.user_for_session(signed.session_token).display_name == "Pat Postgres"
     with pytest.raises(accounts.AccountError, match="is taken"):
         accounts.sign_up("Other", "PAT", "password two")

@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 
+import yoom.api.rtc as rtc_route
 from tests.integration.local_helpers import (
     expect,
     expect_close,
     make_user,
     no_frame,
+    open_socket,
     provider,
     recv,
     run,
@@ -37,12 +40,8 @@ def call(client, people):
     return run(client, provider().create_call, video_user(people["alice"]), CallKind.INSTANT)
 
 
-def url(call_id: str, token: str | None) -> str:
-    return f"/api/rtc/{call_id}" + (f"?token={token}" if token is not None else "")
-
-
 def connect(client, call_id, user):
-    return client.websocket_connect(url(call_id, token_for(user.id)))
+    return open_socket(client, call_id, token_for(user.id))
 
 
 @contextmanager
@@ -53,8 +52,17 @@ def joined(client, call_id, user):
         yield ws, expect(ws, "welcome")
 
 
-def refused(client, path: str) -> tuple[str, str, int]:
-    with client.websocket_connect(path) as ws:
+def refused(client, call_id: str, token: str | None) -> tuple[str, str, int]:
+    with open_socket(client, call_id, token) as ws:
+        error = recv(ws)
+        code, rest = expect_close(ws)
+    assert error["type"] == "error" and rest == []
+    return error["code"], error["message"], code
+
+
+def silent(client, call_id: str) -> tuple[str, str, int]:
+    """A socket that never sends its token: refused once the server stops waiting for it."""
+    with client.websocket_connect(f"/api/rtc/{call_id}") as ws:
         error = recv(ws)
         code, rest = expect_close(ws)
     assert error["type"] == "error" and rest == []
@@ -64,21 +72,15 @@ def refused(client, path: str) -> tuple[str, str, int]:
 # --- admission ----------------------------------------------------------------------------------
 
 
-def test_missing_bad_and_expired_tokens_are_unauthorized(client, call, people):
+def test_missing_bad_and_expired_tokens_are_unauthorized(client, call, people, monkeypatch):
+    monkeypatch.setattr(rtc_route, "AUTH_TIMEOUT_SECONDS", 0.3)
     alice = people["alice"]
     expired = provider().mint_user_token(alice.id)
     expired_token, _ = mint(provider()._secret, alice.id, 60, now=datetime.now(UTC) - timedelta(hours=3))
     foreign, _ = mint("f" * 40, alice.id, 600)
-    for path in (
-        url(call.id, None),
-        url(call.id, ""),
-        url(call.id, "garbage"),
-        url(call.id, expired_token),
-        url(call.id, foreign),
-        url(call.id, expired.token[:-4] + "AAAA"),  # tampered signature
-    ):
-        code, message, close = refused(client, path)
-        assert (code, close) == ("unauthorized", 4401), path
+    for token in (None, "", "garbage", expired_token, foreign, expired.token[:-4] + "AAAA"):  # tampered last
+        code, message, close = refused(client, call.id, token) if token is not None else silent(client, call.id)
+        assert (code, close) == ("unauthorized", 4401), token
         assert message and "Traceback" not in message
 
 
@@ -86,33 +88,33 @@ def test_guest_tokens_only_open_their_call(client, call, people):
     bob = people["bob"]
     other = run(client, provider().create_call, video_user(people["carol"]), CallKind.INSTANT)
     wrong = provider().mint_guest_token(bob.id, [f"default:{other.id}"]).token
-    code, message, close = refused(client, url(call.id, wrong))
+    code, message, close = refused(client, call.id, wrong)
     assert (code, close) == ("unauthorized", 4401) and "different meeting" in message
     right = provider().mint_guest_token(bob.id, [f"default:{call.id}"]).token
-    with client.websocket_connect(url(call.id, right)) as ws:
+    with open_socket(client, call.id, right) as ws:
         welcome = expect(ws, "welcome")
         assert welcome["user"] == {"id": bob.id, "name": "Bob", "image": None} and welcome["is_owner"] is False
     # A guest with no Yoom account joins under a plain name.
     stranger = provider().mint_guest_token("guest-123", [f"default:{call.id}"]).token
-    with client.websocket_connect(url(call.id, stranger)) as ws:
+    with open_socket(client, call.id, stranger) as ws:
         assert expect(ws, "welcome")["user"] == {"id": "guest-123", "name": "Guest", "image": None}
     # Without call_cids the token must belong to an account.
-    code, _, close = refused(client, url(call.id, token_for("no-such-user")))
+    code, _, close = refused(client, call.id, token_for("no-such-user"))
     assert (code, close) == ("unauthorized", 4401)
 
 
 def test_unknown_and_malformed_call_ids(client, people):
     token = token_for(people["alice"].id)
-    assert refused(client, url(str(uuid.uuid4()), token))[::2] == ("not-found", 4404)
-    assert refused(client, url("bad$id", token))[::2] == ("not-found", 4404)
-    assert refused(client, url("x" * 65, token))[::2] == ("not-found", 4404)
+    assert refused(client, str(uuid.uuid4()), token)[::2] == ("not-found", 4404)
+    assert refused(client, "bad$id", token)[::2] == ("not-found", 4404)
+    assert refused(client, "x" * 65, token)[::2] == ("not-found", 4404)
 
 
 def test_refused_when_the_local_provider_is_not_active(client, call, people, monkeypatch):
     import yoom.api.rtc
 
     monkeypatch.setattr(yoom.api.rtc, "get_provider", lambda: object())
-    code, message, close = refused(client, url(call.id, token_for(people["alice"].id)))
+    code, message, close = refused(client, call.id, token_for(people["alice"].id))
     assert (code, close) == ("not-found", 4404) and "built-in video" in message
 
 
@@ -122,21 +124,21 @@ def test_invite_only_call_refuses_everyone_not_invited_with_forbidden(client, pe
     alice, bob, carol = people["alice"], people["bob"], people["carol"]
     create = partial(provider().create_call, invitees=[video_user(bob)], invite_only=True)
     call = run(client, create, video_user(alice), CallKind.INSTANT)
-    code, message, close = refused(client, url(call.id, token_for(carol.id)))
+    code, message, close = refused(client, call.id, token_for(carol.id))
     assert (code, close) == (
         "forbidden",
         4403,
     ) and message == "This meeting is invite-only. Ask the host to invite you."
     # A guest pass for this very call doesn't get past it either.
     guest = provider().mint_guest_token("guest-9", [f"default:{call.id}"]).token
-    assert refused(client, url(call.id, guest))[::2] == ("forbidden", 4403)
+    assert refused(client, call.id, guest)[::2] == ("forbidden", 4403)
     assert carol.id not in run(client, provider().get_call, call.id).members  # refused people aren't members
     with joined(client, call.id, alice) as (_wa, wa_welcome), joined(client, call.id, bob) as (_wb, wb_welcome):
         assert wa_welcome["is_owner"] is True and wb_welcome["user"]["id"] == bob.id
     # Ended or not, someone not invited hears only "forbidden".
     run(client, provider().end_call, call.id, alice.id)
-    assert refused(client, url(call.id, token_for(carol.id)))[::2] == ("forbidden", 4403)
-    assert refused(client, url(call.id, token_for(bob.id)))[::2] == ("ended", 4410)
+    assert refused(client, call.id, token_for(carol.id))[::2] == ("forbidden", 4403)
+    assert refused(client, call.id, token_for(bob.id))[::2] == ("ended", 4410)
     assert set(run(client, provider().get_call, call.id).members) == {alice.id, bob.id}
 
 
@@ -286,16 +288,16 @@ def test_end_call_for_everyone(client, call, people, hub):
             code, frames = expect_close(ws)
             assert code == 4000 and frames == [{"type": "call-ended", "by": alice.id}]
     assert hub.room_size(call.id) == 0
-    code, message, close = refused(client, url(call.id, token_for(bob.id)))
+    code, message, close = refused(client, call.id, token_for(bob.id))
     assert (code, close) == ("ended", 4410) and "ended" in message
-    assert refused(client, url(call.id, token_for(alice.id)))[::2] == ("ended", 4410)
+    assert refused(client, call.id, token_for(alice.id))[::2] == ("ended", 4410)
 
 
 def test_personal_room_reopens_for_its_owner_only(client, people):
     alice, bob = people["alice"], people["bob"]
     room = run(client, provider().create_call, video_user(alice), CallKind.PERSONAL)
     run(client, provider().end_call, room.id, alice.id)
-    code, message, close = refused(client, url(room.id, token_for(bob.id)))
+    code, message, close = refused(client, room.id, token_for(bob.id))
     assert (code, close) == ("ended", 4410) and "personal room" in message
     with joined(client, room.id, alice) as (_wa, wa_welcome):
         assert wa_welcome["is_owner"] is True
@@ -309,21 +311,14 @@ def test_personal_room_reopens_for_its_owner_only(client, people):
 
 def test_the_seventh_person_is_told_the_room_is_full(client, call, people):
     others = [make_user(f"guest{n}")[0] for n in range(6)]
-    sockets = []
-    try:
+    with ExitStack() as inside:
         for person in others[:5]:
-            ws = connect(client, call.id, person).__enter__()
-            sockets.append(ws)
-            expect(ws, "welcome")
-        host = connect(client, call.id, people["alice"]).__enter__()
-        sockets.append(host)
+            expect(inside.enter_context(connect(client, call.id, person)), "welcome")
+        host = inside.enter_context(connect(client, call.id, people["alice"]))
         assert len(expect(host, "welcome")["peers"]) == 5
-        code, message, close = refused(client, url(call.id, token_for(others[5].id)))
+        code, message, close = refused(client, call.id, token_for(others[5].id))
         assert (code, close) == ("full", 4429) and "6" in message
         assert run(client, provider().get_call, call.id).members.count(others[5].id) == 0
-    finally:
-        for ws in sockets:
-            ws.__exit__(None, None, None)
     with connect(client, call.id, others[5]) as ws:  # once they have left there is room
         expect(ws, "welcome")
 
@@ -368,3 +363,48 @@ def test_recording_indicator_reaches_everyone(client, call, people):
         assert expect(wb, "recording") == {"type": "recording", "peer_id": a, "active": True}
         with joined(client, call.id, people["carol"]) as (wc, _):
             assert expect(wc, "recording") == {"type": "recording", "peer_id": a, "active": True}
+
+
+# --- security: passes after sign-out, tokens out of URLs, the join window ---------------------------
+
+
+def test_a_video_token_stops_opening_the_socket_once_its_session_signs_out(client, call, people):
+    from yoom import accounts
+
+    bob = people["bob"]
+    session = accounts.create_session(bob.id)
+    token = provider().mint_user_token(bob.id, session_id=accounts.session_id(session)).token
+    with open_socket(client, call.id, token) as ws:
+        expect(ws, "welcome")
+    accounts.sign_out(session)
+    code, message, close = refused(client, call.id, token)
+    assert (code, close) == ("unauthorized", 4401) and "signed out" in message
+    # A token minted for no session at all is refused the same way.
+    assert refused(client, call.id, provider().mint_user_token(bob.id).token)[::2] == ("unauthorized", 4401)
+
+
+def test_a_token_in_the_url_is_not_read(client, call, people, monkeypatch):
+    monkeypatch.setattr(rtc_route, "AUTH_TIMEOUT_SECONDS", 0.3)
+    token = token_for(people["bob"].id)
+    with client.websocket_connect(f"/api/rtc/{call.id}?token={token}") as ws:
+        error = recv(ws)
+        code, _ = expect_close(ws)
+    assert (error["code"], code) == ("unauthorized", 4401)
+
+
+def test_nobody_but_the_host_gets_in_before_a_scheduled_meetings_join_window(client, people):
+    alice, bob = people["alice"], people["bob"]
+    later = datetime.now(UTC) + timedelta(hours=2)
+    call = run(client, partial(provider().create_call, starts_at=later), video_user(alice), CallKind.SCHEDULED)
+    code, message, close = refused(client, call.id, token_for(bob.id))
+    assert (code, close) == ("not-started", 4425) and "10 minutes before" in message
+    with joined(client, call.id, alice) as (_ws, welcome):  # as in Zoom, the host may start early
+        assert welcome["is_owner"] is True
+    soon = run(
+        client,
+        partial(provider().create_call, starts_at=datetime.now(UTC) + timedelta(minutes=9)),
+        video_user(alice),
+        CallKind.SCHEDULED,
+    )
+    with joined(client, soon.id, bob) as (_ws, welcome):
+        assert welcome["user"]["id"] == bob.id

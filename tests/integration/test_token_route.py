@@ -14,6 +14,9 @@ import yoom.api.video_token as video_token
 import yoom.db
 import yoom.settings
 import yoom.video
+import yoom.video.base
+import yoom.video.stream_provider
+from tests.conftest import signed_up
 from yoom import accounts
 from yoom.models import AuthSession, User
 from yoom.settings import SettingsError
@@ -84,7 +87,7 @@ def test_anonymous_gets_401_and_no_token(client, fake):
 
 
 def test_signed_in_user_gets_their_own_token(client, fake):
-    signed = accounts.sign_up("Ada Lovelace", "ada", "correct horse battery")
+    signed = signed_up("Ada Lovelace", "ada", "correct horse battery")
     before = datetime.now(UTC)
     response = client.post("/api/video/token", headers=cookie(signed.session_token))
     assert response.status_code == 200
@@ -106,15 +109,15 @@ def test_signed_in_user_gets_their_own_token(client, fake):
 
 
 def test_bearer_session_works_too(client, fake):
-    signed = accounts.sign_up("Grace Hopper", "grace", "correct horse battery")
+    signed = signed_up("Grace Hopper", "grace", "correct horse battery")
     response = client.post("/api/video/token", headers={"Authorization": f"Bearer {signed.session_token}"})
     assert response.status_code == 200
     assert claims_of(response.json(), fake.api_secret)["user_id"] == signed.user.id
 
 
 def test_nothing_in_the_request_can_choose_another_user(client, fake):
-    ada = accounts.sign_up("Ada", "ada", "correct horse battery")
-    bob = accounts.sign_up("Bob", "bob", "correct horse battery")
+    ada = signed_up("Ada", "ada", "correct horse battery")
+    bob = signed_up("Bob", "bob", "correct horse battery")
     attempts = [
         {"json": {"user_id": bob.user.id}},
         {"json": {"user": {"id": bob.user.id}, "userId": bob.user.id}},
@@ -135,7 +138,7 @@ def test_nothing_in_the_request_can_choose_another_user(client, fake):
 
 
 def test_expired_session_gets_401(client):
-    signed = accounts.sign_up("Ada", "ada", "correct horse battery")
+    signed = signed_up("Ada", "ada", "correct horse battery")
     with yoom.db.session_scope() as db:
         for row in db.exec(select(AuthSession).where(AuthSession.user_id == signed.user.id)).all():
             row.expires_at = yoom.db.to_db(datetime.now(UTC) - timedelta(seconds=1))
@@ -146,21 +149,21 @@ def test_expired_session_gets_401(client):
 
 
 def test_signed_out_session_gets_401(client):
-    signed = accounts.sign_up("Ada", "ada", "correct horse battery")
+    signed = signed_up("Ada", "ada", "correct horse battery")
     assert client.post("/api/video/token", headers=cookie(signed.session_token)).status_code == 200
     accounts.sign_out(signed.session_token)
     assert client.post("/api/video/token", headers=cookie(signed.session_token)).status_code == 401
 
 
 def test_a_fresh_token_is_reused_briefly_and_only_for_its_user(client, fake, monkeypatch):
-    ada = accounts.sign_up("Ada", "ada", "correct horse battery")
-    bob = accounts.sign_up("Bob", "bob", "correct horse battery")
+    ada = signed_up("Ada", "ada", "correct horse battery")
+    bob = signed_up("Bob", "bob", "correct horse battery")
     first = client.post("/api/video/token", headers=cookie(ada.session_token)).json()
     again = client.post("/api/video/token", headers=cookie(ada.session_token)).json()
     assert again["token"] == first["token"] and again["expires_at"] == first["expires_at"]
     other = client.post("/api/video/token", headers=cookie(bob.session_token)).json()
     assert claims_of(other, fake.api_secret)["user_id"] == bob.user.id
-    monkeypatch.setattr(video_token, "TOKEN_REUSE_SECONDS", 0.0)
+    monkeypatch.setattr(yoom.video.base, "TOKEN_REUSE_SECONDS", 0.0)
     later = client.post("/api/video/token", headers=cookie(ada.session_token)).json()
     assert claims_of(later, fake.api_secret)["user_id"] == ada.user.id
     assert claims_of(later, fake.api_secret)["exp"] >= claims_of(first, fake.api_secret)["exp"]
@@ -168,12 +171,12 @@ def test_a_fresh_token_is_reused_briefly_and_only_for_its_user(client, fake, mon
 
 
 def test_only_post_is_served(client):
-    signed = accounts.sign_up("Ada", "ada", "correct horse battery")
+    signed = signed_up("Ada", "ada", "correct horse battery")
     assert client.get("/api/video/token", headers=cookie(signed.session_token)).status_code == 405
 
 
 def test_user_is_upserted_once_per_name_and_image(client, fake):
-    signed = accounts.sign_up("Ada", "ada", "correct horse battery")
+    signed = signed_up("Ada", "ada", "correct horse battery")
     for _ in range(3):
         assert client.post("/api/video/token", headers=cookie(signed.session_token)).status_code == 200
     upserts = fake.requests_to("POST", "^/api/v2/users$")
@@ -194,7 +197,7 @@ def test_user_is_upserted_once_per_name_and_image(client, fake):
 
 
 def test_a_failed_upsert_does_not_block_the_token_and_is_tried_again_later(client, fake, monkeypatch):
-    signed = accounts.sign_up("Ada", "ada", "correct horse battery")
+    signed = signed_up("Ada", "ada", "correct horse battery")
     fake.inject(503, None, path="^/api/v2/users$")
     response = client.post("/api/video/token", headers=cookie(signed.session_token))
     assert response.status_code == 200
@@ -207,7 +210,7 @@ def test_a_failed_upsert_does_not_block_the_token_and_is_tried_again_later(clien
     assert client.post("/api/video/token", headers=cookie(signed.session_token)).status_code == 200
     assert len(fake.requests_to("POST", "^/api/v2/users$")) == attempts
     # ...after it, the next one does.
-    monkeypatch.setattr(video_token, "RETRY_FAILED_UPSERT_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(yoom.video.stream_provider, "RETRY_FAILED_UPSERT_AFTER_SECONDS", 0.0)
     assert client.post("/api/video/token", headers=cookie(signed.session_token)).status_code == 200
     assert fake.user(signed.user.id)["name"] == "Ada"
 
@@ -217,7 +220,7 @@ def test_local_provider_answers_include_ice_servers_and_the_upload_limit(client,
     monkeypatch.setenv("YOOM_RECORDING_MAX_MB", "42")
     yoom.settings.get_settings.cache_clear()
     yoom.video.get_provider.cache_clear()
-    signed = accounts.sign_up("Ada", "ada", "correct horse battery")
+    signed = signed_up("Ada", "ada", "correct horse battery")
     response = client.post("/api/video/token", headers=cookie(signed.session_token))
     assert response.status_code == 200
     body = response.json()
@@ -227,7 +230,9 @@ def test_local_provider_answers_include_ice_servers_and_the_upload_limit(client,
     assert body["recording_max_bytes"] == 42 * 1024 * 1024
     assert body["user"] == {"id": signed.user.id, "name": "Ada", "image": None}
     secret = yoom.settings.get_settings().local_video_secret
-    assert tokens.verify(secret, body["token"])["user_id"] == signed.user.id
+    claims = tokens.verify(secret, body["token"])
+    assert claims["user_id"] == signed.user.id
+    assert claims["sid"] == accounts.session_id(signed.session_token)  # the socket checks it's still signed in
 
 
 def test_misconfigured_video_is_a_clear_503(client, monkeypatch):
@@ -235,8 +240,48 @@ def test_misconfigured_video_is_a_clear_503(client, monkeypatch):
         raise SettingsError("VIDEO_PROVIDER is 'stream' but STREAM_API_SECRET is not set.")
 
     monkeypatch.setattr(video_token, "get_provider", broken)
-    signed = accounts.sign_up("Ada", "ada", "correct horse battery")
+    signed = signed_up("Ada", "ada", "correct horse battery")
     response = client.post("/api/video/token", headers=cookie(signed.session_token))
     assert response.status_code == 503
     assert "STREAM_API_SECRET" in response.json()["error"]
     assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "http://localhost:3001"},  # another port of the same host is another origin
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "same-site"},  # a sibling subdomain, with no Origin header
+        {"Sec-Fetch-Site": "cross-site", "Referer": "https://evil.example/page"},
+    ],
+)
+def test_a_page_on_another_origin_cannot_get_the_token_with_the_cookie(client, fake, headers):
+    signed = signed_up("Ada", "ada", "correct horse battery")
+    response = client.post("/api/video/token", headers={**cookie(signed.session_token), **headers})
+    assert response.status_code == 403
+    assert "token" not in response.json()
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_yoom_pages_get_the_token(client, fake, monkeypatch):
+    signed = signed_up("Ada", "ada", "correct horse battery")
+    own = client.post("/api/video/token", headers={**cookie(signed.session_token), "Origin": "http://testserver"})
+    assert own.status_code == 200
+    dev = client.post("/api/video/token", headers={**cookie(signed.session_token), "Origin": "http://localhost:3000"})
+    assert dev.status_code == 200  # `make dev` serves the pages from :3000
+    monkeypatch.setenv("YOOM_PUBLIC_URL", "https://meet.example.org")
+    yoom.settings.get_settings.cache_clear()
+    public = client.post(
+        "/api/video/token", headers={**cookie(signed.session_token), "Origin": "https://meet.example.org"}
+    )
+    assert public.status_code == 200
+    gone = client.post("/api/video/token", headers={**cookie(signed.session_token), "Origin": "http://localhost:3000"})
+    assert gone.status_code == 403  # with a public address, only it
+
+
+def test_a_bearer_token_needs_no_origin(client, fake):
+    signed = signed_up("Ada", "ada", "correct horse battery")
+    headers = {"Authorization": f"Bearer {signed.session_token}", "Origin": "https://tool.example"}
+    assert client.post("/api/video/token", headers=headers).status_code == 200

@@ -3,29 +3,71 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from tests.conftest import signed_up
 from yoom import accounts
 from yoom.db import session_scope, to_db, utcnow
-from yoom.models import AuthSession, LoginThrottle, User
+from yoom.models import AuthSession, LoginThrottle, SignInTicket, User
 
 
-def test_sign_up_hashes_the_password_and_signs_in(yoom_env):
-    signed = accounts.sign_up("  Ada   Lovelace ", "Ada", "analytical engine")
-    assert signed.user.display_name == "Ada Lovelace"
-    assert signed.user.username == "ada"
+class Clock:
+    """accounts' idea of now, moved by hand: delays are tested without sleeping."""
+
+    def __init__(self, monkeypatch):
+        self.now = utcnow()
+        monkeypatch.setattr(accounts, "utcnow", lambda: self.now)
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock(monkeypatch)
+
+
+def test_sign_up_hashes_the_password(yoom_env):
+    user = accounts.sign_up("  Ada   Lovelace ", "Ada", "analytical engine")
+    assert user.display_name == "Ada Lovelace"
+    assert user.username == "ada"
     with session_scope() as db:
-        user = db.exec(select(User).where(User.username == "ada")).one()
-        assert user.password_hash.startswith("$2b$") and "analytical" not in user.password_hash
-    assert accounts.user_for_session(signed.session_token).id == signed.user.id
+        stored = db.exec(select(User).where(User.username == "ada")).one()
+        assert stored.password_hash.startswith("$2b$") and "analytical" not in stored.password_hash
+        assert db.exec(select(AuthSession)).all() == []  # a session only comes with the cookie
+    assert accounts.sign_in("ADA", "analytical engine").id == user.id
 
 
 def test_session_tokens_are_server_made_256_bit_and_stored_hashed(yoom_env):
-    a = accounts.sign_up("A", "alice", "password one").session_token
-    b = accounts.sign_in("alice", "password one").session_token
+    user = accounts.sign_up("A", "alice", "password one")
+    a, b = accounts.create_session(user.id), accounts.create_session(user.id)
     assert a != b
     assert len(a) >= 43  # 32 random bytes, url-safe base64
     with session_scope() as db:
         stored = [row.token_hash for row in db.exec(select(AuthSession)).all()]
     assert a not in stored and b not in stored and len(stored) == 2
+    assert accounts.user_for_session(a).id == accounts.user_for_session(b).id == user.id
+
+
+def test_a_sign_in_ticket_is_spent_once_and_becomes_a_session(yoom_env):
+    user = accounts.sign_up("Ada", "ada", "password one")
+    ticket = accounts.issue_sign_in_ticket(user.id)
+    with session_scope() as db:
+        assert [row.ticket_hash for row in db.exec(select(SignInTicket)).all()] == [accounts._hash_token(ticket)]
+    signed = accounts.redeem_sign_in_ticket(ticket)
+    assert signed.user.id == user.id
+    assert accounts.user_for_session(signed.session_token).id == user.id
+    assert accounts.redeem_sign_in_ticket(ticket) is None  # spent
+    for bad in ("", None, 42, "x" * 500, "made-up"):
+        assert accounts.redeem_sign_in_ticket(bad) is None
+
+
+def test_a_sign_in_ticket_expires_after_a_minute(yoom_env, clock):
+    user = accounts.sign_up("Ada", "ada", "password one")
+    ticket = accounts.issue_sign_in_ticket(user.id)
+    clock.advance(61)
+    assert accounts.redeem_sign_in_ticket(ticket) is None
+    assert accounts.purge_expired() == 0
+    with session_scope() as db:
+        assert db.exec(select(SignInTicket)).all() == []
 
 
 @pytest.mark.parametrize(
@@ -54,6 +96,22 @@ def test_duplicate_username_is_refused_case_insensitively(yoom_env):
         accounts.sign_up("Other Ada", "ADA", "password two")
 
 
+def test_sign_ups_are_limited_per_client_address(yoom_env, clock, monkeypatch):
+    import yoom.settings
+
+    monkeypatch.setenv("YOOM_SIGNUPS_PER_HOUR", "3")
+    yoom.settings.get_settings.cache_clear()
+    for i in range(3):
+        accounts.sign_up("Bot", f"bot{i}", "password one", client="203.0.113.7")
+    with pytest.raises(accounts.TooManyAttempts, match=r"Too many new accounts from your network\. Try again in"):
+        accounts.sign_up("Bot", "bot3", "password one", client="203.0.113.7")
+    accounts.sign_up("Neighbour", "neighbour", "password one", client="198.51.100.2")  # another address is fine
+    clock.advance(3601)
+    accounts.sign_up("Bot", "bot4", "password one", client="203.0.113.7")  # the hour has passed
+    with session_scope() as db:
+        assert {u.username for u in db.exec(select(User)).all()} == {"bot0", "bot1", "bot2", "neighbour", "bot4"}
+
+
 def test_wrong_password_and_unknown_user_read_the_same(yoom_env):
     accounts.sign_up("Ada", "ada", "password one")
     with pytest.raises(accounts.AccountError) as wrong:
@@ -64,7 +122,7 @@ def test_wrong_password_and_unknown_user_read_the_same(yoom_env):
 
 
 def test_sign_out_revokes_the_session(yoom_env):
-    token = accounts.sign_up("Ada", "ada", "password one").session_token
+    token = signed_up("Ada", "ada").session_token
     accounts.sign_out(token)
     assert accounts.user_for_session(token) is None
     assert accounts.user_for_session("made-up") is None
@@ -72,13 +130,11 @@ def test_sign_out_revokes_the_session(yoom_env):
 
 
 def test_expired_sessions_stop_working_and_are_purged(yoom_env):
-    token = accounts.sign_up("Ada", "ada", "password one").session_token
-    live = accounts.sign_in("ada", "password one").session_token
+    signed = signed_up("Ada", "ada")
+    token, live = signed.session_token, accounts.create_session(signed.user.id)
     with session_scope() as db:
-        for row in db.exec(select(AuthSession)).all():
-            if row.token_hash == accounts._hash_token(token):
-                row.expires_at = to_db(utcnow() - timedelta(seconds=1))
-                db.add(row)
+        row = db.get(AuthSession, accounts._hash_token(token))
+        row.expires_at = to_db(utcnow() - timedelta(seconds=1))
     assert accounts.user_for_session(token) is None
     assert accounts.user_for_session(live) is not None
     with session_scope() as db:
@@ -94,46 +150,86 @@ def test_session_lifetime_is_configurable(yoom_env, monkeypatch):
 
     monkeypatch.setenv("YOOM_SESSION_TTL_HOURS", "2")
     yoom.settings.get_settings.cache_clear()
-    token = accounts.sign_up("Ada", "ada", "password one").session_token
+    token = signed_up("Ada", "ada").session_token
     with session_scope() as db:
         row = db.get(AuthSession, accounts._hash_token(token))
         lifetime = row.expires_at - row.created_at
     assert timedelta(hours=2) - timedelta(seconds=5) < lifetime <= timedelta(hours=2)
 
 
-def test_failed_sign_ins_lock_the_account(yoom_env):
-    accounts.sign_up("Ada", "ada", "password one")
-    for _ in range(5):
-        with pytest.raises(accounts.AccountError, match="Wrong username"):
-            accounts.sign_in("ada", "nope nope", client="10.0.0.1")
-    # Locked now, even with the right password, and from another client.
-    with pytest.raises(accounts.TooManyAttempts, match=r"Too many failed sign-ins\. Try again in 5 minutes"):
-        accounts.sign_in("ada", "password one", client="10.0.0.2")
-
-
-def test_lock_expires_and_success_clears_the_count(yoom_env):
-    accounts.sign_up("Ada", "ada", "password one")
-    for _ in range(5):
+def _fail(username: str, client: str, times: int = 1) -> None:
+    for _ in range(times):
         with pytest.raises(accounts.AccountError):
-            accounts.sign_in("ada", "nope nope")
+            accounts.sign_in(username, "wrong guess", client=client)
+
+
+def test_an_attack_on_an_account_never_locks_its_owner_out(yoom_env, clock):
+    """Many clients guessing one account's password: the owner, with the right password, still gets in
+    within YOOM_LOGIN_MAX_DELAY_SECONDS (8 by default) — the attack only slows the guesses."""
+    accounts.sign_up("Ada", "ada", "password one")
+    for i in range(60):
+        clock.advance(9)  # each attacker waits out the account's delay, as a patient botnet would
+        _fail("ada", f"10.0.{i // 250}.{i % 250}")
     with session_scope() as db:
-        row = db.get(LoginThrottle, "account:ada")
-        row.locked_until = to_db(utcnow() - timedelta(seconds=1))
-        row.window_started_at = to_db(utcnow() - timedelta(hours=1))
-    assert accounts.sign_in("ada", "password one").user.username == "ada"
+        assert db.get(LoginThrottle, "account:ada").failures == 60
+    # Straight after a guess the account makes everyone wait, the owner included, but only seconds.
+    with pytest.raises(accounts.TooManyAttempts) as waiting:
+        accounts.sign_in("ada", "password one", client="192.0.2.50")
+    assert str(waiting.value) == "Too many failed sign-ins. Try again in 8 seconds."
+    clock.advance(8)
+    assert accounts.sign_in("ada", "password one", client="192.0.2.50").username == "ada"
+
+
+def test_guesses_from_one_client_slow_down_to_minutes(yoom_env, clock):
+    accounts.sign_up("Ada", "ada", "password one")
+    _fail("ada", "203.0.113.9", times=3)
+    waits = []
+    for _ in range(6):
+        with pytest.raises(accounts.TooManyAttempts) as refused:
+            accounts.sign_in("ada", "wrong guess", client="203.0.113.9")  # refused before bcrypt: not counted
+        waits.append(str(refused.value).removeprefix("Too many failed sign-ins. Try again in "))
+        clock.advance(900)
+        _fail("ada", "203.0.113.9")
+    # The pair (account, client) doubles: 2 s, 4 s … up to 15 minutes (the account's own delay is at most 8 s).
+    assert waits == ["2 seconds.", "4 seconds.", "8 seconds.", "16 seconds.", "32 seconds.", "2 minutes."]
+    # Another person signing in to the same account from elsewhere waits at most the account's delay.
+    clock.advance(8)
+    assert accounts.sign_in("ada", "password one", client="192.0.2.1").username == "ada"
+
+
+def test_success_clears_the_account_and_pair_counts_but_not_the_clients(yoom_env, clock):
+    accounts.sign_up("Ada", "ada", "password one")
+    _fail("ada", "198.51.100.4", times=2)
+    assert accounts.sign_in("ada", "password one", client="198.51.100.4").username == "ada"
     with session_scope() as db:
         assert db.get(LoginThrottle, "account:ada") is None
+        assert db.get(LoginThrottle, "pair:ada|198.51.100.4") is None
+        assert db.get(LoginThrottle, "client:198.51.100.4").failures == 2
 
 
-def test_one_client_trying_many_accounts_is_throttled(yoom_env):
+def test_one_client_trying_many_accounts_is_slowed(yoom_env, clock):
     for i in range(20):
-        with pytest.raises(accounts.AccountError):
-            accounts.sign_in(f"someone{i}", "guessing", client="203.0.113.9")
-    with pytest.raises(accounts.TooManyAttempts):
+        _fail(f"someone{i}", "203.0.113.9")
+    with pytest.raises(accounts.TooManyAttempts, match="Try again in 1 second"):
         accounts.sign_in("someone-new", "guessing", client="203.0.113.9")
     # Another client is not affected.
     with pytest.raises(accounts.AccountError, match="Wrong username"):
         accounts.sign_in("someone-new", "guessing", client="198.51.100.1")
+    clock.advance(1)
+    _fail("someone-new", "203.0.113.9")  # the delay passed: a guess again, and the next delay doubles
+
+
+def test_failures_are_forgotten_after_a_quiet_quarter_hour(yoom_env, clock):
+    accounts.sign_up("Ada", "ada", "password one")
+    _fail("ada", "203.0.113.9", times=4)
+    clock.advance(16 * 60)
+    _fail("ada", "203.0.113.9")
+    with session_scope() as db:
+        assert db.get(LoginThrottle, "pair:ada|203.0.113.9").failures == 1
+    clock.advance(3 * 3600)
+    assert accounts.purge_expired() == 0
+    with session_scope() as db:
+        assert db.exec(select(LoginThrottle)).all() == []
 
 
 def test_external_identity_provider_maps_onto_the_same_user(yoom_env):
@@ -141,7 +237,7 @@ def test_external_identity_provider_maps_onto_the_same_user(yoom_env):
         "clerk", "user_2abc", "Ada L", "https://img.example/ada.png", "ada@example.org"
     )
     second = accounts.upsert_external_user("clerk", "user_2abc", "Ada Lovelace", None, "ada@example.org")
-    assert first.user.id == second.user.id == "clerk_user_2abc"
+    assert first.user.id == second.user.id
     assert accounts.user_for_session(second.session_token).display_name == "Ada Lovelace"
     # An external account has no password: it can't be signed into with one.
     with pytest.raises(accounts.AccountError):
@@ -157,8 +253,18 @@ def test_video_user_is_the_same_person():
 
 
 def test_users_by_username_finds_accounts_in_one_lookup(yoom_env):
-    ada = accounts.sign_up("Ada", "ada", "analytical engine").user
-    grace = accounts.sign_up("Grace", "grace@navy.mil", "compiler a-0").user
+    ada = accounts.sign_up("Ada", "ada", "analytical engine")
+    grace = accounts.sign_up("Grace", "grace@navy.mil", "compiler a-0")
     found = accounts.users_by_username([" ADA ", "grace@navy.mil", "ghost", "", None, "x" * 300, "ada"])
     assert {name: user.id for name, user in found.items()} == {"ada": ada.id, "grace@navy.mil": grace.id}
     assert accounts.users_by_username([]) == {}
+
+
+def test_invite_lookups_are_limited_per_person(yoom_env, clock):
+    accounts.sign_up("Ada", "ada", "password one")
+    assert set(accounts.users_by_username([f"guess{i}" for i in range(150)] + ["ada"], looked_up_by="u1")) == {"ada"}
+    with pytest.raises(accounts.TooManyAttempts, match="looked up a lot of usernames"):
+        accounts.users_by_username([f"more{i}" for i in range(50)], looked_up_by="u1")
+    assert set(accounts.users_by_username(["ada"], looked_up_by="u2")) == {"ada"}  # someone else is unaffected
+    clock.advance(3601)
+    assert set(accounts.users_by_username(["ada"], looked_up_by="u1")) == {"ada"}

@@ -75,7 +75,7 @@ def db(tmp_path, monkeypatch):
 def users(db):
     from yoom.accounts import sign_up, video_user
 
-    return {name: video_user(sign_up(name.title(), name, "password123").user) for name in ("alice", "bob", "carol")}
+    return {name: video_user(sign_up(name.title(), name, "password123")) for name in ("alice", "bob", "carol")}
 
 
 @pytest.fixture

@@ -22,8 +22,40 @@ def test_defaults_run_the_embedded_provider_on_sqlite(tmp_path):
 def test_stream_is_chosen_when_both_keys_are_set(tmp_path):
     s = load_settings({"YOOM_DATA_DIR": str(tmp_path), "STREAM_API_KEY": "k", "STREAM_API_SECRET": "s"})
     assert s.video_provider == "stream"
-    only_key = load_settings({"YOOM_DATA_DIR": str(tmp_path), "STREAM_API_KEY": "k"})
-    assert only_key.video_provider == "local"
+
+
+@pytest.mark.parametrize(
+    "given,missing", [("STREAM_API_KEY", "STREAM_API_SECRET"), ("STREAM_API_SECRET", "STREAM_API_KEY")]
+)
+def test_half_a_pair_of_stream_keys_is_refused_unless_local_is_chosen(tmp_path, given, missing):
+    with pytest.raises(SettingsError) as err:
+        load_settings({"YOOM_DATA_DIR": str(tmp_path), given: "k"})
+    assert f"{missing} is not set" in str(err.value) and "VIDEO_PROVIDER=local" in str(err.value)
+    chosen = load_settings({"YOOM_DATA_DIR": str(tmp_path), given: "k", "VIDEO_PROVIDER": "local"})
+    assert chosen.video_provider == "local"
+
+
+def test_reflex_db_url_is_honoured_or_refused_when_it_disagrees(tmp_path):
+    base = {"YOOM_DATA_DIR": str(tmp_path)}
+    assert load_settings({**base, "REFLEX_DB_URL": "sqlite:////tmp/r.db"}).database_url == "sqlite:////tmp/r.db"
+    same = {**base, "REFLEX_DB_URL": "sqlite:////tmp/r.db", "DATABASE_URL": "sqlite:////tmp/r.db"}
+    assert load_settings(same).database_url == "sqlite:////tmp/r.db"
+    with pytest.raises(SettingsError, match="DATABASE_URL and REFLEX_DB_URL name different databases"):
+        load_settings({**base, "REFLEX_DB_URL": "sqlite:////tmp/r.db", "DATABASE_URL": "sqlite:////tmp/y.db"})
+
+
+def test_a_retired_setting_says_what_replaced_it(tmp_path):
+    with pytest.raises(
+        SettingsError, match=r"YOOM_LOGIN_LOCKOUT_SECONDS is no longer used.*YOOM_LOGIN_MAX_DELAY_SECONDS"
+    ):
+        load_settings({"YOOM_DATA_DIR": str(tmp_path), "YOOM_LOGIN_LOCKOUT_SECONDS": "300"})
+
+
+def test_allowed_origins_are_the_public_address_else_the_dev_frontend(tmp_path):
+    base = {"YOOM_DATA_DIR": str(tmp_path)}
+    assert load_settings(base).allowed_origins == ["http://localhost:3000", "http://127.0.0.1:3000"]
+    public = load_settings({**base, "YOOM_PUBLIC_URL": "https://meet.example.org/yoom/"})
+    assert public.allowed_origins == ["https://meet.example.org"]
 
 
 @pytest.mark.parametrize("missing", ["STREAM_API_KEY", "STREAM_API_SECRET"])

@@ -7,9 +7,9 @@ from starlette.routing import BaseRoute
 
 
 def routes() -> list[BaseRoute]:
-    from yoom.api import recordings, rtc, video_token
+    from yoom.api import auth, recordings, rtc, video_token
 
-    return [*video_token.routes, *rtc.routes, *recordings.routes]
+    return [*auth.routes, *video_token.routes, *rtc.routes, *recordings.routes]
 
 
 def build_api() -> Starlette:

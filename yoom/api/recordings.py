@@ -25,7 +25,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from yoom.api.auth import current_user
+from yoom.api.auth import current_user, forbidden_origin, same_origin, uses_cookie
 from yoom.db import as_utc, utcnow
 from yoom.settings import get_settings
 from yoom.video import get_provider
@@ -274,6 +274,8 @@ def recording_json(
 
 
 async def upload_recording(request: Request) -> Response:
+    if uses_cookie(request) and not same_origin(request):
+        return forbidden_origin()
     user = await asyncio.to_thread(current_user, request)
     if user is None:
         return _error(401, "Sign in to upload a recording.")
@@ -357,6 +359,8 @@ async def upload_recording(request: Request) -> Response:
 
 
 async def download_recording(request: Request) -> Response:
+    if uses_cookie(request) and not same_origin(request):
+        return forbidden_origin()
     user = await asyncio.to_thread(current_user, request)
     if user is None:
         return _error(401, "Sign in to watch recordings.")

@@ -1,7 +1,8 @@
 """`/api/rtc/{call_id}`: the signaling WebSocket of Yoom's built-in video (docs/rtc-protocol.md).
 
-Authenticated by the local video token (`?token=`, from POST /api/video/token): the user id comes
-from the token only. Every refusal is an `error` frame followed by the protocol's close code.
+Authenticated by the local video token (from POST /api/video/token), sent as the socket's first frame
+`{"type": "auth", "token": …}` — never in the URL; the user id comes from the token only, and the Yoom
+session it was minted for (`sid`) must still be alive. Every refusal is an `error` frame followed by the protocol's close code.
 Plain ASGI WebSocket use through Starlette, so it runs the same under Granian and uvicorn.
 """
 
@@ -16,7 +17,9 @@ from typing import Any
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketState
 
-from yoom import accounts
+from yoom import accounts, meeting_rules
+from yoom.db import utcnow
+from yoom.meeting_rules import Phase
 from yoom.rtc.hub import Hub, Peer, RoomFull, get_hub
 from yoom.rtc.protocol import CLOSE_CODES, CLOSE_SERVER_ERROR, MESSAGES, ErrorCode, error_frame
 from yoom.video import get_provider
@@ -25,6 +28,9 @@ from yoom.video.local_provider import LocalProvider
 from yoom.video.tokens import TokenInvalid
 
 log = logging.getLogger(__name__)
+
+AUTH_TIMEOUT_SECONDS = 10.0
+MAX_AUTH_FRAME = 8192
 
 
 class WebSocketTransport:
@@ -66,6 +72,24 @@ class _Admission:
     is_owner: bool
 
 
+async def _read_token(websocket: WebSocket) -> str:
+    """The video token: the socket's first frame `{"type": "auth", "token": …}` (not the URL, which ends
+    up in access logs). Raises _Refused when none comes within AUTH_TIMEOUT_SECONDS."""
+    try:
+        message = await asyncio.wait_for(websocket.receive(), AUTH_TIMEOUT_SECONDS)
+    except TimeoutError:
+        raise _Refused(ErrorCode.UNAUTHORIZED, MESSAGES["no-token"]) from None
+    text = message.get("text") if message.get("type") == "websocket.receive" else None
+    try:
+        frame = json.loads(text) if isinstance(text, str) and len(text) <= MAX_AUTH_FRAME else None
+    except ValueError:
+        frame = None
+    token = frame.get("token") if isinstance(frame, dict) and frame.get("type") == "auth" else None
+    if not isinstance(token, str) or not token:
+        raise _Refused(ErrorCode.UNAUTHORIZED, MESSAGES["no-token"])
+    return token
+
+
 async def _admit(websocket: WebSocket) -> _Admission:
     """Check the call and the token; raises _Refused with the protocol code."""
     call_id = websocket.path_params.get("call_id", "")
@@ -75,9 +99,7 @@ async def _admit(websocket: WebSocket) -> _Admission:
     if not isinstance(provider, LocalProvider):
         raise _Refused(ErrorCode.NOT_FOUND, MESSAGES["not-local"])
 
-    token = websocket.query_params.get("token", "")
-    if not token:
-        raise _Refused(ErrorCode.UNAUTHORIZED, MESSAGES["no-token"])
+    token = await _read_token(websocket)
     try:
         claims = provider.verify_token(token)
     except TokenInvalid:
@@ -87,6 +109,8 @@ async def _admit(websocket: WebSocket) -> _Admission:
     is_guest = call_cids is not None
     if is_guest and (not isinstance(call_cids, list) or f"{CALL_TYPE}:{call_id}" not in call_cids):
         raise _Refused(ErrorCode.UNAUTHORIZED, MESSAGES["wrong-call"])
+    if not is_guest and not await asyncio.to_thread(accounts.session_alive, claims.get("sid")):
+        raise _Refused(ErrorCode.UNAUTHORIZED, MESSAGES["signed-out"])
 
     call = await provider.get_call(call_id)
     if call is None:
@@ -95,14 +119,17 @@ async def _admit(websocket: WebSocket) -> _Admission:
     if user is None and not is_guest:
         raise _Refused(ErrorCode.UNAUTHORIZED, MESSAGES["no-account"])
     is_owner = user is not None and call.created_by == user.id
-    if not call.admits(user_id):
-        # Checked before "ended": someone not invited learns nothing more about the call.
+    if call.has_ended and call.kind is CallKind.PERSONAL and is_owner:
+        call = await provider.reopen_call(call_id, user_id)  # the owner walking in opens the room again
+    # The page's own rule, again at the socket: invite-only first (someone not invited learns nothing more),
+    # then ended, then the scheduled start's join window.
+    decision = meeting_rules.room_phase(call, user_id, utcnow())
+    if decision.phase == Phase.NOT_ALLOWED:
         raise _Refused(ErrorCode.FORBIDDEN, MESSAGES["forbidden"])
-    if call.has_ended:
-        if call.kind is CallKind.PERSONAL and is_owner:
-            call = await provider.reopen_call(call_id, user_id)  # the owner walking in opens the room again
-        else:
-            raise _Refused(ErrorCode.ENDED, MESSAGES["room-closed" if call.kind is CallKind.PERSONAL else "ended"])
+    if decision.phase == Phase.ENDED:
+        raise _Refused(ErrorCode.ENDED, MESSAGES["room-closed" if call.kind is CallKind.PERSONAL else "ended"])
+    if decision.phase == Phase.NOT_STARTED:
+        raise _Refused(ErrorCode.NOT_STARTED, MESSAGES["not-started"])
 
     video_user = accounts.video_user(user) if user is not None else VideoUser(id=user_id, name="Guest")
     return _Admission(provider, call_id, video_user, user is not None, is_owner)

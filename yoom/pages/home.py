@@ -6,7 +6,7 @@ from yoom import styles
 from yoom.components.cards import action_card
 from yoom.components.navigation import app_shell
 from yoom.meeting_rules import MAX_INVITEES
-from yoom.state.base import AuthState
+from yoom.pages.registry import page
 from yoom.state.meetings import MeetingFormState as Form
 from yoom.video.base import MAX_DESCRIPTION_LENGTH
 
@@ -244,7 +244,7 @@ def meeting_created_dialog() -> rx.Component:
     )
 
 
-@rx.page(route="/", title="Home · Yoom", on_load=[AuthState.check_login, Form.load_home, Form.detect_timezone])
+@page("/", "Home", on_load=[Form.load_home, Form.detect_timezone])
 def home_page() -> rx.Component:
     return app_shell(
         rx.vstack(

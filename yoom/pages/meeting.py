@@ -15,7 +15,7 @@ from yoom.components.local_room import local_meeting_screen
 from yoom.components.room_controls import back_home
 from yoom.components.stream_room import stream_meeting_screen
 from yoom.meeting_rules import Phase
-from yoom.state.base import AuthState
+from yoom.pages.registry import page
 from yoom.state.room import RoomState
 from yoom.video.base import INVITE_ONLY_MESSAGE
 
@@ -137,7 +137,7 @@ def error_view() -> rx.Component:
 # ---- the page ------------------------------------------------------------------------------------
 
 
-@rx.page(route="/meeting/[call_id]", title="Meeting · Yoom", on_load=[AuthState.check_login, RoomState.load_room])
+@page("/meeting/[call_id]", "Meeting", on_load=RoomState.load_room)
 def meeting_page() -> rx.Component:
     return rx.box(
         rx.match(

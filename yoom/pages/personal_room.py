@@ -4,6 +4,7 @@ import reflex as rx
 
 from yoom import styles
 from yoom.components.navigation import app_shell
+from yoom.pages.registry import page
 from yoom.state.base import AuthState
 from yoom.state.meetings import PersonalRoomState as Room
 
@@ -18,7 +19,7 @@ def _row(label: str, value: rx.Var, test_id: str) -> rx.Component:
     )
 
 
-@rx.page(route="/personal-room", title="Personal Room · Yoom", on_load=[AuthState.check_login, Room.load_room])
+@page("/personal-room", "Personal Room", on_load=Room.load_room)
 def personal_room_page() -> rx.Component:
     return app_shell(
         rx.vstack(

@@ -3,11 +3,11 @@
 import reflex as rx
 
 from yoom.components.navigation import app_shell
+from yoom.pages.registry import page
 from yoom.pages.upcoming import _meeting_list, previous_actions
-from yoom.state.base import AuthState
 from yoom.state.meetings import CallListState as Calls
 
 
-@rx.page(route="/previous", title="Previous meetings · Yoom", on_load=[AuthState.check_login, Calls.load_previous])
+@page("/previous", "Previous meetings", on_load=Calls.load_previous)
 def previous_page() -> rx.Component:
     return app_shell(_meeting_list("history", "No previous meetings", previous_actions), heading="Previous Meetings")

@@ -6,7 +6,7 @@ from yoom import styles
 from yoom.components.backend import absolute_api_url
 from yoom.components.cards import list_card, paged_list
 from yoom.components.navigation import app_shell
-from yoom.state.base import AuthState
+from yoom.pages.registry import page
 from yoom.state.meetings import RecordingsState as Rec
 
 
@@ -50,7 +50,7 @@ def player() -> rx.Component:
     )
 
 
-@rx.page(route="/recordings", title="Recordings · Yoom", on_load=[AuthState.check_login, Rec.load_recordings])
+@page("/recordings", "Recordings", on_load=Rec.load_recordings)
 def recordings_page() -> rx.Component:
     return app_shell(
         rx.vstack(

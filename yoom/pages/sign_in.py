@@ -4,6 +4,7 @@ import reflex as rx
 
 from yoom import styles
 from yoom.accounts import DISPLAY_NAME_MAX, PASSWORD_MAX_BYTES, PASSWORD_MIN, USERNAME_MAX
+from yoom.pages.registry import page
 from yoom.state.auth_forms import AuthFormState
 
 
@@ -53,7 +54,7 @@ def _error() -> rx.Component:
     )
 
 
-@rx.page(route="/sign-in", title="Sign in · Yoom", on_load=AuthFormState.redirect_if_signed_in)
+@page("/sign-in", "Sign in", on_load=AuthFormState.redirect_if_signed_in, signed_in=False)
 def sign_in_page() -> rx.Component:
     form = rx.form(
         rx.vstack(
@@ -75,7 +76,7 @@ def sign_in_page() -> rx.Component:
     return _card("Sign in", "Welcome back. Sign in to start or join a meeting.", form, footer)
 
 
-@rx.page(route="/sign-up", title="Create account · Yoom", on_load=AuthFormState.redirect_if_signed_in)
+@page("/sign-up", "Create account", on_load=AuthFormState.redirect_if_signed_in, signed_in=False)
 def sign_up_page() -> rx.Component:
     form = rx.form(
         rx.vstack(

@@ -5,7 +5,7 @@ import reflex as rx
 from yoom import styles
 from yoom.components.cards import list_card, paged_list
 from yoom.components.navigation import app_shell
-from yoom.state.base import AuthState
+from yoom.pages.registry import page
 from yoom.state.meetings import CallListState as Calls
 
 
@@ -37,6 +37,6 @@ def previous_actions(m) -> rx.Component:
     )
 
 
-@rx.page(route="/upcoming", title="Upcoming meetings · Yoom", on_load=[AuthState.check_login, Calls.load_upcoming])
+@page("/upcoming", "Upcoming meetings", on_load=Calls.load_upcoming)
 def upcoming_page() -> rx.Component:
     return app_shell(_meeting_list("calendar", "No upcoming meetings", upcoming_actions), heading="Upcoming Meetings")

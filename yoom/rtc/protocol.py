@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not-found"
     TIMEOUT = "timeout"
     ENDED = "ended"
+    NOT_STARTED = "not-started"
     FULL = "full"
     BAD_MESSAGE = "bad-message"  # never fatal: the socket stays open
 
@@ -36,6 +37,7 @@ CLOSE_CODES: dict[str, int] = {
     ErrorCode.NOT_FOUND: 4404,
     ErrorCode.TIMEOUT: 4408,
     ErrorCode.ENDED: 4410,
+    ErrorCode.NOT_STARTED: 4425,
     ErrorCode.FULL: 4429,
 }
 
@@ -45,6 +47,8 @@ PEER_LEFT_REASONS = ("left", "disconnected", "timeout")
 # What people read. Keys are specific reasons; several share an error code.
 MESSAGES: dict[str, str] = {
     "no-token": "Sign in again to join this meeting (no meeting pass was sent).",
+    "signed-out": "You signed out, so this meeting pass no longer works. Sign in again to join.",
+    "not-started": "This meeting hasn't started yet. You can join 10 minutes before its start time.",
     "bad-token": "Your meeting pass has expired or isn't valid. Reload the page to join again.",
     "wrong-call": "Your meeting pass is for a different meeting.",
     "no-account": "Your account wasn't found. Sign in again.",
@@ -65,6 +69,7 @@ CLOSE_MESSAGES: dict[int, str] = {
     CLOSE_CODES[ErrorCode.FORBIDDEN]: MESSAGES["forbidden"],
     CLOSE_CODES[ErrorCode.NOT_FOUND]: MESSAGES["not-found"],
     CLOSE_CODES[ErrorCode.ENDED]: MESSAGES["ended"],
+    CLOSE_CODES[ErrorCode.NOT_STARTED]: MESSAGES["not-started"],
     CLOSE_CODES[ErrorCode.FULL]: "This meeting is full. Try again when someone leaves.",
 }
 

@@ -1,13 +1,23 @@
-"""Sign-in and sign-up forms. Passwords never stay in state: they arrive with the submit."""
+"""Sign-in and sign-up forms. Passwords never stay in state: they arrive with the submit.
+
+A correct form ends in a one-time sign-in ticket that the page posts to `/api/auth/session`, which sets
+the HttpOnly session cookie and loads the next page (yoom/api/auth.py): the session token itself never
+reaches page JavaScript or Reflex's client state.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import reflex as rx
 
 from yoom import accounts
-from yoom.state.base import AuthState, safe_next_path
+from yoom.state.base import AuthState, cookie_route_script, safe_next_path
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED = "Something went wrong on our side. Please try again."
 
 
 def _field(form: dict, name: str) -> str:
@@ -19,14 +29,34 @@ class AuthFormState(AuthState):
     error: str = ""
     submitting: bool = False
 
-    def _client(self) -> str:
-        return self.router.session.client_ip or self.router.headers.host or "unknown"
+    def _client(self) -> str | None:
+        """The browser's address (behind YOOM_TRUSTED_PROXY_HOPS proxies, the one they saw)."""
+        return self.router.session.client_ip or None
 
-    def _after_sign_in(self, signed_in: accounts.SignedIn):
-        self.session_token = signed_in.session_token
-        self._show_user(signed_in.user)
-        self.error = ""
-        return rx.redirect(safe_next_path(self.router.url.query_parameters.get("next")))
+    def _next_path(self) -> str:
+        return safe_next_path(self.router.url.query_parameters.get("next"))
+
+    async def _finish(self, attempt):
+        """Run a blocking sign-in or sign-up off the event loop (bcrypt takes a quarter of a second, and the
+        loop also carries every meeting's signaling), then hand the browser a ticket for its cookie."""
+        if self.submitting:
+            return
+        self.error, self.submitting = "", True
+        yield
+        try:
+            user = await asyncio.to_thread(attempt)
+            ticket = await asyncio.to_thread(accounts.issue_sign_in_ticket, user.id)
+        except accounts.AccountError as exc:
+            self.error, self.submitting = str(exc), False
+            return
+        except Exception:
+            log.exception("signing in failed")
+            self.error, self.submitting = UNEXPECTED, False
+            return
+        yield rx.call_script(
+            cookie_route_script("/api/auth/session", {"ticket": ticket}, self._next_path()),
+            callback=AuthFormState.cookie_route_failed,
+        )
 
     @rx.event
     async def redirect_if_signed_in(self):
@@ -34,27 +64,24 @@ class AuthFormState(AuthState):
         self.error = ""
         self.submitting = False
         if await self._signed_in_user() is not None:
-            return rx.redirect(safe_next_path(self.router.url.query_parameters.get("next")))
+            return rx.redirect(self._next_path())
 
     @rx.event
     async def sign_in(self, form: dict):
-        try:
-            # bcrypt takes a quarter of a second: never on the event loop, which also carries the meetings.
-            signed_in = await asyncio.to_thread(
-                accounts.sign_in, _field(form, "username"), _field(form, "password"), client=self._client()
-            )
-        except accounts.AccountError as exc:
-            self.error = str(exc)
-            return
-        return self._after_sign_in(signed_in)
+        username, password, client = _field(form, "username"), _field(form, "password"), self._client()
+        async for update in self._finish(lambda: accounts.sign_in(username, password, client=client)):
+            yield update
 
     @rx.event
     async def sign_up(self, form: dict):
-        try:
-            signed_in = await asyncio.to_thread(
-                accounts.sign_up, _field(form, "display_name"), _field(form, "username"), _field(form, "password")
-            )
-        except accounts.AccountError as exc:
-            self.error = str(exc)
-            return
-        return self._after_sign_in(signed_in)
+        name, username, password = _field(form, "display_name"), _field(form, "username"), _field(form, "password")
+        client = self._client()
+        async for update in self._finish(lambda: accounts.sign_up(name, username, password, client=client)):
+            yield update
+
+    @rx.event
+    def cookie_route_failed(self, message: str):
+        """The ticket's round trip answered: "" when the next page is loading, else why it failed."""
+        self.submitting = False
+        if isinstance(message, str) and message:
+            self.error = message[:300]

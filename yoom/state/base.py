@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import json
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -17,20 +19,27 @@ from urllib.parse import quote
 import reflex as rx
 
 from yoom import accounts
-from yoom.api.auth import SESSION_COOKIE
+from yoom.api.auth import session_token_from_cookie_header
 from yoom.models import User
 from yoom.settings import get_settings
 
 SIGN_IN_ROUTE = "/sign-in"
 
 
-def safe_next_path(raw: str | None) -> str:
-    """Only same-site paths are followed after sign-in (no open redirect)."""
-    if not raw or not isinstance(raw, str) or not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
-        return "/"
-    if raw.startswith(("/sign-in", "/sign-up")):
-        return "/"
-    return raw[:2000]
+# Where a sign-in may lead: Yoom's own pages only, with at most a plain query (`?personal=true`).
+_NEXT_PATH = re.compile(
+    r"/(?:upcoming|previous|recordings|personal-room|meeting/[A-Za-z0-9_-]{1,64})?/?(?:\?[A-Za-z0-9_=&-]{0,200})?"
+)
+
+
+def safe_next_path(raw: object) -> str:
+    """The page to open after signing in, if it is one of Yoom's own; else Home.
+
+    Matching a whitelist rather than cleaning the text: browsers drop tabs and newlines from URLs and
+    read `\\` as `/`, so `/\t/evil.example` would leave the site. Nothing outside [A-Za-z0-9_=&-] passes."""
+    if isinstance(raw, str) and len(raw) <= 300 and _NEXT_PATH.fullmatch(raw):
+        return raw
+    return "/"
 
 
 def signed_in(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -72,15 +81,29 @@ def signed_in(handler: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-class AuthState(rx.State):
-    session_token: str = rx.Cookie(
-        "",
-        name=SESSION_COOKIE,
-        path="/",
-        max_age=get_settings().session_ttl_seconds,
-        same_site="lax",
-        secure=bool(get_settings().public_url and get_settings().public_url.startswith("https")),
+def cookie_route_script(path: str, body: dict | None, then_go_to: str) -> str:
+    """JavaScript for `rx.call_script`: POST to one of Yoom's cookie routes (yoom/api/auth.py) with the
+    browser's credentials, then load `then_go_to` afresh — a full load, so the event socket reconnects
+    with the new cookie. Evaluates to "" on success, else a message for the form (the callback's argument).
+
+    Runs inside Reflex's state.js, whose `getBackendURL()` finds the backend (its own port in development);
+    where a build has renamed it, the page's own origin is the backend (production serves both on one port)."""
+    options = {"method": "POST", "credentials": "include"}
+    if body is not None:
+        options["headers"] = {"Content-Type": "application/json"}
+        options["body"] = json.dumps(body)
+    return (
+        f"fetch(new URL({json.dumps(path)}, "
+        "typeof getBackendURL === 'function' ? getBackendURL() : window.location.href).href, "
+        f"{json.dumps(options)})"
+        ".then((r) => r.ok ? (window.location.assign(" + json.dumps(then_go_to) + "), '') : "
+        "r.json().then((b) => (b && b.error) || 'Yoom could not sign you in. Try again.', "
+        "() => 'Yoom could not sign you in. Try again.'))"
+        ".catch(() => \"Yoom's server can't be reached. Check your connection and try again.\")"
     )
+
+
+class AuthState(rx.State):
     user_id: str = ""
     user_name: str = ""
     user_username: str = ""
@@ -95,8 +118,9 @@ class AuthState(rx.State):
     def is_signed_in(self) -> bool:
         return bool(self.user_id)
 
-    def _session_token(self) -> str:
-        return self.session_token
+    def _session_token(self) -> str | None:
+        """The HttpOnly session cookie, as the event socket's handshake carried it (never client state)."""
+        return session_token_from_cookie_header(self.router.headers.cookie)
 
     async def _signed_in_user(self) -> User | None:
         """The user behind this browser's session cookie, looked up on the server now (off the event loop)."""
@@ -132,15 +156,13 @@ class AuthState(rx.State):
         user = await self._signed_in_user()
         self._show_user(user)
         if user is None:
-            if self.session_token:
-                self.session_token = ""
             return self._redirect_to_sign_in()
 
     @rx.event
     async def sign_out(self):
+        """Revoke the session now; the sign-out route clears the HttpOnly cookie, then the sign-in page loads."""
         token = self._session_token()
         if token:
             await asyncio.to_thread(accounts.sign_out, token)
-        self.session_token = ""
         self._show_user(None)
-        return rx.redirect(SIGN_IN_ROUTE)
+        return rx.call_script(cookie_route_script("/api/auth/sign-out", None, SIGN_IN_ROUTE))

@@ -153,7 +153,7 @@ class MeetingFormState(AuthState):
         yield
         try:
             # Every invitee must be a Yoom account; otherwise nothing is created.
-            found = await asyncio.to_thread(accounts.users_by_username, names) if names else {}
+            found = await asyncio.to_thread(accounts.users_by_username, names, user.id) if names else {}
             unknown = [name for name in names if name not in found]
             if unknown:
                 self.schedule_error = meeting_rules.unknown_invitees_message(unknown)
@@ -169,7 +169,7 @@ class MeetingFormState(AuthState):
                 invite_only=invite_only,
             )
             link = meetings.meeting_link(self._base_url(), meeting.id)
-        except (VideoError, MeetingInputError) as exc:
+        except (VideoError, MeetingInputError, accounts.AccountError) as exc:
             self.schedule_error = getattr(exc, "user_message", None) or str(exc)
             self.busy = False
             return

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import abc
 import re
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -286,10 +288,37 @@ def validate_call_request(
     )
 
 
+# A token minted less than this long ago is handed out again (to the same user and session only): minting is
+# a measurable share of the token route's time, and the token's `exp` stays within this of now + TTL.
+TOKEN_REUSE_SECONDS = 30.0
+TOKEN_CACHE_SIZE = 10_000
+
+
 class VideoProvider(abc.ABC):
     """What Yoom needs from a video backend. Implemented by StreamProvider and LocalProvider."""
 
     name: str  # "stream" | "local"
+
+    def user_token(self, user_id: str, *, session_id: str | None = None) -> UserToken:
+        """`mint_user_token`, reused for TOKEN_REUSE_SECONDS per (user, session)."""
+        cache: OrderedDict[tuple[str, str | None], tuple[float, UserToken]] = self.__dict__.setdefault(
+            "_recent_tokens", OrderedDict()
+        )
+        key, now = (user_id, session_id), time.monotonic()
+        hit = cache.get(key)
+        if hit is not None and now - hit[0] < TOKEN_REUSE_SECONDS:
+            return hit[1]
+        minted = self.mint_user_token(user_id, session_id=session_id)
+        cache[key] = (now, minted)
+        cache.move_to_end(key)
+        if len(cache) > TOKEN_CACHE_SIZE:
+            cache.popitem(last=False)
+        return minted
+
+    def needs_upsert(self, user: VideoUser) -> bool:
+        """Whether `upsert_user` should run for this user now (a provider with its own copy of users says
+        so once per change; the token route then upserts in the background)."""
+        return False
 
     @property
     @abc.abstractmethod
@@ -298,8 +327,11 @@ class VideoProvider(abc.ABC):
 
     # --- tokens (pure crypto, no I/O) ---
     @abc.abstractmethod
-    def mint_user_token(self, user_id: str, ttl_seconds: int | None = None) -> UserToken:
-        """A token for exactly this user: HS256, `user_id`, `exp`, `iat` backdated 60 s."""
+    def mint_user_token(
+        self, user_id: str, ttl_seconds: int | None = None, *, session_id: str | None = None
+    ) -> UserToken:
+        """A token for exactly this user: HS256, `user_id`, `exp`, `iat` backdated 60 s. `session_id` names the
+        Yoom session it was minted for, where the provider can check that session is still alive."""
 
     @abc.abstractmethod
     def mint_guest_token(self, user_id: str, call_cids: Sequence[str], ttl_seconds: int | None = None) -> UserToken:

@@ -167,8 +167,10 @@ class LocalProvider(VideoProvider):
 
     # --- tokens -----------------------------------------------------------------------------
 
-    def mint_user_token(self, user_id: str, ttl_seconds: int | None = None) -> UserToken:
-        token, expires_at = tokens.mint(self._secret, user_id, ttl_seconds or self._token_ttl)
+    def mint_user_token(
+        self, user_id: str, ttl_seconds: int | None = None, *, session_id: str | None = None
+    ) -> UserToken:
+        token, expires_at = tokens.mint(self._secret, user_id, ttl_seconds or self._token_ttl, session_id=session_id)
         return UserToken(token=token, api_key=API_KEY, user_id=user_id, expires_at=expires_at)
 
     def mint_guest_token(self, user_id: str, call_cids: Sequence[str], ttl_seconds: int | None = None) -> UserToken:

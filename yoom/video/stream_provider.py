@@ -30,6 +30,7 @@ import asyncio
 import logging
 import random
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -81,6 +82,8 @@ MEMBERS_LIMIT = 100  # members returned with a call (Stream's maximum)
 RECORDING_CONCURRENCY = 8  # parallel list-recordings requests
 RECORDING_SCAN_PAGES = 5  # pages of calls read for one page of recordings when calls have none
 USER_CACHE_SIZE = 10_000
+RETRY_FAILED_UPSERT_AFTER_SECONDS = 30.0  # after a failed upsert, token requests don't ask Stream again at once
+IN_FLIGHT_STALE_SECONDS = 120.0  # an upsert that never ran (its client left first) is forgotten
 CID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_-]{1,64}$")
 CREDENTIALS_MESSAGE = (
     "Stream rejected Yoom's credentials. Check STREAM_API_KEY and STREAM_API_SECRET "
@@ -192,6 +195,12 @@ def _join_cursor(at: datetime, stream_next: str | None) -> str | None:
     return f"{int(at.timestamp() * 1000)}~{stream_next}" if stream_next else None
 
 
+def _bound(record: dict) -> None:
+    """Keep a per-user record from growing without end (a flood of new users)."""
+    if len(record) > USER_CACHE_SIZE:
+        record.clear()
+
+
 def _never_sent(exc: StreamTransportException) -> bool:
     """True when the request cannot have reached Stream (so repeating it is always safe)."""
     cause = exc.__cause__
@@ -234,7 +243,11 @@ class StreamProvider(VideoProvider):
             retry=RetryConfig(enabled=False),  # retries live in _request (see module docstring)
         )
         self._video = self._client.video
+        # The one record of which users Stream already has as Yoom has them (id → name, image), and of
+        # upserts under way or recently failed: token requests and create_call both consult it.
         self._known_users: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
+        self._upserting: dict[str, float] = {}
+        self._upsert_failed: dict[str, float] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StreamProvider:
@@ -253,7 +266,10 @@ class StreamProvider(VideoProvider):
     def api_key(self) -> str:
         return self._api_key
 
-    def mint_user_token(self, user_id: str, ttl_seconds: int | None = None) -> UserToken:
+    def mint_user_token(
+        self, user_id: str, ttl_seconds: int | None = None, *, session_id: str | None = None
+    ) -> UserToken:
+        # Stream can't ask Yoom whether a session is alive: `session_id` is not written into its tokens.
         _check_user_id(user_id)
         token, expires_at = tokens.mint(self._secret, user_id, ttl_seconds or self._token_ttl)
         return UserToken(token=token, api_key=self._api_key, user_id=user_id, expires_at=expires_at)
@@ -353,10 +369,34 @@ class StreamProvider(VideoProvider):
             if not isinstance(getattr(data, "users", None), dict) or user.id not in data.users:
                 raise _Malformed("upserted user missing from the answer")
 
-        await self._request(
-            "upsert user", lambda: self._client.update_users({user.id: request}), convert, idempotent=True
-        )
+        try:
+            await self._request(
+                "upsert user", lambda: self._client.update_users({user.id: request}), convert, idempotent=True
+            )
+        except VideoError:
+            self._upsert_failed[user.id] = time.monotonic()
+            _bound(self._upsert_failed)
+            raise
+        finally:
+            self._upserting.pop(user.id, None)
+        self._upsert_failed.pop(user.id, None)
         self._remember_user(user)
+
+    def needs_upsert(self, user: VideoUser) -> bool:
+        """Whether Stream lacks this user as they are now and no upsert is under way or just failed;
+        True also marks one as under way (the caller then runs `upsert_user`)."""
+        if self._known_users.get(user.id) == (user.name, user.image):
+            return False
+        now = time.monotonic()
+        started = self._upserting.get(user.id)
+        if started is not None and now - started < IN_FLIGHT_STALE_SECONDS:
+            return False
+        failed = self._upsert_failed.get(user.id)
+        if failed is not None and now - failed < RETRY_FAILED_UPSERT_AFTER_SECONDS:
+            return False
+        self._upserting[user.id] = now
+        _bound(self._upserting)
+        return True
 
     def _remember_user(self, user: VideoUser) -> None:
         self._known_users[user.id] = (user.name, user.image)

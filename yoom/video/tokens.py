@@ -21,8 +21,15 @@ class TokenInvalid(Exception):
 
 
 def mint(
-    secret: str, user_id: str, ttl_seconds: int, call_cids: Sequence[str] = (), now: datetime | None = None
+    secret: str,
+    user_id: str,
+    ttl_seconds: int,
+    call_cids: Sequence[str] = (),
+    now: datetime | None = None,
+    session_id: str | None = None,
 ) -> tuple[str, datetime]:
+    """`session_id` (the embedded provider's tokens only) becomes the `sid` claim: the signaling socket
+    admits the token only while that Yoom session is alive, so signing out ends its meetings' passes too."""
     if not user_id or not isinstance(user_id, str):
         raise ValueError("user_id is required")
     if ttl_seconds <= 0:
@@ -36,6 +43,8 @@ def mint(
     }
     if call_cids:
         claims["call_cids"] = list(call_cids)
+    if session_id:
+        claims["sid"] = session_id
     return jwt.encode(claims, secret, algorithm=ALGORITHM), expires_at
 
 
