@@ -40,6 +40,7 @@ class Phase(StrEnum):
     NOT_ALLOWED = "not_allowed"
     NOT_STARTED = "not_started"
     ENDED = "ended"
+    REMOVED = "removed"
     SETUP = "setup"
     IN_CALL = "in_call"
     ERROR = "error"
@@ -91,7 +92,8 @@ def can_enter_at(meeting: Meeting, user_id: str, now: datetime) -> bool:
     return _aware(now) >= _aware(meeting.starts_at) - EARLY_JOIN
 
 
-def room_phase(meeting: Meeting | None, user_id: str, now: datetime) -> RoomDecision:
+def room_phase(meeting: Meeting | None, user_id: str, now: datetime, *, removed: bool = False) -> RoomDecision:
+    """`removed`: the host removed this person from the meeting (yoom.moderation)."""
     if meeting is None:
         return RoomDecision(Phase.NOT_FOUND)
     # Before anything else about the call: someone not invited learns neither its time nor whether it ended.
@@ -99,6 +101,8 @@ def room_phase(meeting: Meeting | None, user_id: str, now: datetime) -> RoomDeci
         return RoomDecision(Phase.NOT_ALLOWED)
     if meeting.has_ended:
         return RoomDecision(Phase.ENDED)
+    if removed and meeting.created_by != user_id:
+        return RoomDecision(Phase.REMOVED)
     if not can_enter_at(meeting, user_id, now):
         return RoomDecision(Phase.NOT_STARTED, starts_at=_aware(meeting.starts_at))
     return RoomDecision(Phase.SETUP)

@@ -102,3 +102,15 @@ class LocalRecording(SQLModel, table=True):
     start_time: datetime
     end_time: datetime
     created_at: datetime
+
+
+class CallRemoval(SQLModel, table=True):
+    """Someone the host removed from a meeting (either provider): they can't come back into it until the
+    host lets them. Not a foreign key to yoom_local_call: Stream's calls live at Stream."""
+
+    __tablename__ = "yoom_call_removal"
+
+    call_id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(primary_key=True, max_length=64)
+    removed_by: str = Field(max_length=64)
+    removed_at: datetime

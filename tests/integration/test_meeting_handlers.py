@@ -385,3 +385,28 @@ async def test_an_invite_list_without_invite_only_keeps_the_link_open(ada, bob, 
     anyone = _room_for(dave, form.created_id)
     await anyone.load_room()
     assert anyone.phase == "not_started"  # not refused: anyone with the link may come in at the time
+
+
+async def test_the_host_removes_someone_and_their_page_says_so(ada, bob, provider_name):
+    from yoom.accounts import video_user
+    from yoom.video.base import CallKind
+
+    meeting = await get_provider().create_call(video_user(ada.user), CallKind.INSTANT)
+    guest = _room_for(bob, meeting.id)
+    await guest.load_room()
+    assert guest.phase == "setup"
+    # Only the host may remove; the guest trying gets told so, and nothing changes.
+    assert "Only the host" in str(await guest.remove_participant(ada.user.id))
+    host = _room_for(ada, meeting.id)
+    await host.load_room()
+    assert "Removed" in str(await host.remove_participant(bob.user.id))
+    assert "can't remove yourself" in str(await host.remove_participant(ada.user.id))
+    await guest.load_room()
+    assert guest.phase == "removed"
+    await guest.join_meeting()
+    assert guest.phase == "removed"
+    await host.load_room()
+    assert host.phase == "setup"  # the host is never removed
+    assert await get_provider().readmit(meeting.id, ada.user.id, bob.user.id) is True
+    await guest.load_room()
+    assert guest.phase == "setup"

@@ -246,7 +246,7 @@ def test_leave_message(client, call, people, hub):
         wb.send_json({"type": "leave"})
         assert expect_close(wb) == (1000, [])
         assert expect(wa, "peer-left") == {"type": "peer-left", "peer_id": b, "reason": "left"}
-        assert hub.room_size(call.id) == 1
+        assert run(client, hub.room_size, call.id) == 1
 
 
 def test_heartbeat_timeout(client, call, people):
@@ -270,7 +270,7 @@ def test_heartbeat_timeout(client, call, people):
         assert left == {"type": "peer-left", "peer_id": b, "reason": "timeout"}
         code, frames = expect_close(wb)
         assert code == 4408 and frames[-1]["type"] == "error" and frames[-1]["code"] == "timeout"
-        assert quick.room_size(call.id) == 1
+        assert run(client, quick.room_size, call.id) == 1
 
 
 # --- ending -----------------------------------------------------------------------------------------
@@ -287,7 +287,7 @@ def test_end_call_for_everyone(client, call, people, hub):
         for ws in (wa, wb):
             code, frames = expect_close(ws)
             assert code == 4000 and frames == [{"type": "call-ended", "by": alice.id}]
-    assert hub.room_size(call.id) == 0
+    assert run(client, hub.room_size, call.id) == 0
     code, message, close = refused(client, call.id, token_for(bob.id))
     assert (code, close) == ("ended", 4410) and "ended" in message
     assert refused(client, call.id, token_for(alice.id))[::2] == ("ended", 4410)
@@ -407,4 +407,43 @@ def test_nobody_but_the_host_gets_in_before_a_scheduled_meetings_join_window(cli
         CallKind.SCHEDULED,
     )
     with joined(client, soon.id, bob) as (_ws, welcome):
+        assert welcome["user"]["id"] == bob.id
+
+
+# --- room squatting and removal ------------------------------------------------------------------
+
+
+def test_one_account_holds_one_seat_however_many_sockets_it_opens(client, call, people):
+    set_hub(Hub(capacity=2))
+    alice, bob = people["alice"], people["bob"]
+    with ExitStack() as squatting:
+        sockets = [squatting.enter_context(connect(client, call.id, bob)) for _ in range(6)]
+        for ws in sockets[:-1]:
+            expect(ws, "welcome")
+            assert expect_close(ws)[0] == 4409  # each new one replaced the one before
+        last = sockets[-1]
+        assert [p["user"]["id"] for p in expect(last, "welcome")["peers"]] == []
+        carol = make_user("carol2")[0]
+        with joined(client, call.id, carol) as (_wc, welcome):  # the room of two still has a place
+            assert [p["user"]["id"] for p in welcome["peers"]] == [bob.id]
+            # Full now, but the host always gets in.
+            with joined(client, call.id, alice) as (_wa, host_welcome):
+                assert {p["user"]["id"] for p in host_welcome["peers"]} == {bob.id, carol.id}
+
+
+def test_the_host_removes_someone_who_then_cannot_come_back_until_let_in(client, call, people):
+    alice, bob = people["alice"], people["bob"]
+    with joined(client, call.id, alice) as (wa, _), joined(client, call.id, bob) as (wb, bob_welcome):
+        expect(wa, "peer-joined")
+        with pytest.raises(NotCallOwner):
+            run(client, provider().remove_participant, call.id, bob.id, alice.id)  # not bob's to decide
+        run(client, provider().remove_participant, call.id, alice.id, bob.id)
+        assert recv(wb)["code"] == "removed"
+        assert expect_close(wb)[0] == 4430
+        left = expect(wa, "peer-left")
+        assert left == {"type": "peer-left", "peer_id": bob_welcome["peer_id"], "reason": "removed"}
+    code, message, close = refused(client, call.id, token_for(bob.id))
+    assert (code, close) == ("removed", 4430) and "removed you" in message
+    assert run(client, provider().readmit, call.id, alice.id, bob.id) is True
+    with joined(client, call.id, bob) as (_wb, welcome):
         assert welcome["user"]["id"] == bob.id

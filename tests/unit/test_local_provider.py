@@ -484,7 +484,7 @@ async def test_end_call_closes_the_real_hub_room(db, users, clock):
     with pytest.raises(NotCallOwner):
         await provider.end_call(meeting.id, bob.id)
     await asyncio.sleep(0.02)
-    assert real_hub.room_size(meeting.id) == 2 and all(s.closed is None for s in sockets)
+    assert await real_hub.room_size(meeting.id) == 2 and all(s.closed is None for s in sockets)
     await provider.end_call(meeting.id, alice.id)
     for _ in range(100):
         if all(s.closed for s in sockets):
@@ -492,7 +492,7 @@ async def test_end_call_closes_the_real_hub_room(db, users, clock):
         await asyncio.sleep(0.005)
     assert [s.closed for s in sockets] == [4000, 4000]
     assert all(s.sent[-1] == {"type": "call-ended", "by": alice.id} for s in sockets)
-    assert real_hub.room_size(meeting.id) == 0
+    assert await real_hub.room_size(meeting.id) == 0
 
 
 # --- recordings ---------------------------------------------------------------------------------------

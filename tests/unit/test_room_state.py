@@ -89,7 +89,8 @@ class FakeProvider:
 
 
 @pytest.fixture
-def provider(monkeypatch):
+def provider(monkeypatch, yoom_env):
+    """A fake provider; removals (yoom.moderation) live in the temp database of `yoom_env`."""
     fake = FakeProvider()
     monkeypatch.setattr(video, "get_provider", lambda: fake)
     return fake

@@ -72,6 +72,25 @@ class BrokenTransport(FakeTransport):
         raise ConnectionResetError("gone")
 
 
+@pytest.fixture(params=["memory"])
+def backplane_kind(request):
+    """Every hub test runs on each backplane (rosters in memory; across processes, see test_rtc_redis)."""
+    return request.param
+
+
+@pytest.fixture
+def make_hub(backplane_kind):
+    """`make_hub(**options)`: a hub on a fresh backplane of the kind under test."""
+    from yoom.rtc.backplane import MemoryBackplane
+
+    backplanes = {"memory": MemoryBackplane}
+
+    def make(**options) -> Hub:
+        return Hub(backplane=backplanes[backplane_kind](), **options)
+
+    return make
+
+
 def user(n: int) -> VideoUser:
     return VideoUser(id=f"u{n}", name=f"User {n}", image=None)
 
@@ -83,8 +102,8 @@ async def join(hub: Hub, n: int, call_id: str = "call-1", owner: bool = False):
     return peer, transport, welcome
 
 
-async def test_welcome_and_peer_joined():
-    hub = Hub(ice_servers=[{"urls": "stun:stun.example.org:3478"}])
+async def test_welcome_and_peer_joined(make_hub):
+    hub = make_hub(ice_servers=[{"urls": "stun:stun.example.org:3478"}])
     a, ta, welcome_a = await join(hub, 1, owner=True)
     assert welcome_a == {
         "type": "welcome",
@@ -109,11 +128,11 @@ async def test_welcome_and_peer_joined():
     joined = await ta.expect("peer-joined")
     assert joined["peer"]["peer_id"] == b.peer_id and joined["peer"]["user"]["id"] == "u2"
     assert a.peer_id != b.peer_id
-    assert hub.room_size("call-1") == 2
+    assert await hub.room_size("call-1") == 2
 
 
-async def test_relay_between_two_peers_verbatim():
-    hub = Hub()
+async def test_relay_between_two_peers_verbatim(make_hub):
+    hub = make_hub()
     a, ta, _ = await join(hub, 1)
     b, tb, _ = await join(hub, 2)
     await ta.expect("peer-joined")
@@ -134,8 +153,8 @@ async def test_relay_between_two_peers_verbatim():
     await tb.silent()
 
 
-async def test_relay_among_three_reaches_only_the_named_peer():
-    hub = Hub()
+async def test_relay_among_three_reaches_only_the_named_peer(make_hub):
+    hub = make_hub()
     a, ta, _ = await join(hub, 1)
     b, tb, _ = await join(hub, 2)
     c, tc, welcome_c = await join(hub, 3)
@@ -152,8 +171,8 @@ async def test_relay_among_three_reaches_only_the_named_peer():
     await tc.silent()
 
 
-async def test_signal_cannot_cross_calls_or_target_unknown_peers():
-    hub = Hub()
+async def test_signal_cannot_cross_calls_or_target_unknown_peers(make_hub):
+    hub = make_hub()
     a, ta, _ = await join(hub, 1, call_id="call-1")
     x, tx, _ = await join(hub, 9, call_id="call-2")
     await hub.handle(a, {"type": "signal", "to": x.peer_id, "data": {"sdp": {"type": "offer", "sdp": "x"}}})
@@ -186,8 +205,8 @@ async def test_signal_cannot_cross_calls_or_target_unknown_peers():
         '{"type": "ping", "pad": "' + "é" * (33 * 1024) + '"}',  # under 64 Ki characters, over 64 KiB
     ],
 )
-async def test_malformed_frames_get_bad_message_and_socket_stays_usable(frame):
-    hub = Hub()
+async def test_malformed_frames_get_bad_message_and_socket_stays_usable(frame, make_hub):
+    hub = make_hub()
     a, ta, _ = await join(hub, 1, owner=True)
     _b, tb, _ = await join(hub, 2)
     await ta.expect("peer-joined")
@@ -200,8 +219,8 @@ async def test_malformed_frames_get_bad_message_and_socket_stays_usable(frame):
     await tb.silent()  # nothing leaked to the others
 
 
-async def test_media_state_is_broadcast_and_kept():
-    hub = Hub()
+async def test_media_state_is_broadcast_and_kept(make_hub):
+    hub = make_hub()
     a, ta, _ = await join(hub, 1)
     _b, tb, _ = await join(hub, 2)
     await ta.expect("peer-joined")
@@ -232,8 +251,8 @@ async def test_media_state_is_broadcast_and_kept():
     }
 
 
-async def test_recording_only_by_owner_and_seen_by_newcomers():
-    hub = Hub()
+async def test_recording_only_by_owner_and_seen_by_newcomers(make_hub):
+    hub = make_hub()
     host, th, _ = await join(hub, 1, owner=True)
     guest, tg, _ = await join(hub, 2)
     await th.expect("peer-joined")
@@ -251,15 +270,15 @@ async def test_recording_only_by_owner_and_seen_by_newcomers():
     assert await tg.expect("peer-left") == {"type": "peer-left", "peer_id": host.peer_id, "reason": "left"}
 
 
-async def test_leave_message_closes_and_tells_the_others():
-    hub = Hub()
+async def test_leave_message_closes_and_tells_the_others(make_hub):
+    hub = make_hub()
     _a, ta, _ = await join(hub, 1)
     b, tb, _ = await join(hub, 2)
     await ta.expect("peer-joined")
     await hub.handle_frame(b, '{"type":"leave"}')
     assert await ta.expect("peer-left") == {"type": "peer-left", "peer_id": b.peer_id, "reason": "left"}
     assert await tb.wait_closed() == (1000, "left")
-    assert hub.room_size("call-1") == 1 and b.closed
+    assert await hub.room_size("call-1") == 1 and b.closed
     assert await hub.leave(b, "left") is False  # idempotent: nobody hears it twice
     await ta.silent()
     await hub.handle_frame(b, '{"type":"ping"}')  # a closed peer's late frames are ignored
@@ -267,8 +286,8 @@ async def test_leave_message_closes_and_tells_the_others():
     assert all(m["type"] != "pong" for m in tb.sent)
 
 
-async def test_disconnect_tells_the_others_without_closing_again():
-    hub = Hub()
+async def test_disconnect_tells_the_others_without_closing_again(make_hub):
+    hub = make_hub()
     a, ta, _ = await join(hub, 1)
     b, tb, _ = await join(hub, 2)
     await ta.expect("peer-joined")
@@ -277,11 +296,11 @@ async def test_disconnect_tells_the_others_without_closing_again():
     await hub.wait_closed(b)
     assert b.writer.done() and tb.closed is None
     await hub.leave(a, "left")
-    assert hub.active_calls() == []
+    assert await hub.active_calls() == []
 
 
-async def test_heartbeat_timeout_drops_only_the_silent_peer():
-    hub = Hub(heartbeat_timeout=0.6)
+async def test_heartbeat_timeout_drops_only_the_silent_peer(make_hub):
+    hub = make_hub(heartbeat_timeout=0.6)
     a, ta, _ = await join(hub, 1)
     b, tb, _ = await join(hub, 2)
     await ta.expect("peer-joined")
@@ -307,8 +326,8 @@ async def test_heartbeat_timeout_drops_only_the_silent_peer():
     await hub.leave(a)
 
 
-async def test_any_frame_counts_as_heartbeat():
-    hub = Hub(heartbeat_timeout=0.5)
+async def test_any_frame_counts_as_heartbeat(make_hub):
+    hub = make_hub(heartbeat_timeout=0.5)
     a, ta, _ = await join(hub, 1)
     for _ in range(8):  # 0.8 s in all, longer than the timeout
         await asyncio.sleep(0.1)
@@ -319,23 +338,23 @@ async def test_any_frame_counts_as_heartbeat():
     assert a.closed and (await ta.wait_closed())[0] == CLOSE_CODES["timeout"]
 
 
-async def test_room_capacity():
-    hub = Hub(capacity=6)
+async def test_room_capacity(make_hub):
+    hub = make_hub(capacity=6)
     peers = [await join(hub, n) for n in range(6)]
     seventh = FakeTransport("p7")
     with pytest.raises(RoomFull) as full:
         await hub.join("call-1", user(7), seventh)
     assert full.value.capacity == 6
-    assert seventh.sent == [] and hub.room_size("call-1") == 6
+    assert seventh.sent == [] and await hub.room_size("call-1") == 6
     _other_call, _, _ = await join(hub, 7, call_id="call-2")  # the limit is per call
-    assert hub.room_size("call-2") == 1
+    assert await hub.room_size("call-2") == 1
     await hub.leave(peers[0][0], "left")
     _, _, welcome = await join(hub, 8)
     assert len(welcome["peers"]) == 5
 
 
-async def test_end_call_tells_everyone_and_closes():
-    hub = Hub()
+async def test_end_call_tells_everyone_and_closes(make_hub):
+    hub = make_hub()
     _host, th, _ = await join(hub, 1, owner=True)
     _guest, tg, _ = await join(hub, 2)
     _bystander, tx, _ = await join(hub, 3, call_id="call-2")
@@ -343,14 +362,14 @@ async def test_end_call_tells_everyone_and_closes():
     for transport in (th, tg):
         assert await transport.wait_closed() == (CLOSE_CALL_ENDED, "call ended")
         assert transport.sent[-1] == {"type": "call-ended", "by": "u1"}  # the last frame before the close
-    assert hub.room_size("call-1") == 0 and "call-1" not in hub.active_calls()
-    assert tx.closed is None and hub.room_size("call-2") == 1
+    assert await hub.room_size("call-1") == 0 and "call-1" not in await hub.active_calls()
+    assert tx.closed is None and await hub.room_size("call-2") == 1
     assert await hub.end_call("call-1", "u1") == 0
     await tx.silent()
 
 
-async def test_end_call_from_another_thread_reaches_the_peers():
-    hub = Hub()
+async def test_end_call_from_another_thread_reaches_the_peers(make_hub):
+    hub = make_hub()
     _host, th, _ = await join(hub, 1, owner=True)
     done = threading.Event()
 
@@ -364,8 +383,8 @@ async def test_end_call_from_another_thread_reaches_the_peers():
     assert done.wait(1)
 
 
-async def test_a_stuck_browser_does_not_hold_up_the_others():
-    hub = Hub(send_timeout=1.0)
+async def test_a_stuck_browser_does_not_hold_up_the_others(make_hub):
+    hub = make_hub(send_timeout=1.0)
     a, ta, _ = await join(hub, 1)
     stuck_transport = HangingTransport("stuck")
     stuck = await hub.join("call-1", user(2), stuck_transport)
@@ -381,19 +400,19 @@ async def test_a_stuck_browser_does_not_hold_up_the_others():
         "peer_id": stuck.peer_id,
         "reason": "disconnected",
     }
-    assert stuck.closed and hub.room_size("call-1") == 2
+    assert stuck.closed and await hub.room_size("call-1") == 2
 
 
-async def test_a_broken_socket_counts_as_disconnected():
-    hub = Hub()
+async def test_a_broken_socket_counts_as_disconnected(make_hub):
+    hub = make_hub()
     _a, ta, _ = await join(hub, 1)
     broken = await hub.join("call-1", user(2), BrokenTransport("broken"))
     await ta.expect("peer-joined")
     assert await ta.expect("peer-left") == {"type": "peer-left", "peer_id": broken.peer_id, "reason": "disconnected"}
 
 
-async def test_a_peer_whose_outbox_overflows_is_dropped():
-    hub = Hub(outbox_limit=5, send_timeout=30)
+async def test_a_peer_whose_outbox_overflows_is_dropped(make_hub):
+    hub = make_hub(outbox_limit=5, send_timeout=30)
     a, ta, _ = await join(hub, 1)
     slow = await hub.join("call-1", user(2), HangingTransport("slow"))
     await ta.expect("peer-joined")
@@ -403,8 +422,8 @@ async def test_a_peer_whose_outbox_overflows_is_dropped():
     assert slow.closed
 
 
-async def test_flooding_is_throttled_with_one_notice():
-    hub = Hub(rate_per_second=0.0001, rate_burst=5)
+async def test_flooding_is_throttled_with_one_notice(make_hub):
+    hub = make_hub(rate_per_second=0.0001, rate_burst=5)
     a, ta, _ = await join(hub, 1)
     for _ in range(20):
         await hub.handle_frame(a, '{"type":"ping"}')
@@ -413,6 +432,69 @@ async def test_flooding_is_throttled_with_one_notice():
     assert kinds.count("pong") == 5
     assert kinds.count("error") == 1
     assert not a.closed
+
+
+# --- one seat per person, the host always gets in, removal ------------------------------------------
+
+
+async def test_a_second_connection_of_the_same_person_replaces_the_first(make_hub):
+    hub = make_hub(capacity=3)
+    host, th, _ = await join(hub, 1, owner=True)
+    first, t_first, _ = await join(hub, 2)
+    assert (await th.expect("peer-joined"))["peer"]["peer_id"] == first.peer_id
+    second_transport = FakeTransport("p2 again")
+    second = await hub.join("call-1", user(2), second_transport)
+    welcome = await second_transport.expect("welcome")
+    assert [p["peer_id"] for p in welcome["peers"]] == [host.peer_id]  # not its own old seat
+    error = await t_first.expect("error")
+    assert error["code"] == "replaced" and "another tab or device" in error["message"]
+    assert (await t_first.wait_closed())[0] == CLOSE_CODES["replaced"]
+    assert await th.expect("peer-left") == {"type": "peer-left", "peer_id": first.peer_id, "reason": "replaced"}
+    assert (await th.expect("peer-joined"))["peer"]["peer_id"] == second.peer_id
+    assert first.closed and not second.closed
+    assert [m.peer_id for m in await hub.members("call-1")] == [host.peer_id, second.peer_id]
+    # Five more connections of one account still hold one seat: nobody else is locked out.
+    for _ in range(5):
+        again = FakeTransport("p2 yet again")
+        await hub.join("call-1", user(2), again)
+        await again.expect("welcome")
+    _, _, welcome_3 = await join(hub, 3)
+    assert len(welcome_3["peers"]) == 2
+
+
+async def test_the_host_always_gets_into_a_full_room(make_hub):
+    hub = make_hub(capacity=2)
+    await join(hub, 2)
+    await join(hub, 3)
+    with pytest.raises(RoomFull):
+        await hub.join("call-1", user(4), FakeTransport("p4"))
+    host, _, welcome = await join(hub, 1, owner=True)
+    assert len(welcome["peers"]) == 2 and await hub.room_size("call-1") == 3
+    assert not host.closed
+
+
+async def test_a_refused_newcomer_leaves_the_room_as_it_was(make_hub):
+    hub = make_hub(capacity=1)
+    only, t_only, _ = await join(hub, 2)
+    with pytest.raises(RoomFull):
+        await hub.join("call-1", user(3), FakeTransport("p3"))
+    assert [m.peer_id for m in await hub.members("call-1")] == [only.peer_id]
+    await t_only.silent()
+
+
+async def test_the_host_removes_someone_and_every_connection_of_theirs_goes(make_hub):
+    hub = make_hub()
+    _host, th, _ = await join(hub, 1, owner=True)
+    squatter, ts, _ = await join(hub, 2)
+    await th.expect("peer-joined")
+    assert await hub.remove_user("call-1", "u2") == 1
+    error = await ts.expect("error")
+    assert error["code"] == "removed" and error["message"] == "The host removed you from this meeting."
+    assert (await ts.wait_closed())[0] == CLOSE_CODES["removed"]
+    assert await th.expect("peer-left") == {"type": "peer-left", "peer_id": squatter.peer_id, "reason": "removed"}
+    assert squatter.closed and await hub.room_size("call-1") == 1
+    assert await hub.remove_user("call-1", "u2") == 0  # nobody left to remove
+    await th.silent()
 
 
 async def test_get_hub_reads_settings_and_can_be_replaced(monkeypatch, tmp_path):

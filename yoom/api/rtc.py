@@ -17,7 +17,7 @@ from typing import Any
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketState
 
-from yoom import accounts, meeting_rules
+from yoom import accounts, meeting_rules, moderation
 from yoom.db import utcnow
 from yoom.meeting_rules import Phase
 from yoom.rtc.hub import Hub, Peer, RoomFull, get_hub
@@ -123,9 +123,12 @@ async def _admit(websocket: WebSocket) -> _Admission:
         call = await provider.reopen_call(call_id, user_id)  # the owner walking in opens the room again
     # The page's own rule, again at the socket: invite-only first (someone not invited learns nothing more),
     # then ended, then the scheduled start's join window.
-    decision = meeting_rules.room_phase(call, user_id, utcnow())
+    removed = not is_owner and await asyncio.to_thread(moderation.is_removed, call_id, user_id)
+    decision = meeting_rules.room_phase(call, user_id, utcnow(), removed=removed)
     if decision.phase == Phase.NOT_ALLOWED:
         raise _Refused(ErrorCode.FORBIDDEN, MESSAGES["forbidden"])
+    if decision.phase == Phase.REMOVED:
+        raise _Refused(ErrorCode.REMOVED, MESSAGES["removed"])
     if decision.phase == Phase.ENDED:
         raise _Refused(ErrorCode.ENDED, MESSAGES["room-closed" if call.kind is CallKind.PERSONAL else "ended"])
     if decision.phase == Phase.NOT_STARTED:

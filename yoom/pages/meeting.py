@@ -116,6 +116,22 @@ def ended_view() -> rx.Component:
     )
 
 
+def removed_view() -> rx.Component:
+    return notice(
+        "user-x",
+        "You were removed from this meeting",
+        rx.text("The host removed you. You can come back if they let you in again.", color=styles.TEXT_MUTED),
+        rx.hstack(
+            rx.button("Check again", on_click=RoomState.retry, size="3", style=styles.button_primary),
+            back_home(),
+            spacing="3",
+            wrap="wrap",
+            justify="center",
+        ),
+        test_id="meeting-removed",
+    )
+
+
 def error_view() -> rx.Component:
     return notice(
         "triangle-alert",
@@ -146,6 +162,7 @@ def meeting_page() -> rx.Component:
             (Phase.NOT_ALLOWED, not_allowed_view()),
             (Phase.NOT_STARTED, not_started_view()),
             (Phase.ENDED, ended_view()),
+            (Phase.REMOVED, removed_view()),
             (Phase.ERROR, error_view()),
             (
                 Phase.SETUP,

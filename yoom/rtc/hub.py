@@ -1,13 +1,19 @@
 """The signaling hub of Yoom's built-in video: rooms of peers that relay WebRTC signals.
 
-Plain Python (no Reflex, no Starlette), implementing docs/rtc-protocol.md. A peer is anything
-with `async send(dict)` and `async close(code, reason)` — a WebSocket in production, a fake in
-tests. Every frame to a peer goes through that peer's own outbox and writer task, so one slow or
-dead browser never holds up the others, and frames to one socket are never sent concurrently.
+Plain Python (no Reflex, no Starlette), implementing docs/rtc-protocol.md. A peer's socket is anything
+with `async send(dict)` and `async close(code, reason)` (`Transport`) — a WebSocket in production, a fake
+in tests. The hub holds the sockets of its own process; the rosters live in a `Backplane`
+(yoom/rtc/backplane.py): in memory for one process, or shared by several processes and hosts.
 
-The hub lives in one process (`get_hub()`): all sockets of a call must reach the same worker.
-It is safe to call from another thread or event loop than the peers' (end_call from a worker
-thread, for instance): deliveries are handed to each peer's own loop.
+Concurrency rules:
+* Every frame to a peer goes through that peer's own outbox and writer task, so one slow or dead browser
+  never holds up the others, and frames to one socket are never sent concurrently.
+* A peer's first frame is `welcome`: whatever reaches it earlier waits until the welcome is queued.
+* Safe to call from another thread or event loop than the peers' (end_call from a worker thread, say):
+  deliveries are handed to each peer's own loop. The lock guarding the hub's own table of local peers is
+  never held across an await.
+* One seat per person per call: a second connection of the same user replaces the first (`replaced`),
+  and the call's host always gets in, even into a full room.
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from yoom.rtc.backplane import Backplane, Close, Item, Member, MemoryBackplane, RoomFull
 from yoom.rtc.protocol import (
     CLOSE_CALL_ENDED,
     CLOSE_CODES,
@@ -32,6 +39,8 @@ from yoom.rtc.protocol import (
     ErrorCode,
     error_frame,
 )
+
+__all__ = ["Hub", "Peer", "RoomFull", "Transport", "get_hub", "set_hub"]
 
 log = logging.getLogger(__name__)
 
@@ -51,22 +60,10 @@ class Transport(Protocol):
     async def close(self, code: int, reason: str = "") -> None: ...
 
 
-class RoomFull(Exception):
-    def __init__(self, capacity: int):
-        super().__init__(f"room is full ({capacity} people)")
-        self.capacity = capacity
-
-
-@dataclass(frozen=True)
-class _Close:
-    """Outbox sentinel: stop writing; close the transport with `code` unless it is None."""
-
-    code: int | None
-    reason: str = ""
-
-
 @dataclass(eq=False)
 class Peer:
+    """A socket of this process in a call (its roster entry, a `Member`, lives in the backplane)."""
+
     peer_id: str
     call_id: str
     user: dict[str, Any]
@@ -74,12 +71,10 @@ class Peer:
     transport: Transport
     loop: asyncio.AbstractEventLoop
     last_seen: float
-    audio: bool = False
-    video: bool = False
-    screen: bool = False
-    recording: bool = False
     closed: bool = False  # no longer in the room
-    sealed: bool = False  # the close sentinel is queued: nothing more goes out
+    sealed: bool = False  # the close item is queued: nothing more goes out
+    welcomed: bool = False  # `welcome` is queued; until then deliveries wait in `early`
+    early: list[Item] = field(default_factory=list)
     outbox: asyncio.Queue = field(default_factory=asyncio.Queue)
     writer: asyncio.Task | None = None
     watchdog: asyncio.Task | None = None
@@ -87,23 +82,9 @@ class Peer:
     tokens_at: float = 0.0
     throttled_notice_at: float = -1e9
 
-    def public(self) -> dict[str, Any]:
-        return {
-            "peer_id": self.peer_id,
-            "user": dict(self.user),
-            "audio": self.audio,
-            "video": self.video,
-            "screen": self.screen,
-        }
-
-    def media_frame(self) -> dict[str, Any]:
-        return {
-            "type": "media",
-            "peer_id": self.peer_id,
-            "audio": self.audio,
-            "video": self.video,
-            "screen": self.screen,
-        }
+    @property
+    def user_id(self) -> str:
+        return self.user["id"]
 
 
 def _user_dict(user: Any) -> dict[str, Any]:
@@ -114,6 +95,19 @@ def _user_dict(user: Any) -> dict[str, Any]:
     if not isinstance(uid, str) or not uid:
         raise ValueError("a peer needs a user id")
     return {"id": uid, "name": name if isinstance(name, str) and name else uid, "image": image or None}
+
+
+def _media_frame(member: Member) -> dict[str, Any]:
+    return {
+        "type": "media",
+        "peer_id": member.peer_id,
+        "audio": member.audio,
+        "video": member.video,
+        "screen": member.screen,
+    }
+
+
+MessageHandler = Callable[[Peer, dict[str, Any]], Awaitable[None]]
 
 
 class Hub:
@@ -128,6 +122,7 @@ class Hub:
         send_timeout: float = SEND_TIMEOUT_SECONDS,
         rate_per_second: float = RATE_PER_SECOND,
         rate_burst: float = RATE_BURST,
+        backplane: Backplane | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
         if capacity < 1:
@@ -143,29 +138,46 @@ class Hub:
         self.rate_per_second = rate_per_second
         self.rate_burst = rate_burst
         self._clock = clock
-        self._rooms: dict[str, dict[str, Peer]] = {}
-        self._lock = threading.Lock()  # guards _rooms; never held across an await
+        self.backplane: Backplane = backplane or MemoryBackplane()
+        self.backplane.attach(self._deliver_here, self._members_gone)
+        self._local: dict[str, Peer] = {}  # peer_id → this process's peers
+        self._lock = threading.Lock()
+        # One handler per message type a browser may send; features add theirs with `on()`.
+        self._handlers: dict[str, MessageHandler] = {}
+        self.on("ping", self._on_ping)
+        self.on("signal", self._on_signal)
+        self.on("media", self._on_media)
+        self.on("recording", self._on_recording)
+        self.on("leave", self._on_leave)
+
+    def on(self, message_type: str, handler: MessageHandler) -> None:
+        """Handle browser messages of `message_type` (one handler per type)."""
+        self._handlers[message_type] = handler
 
     # --- inspection -------------------------------------------------------------------------
 
     def peers(self, call_id: str) -> list[Peer]:
+        """This process's peers in the call."""
         with self._lock:
-            return list(self._rooms.get(call_id, {}).values())
+            return [p for p in self._local.values() if p.call_id == call_id and not p.closed]
 
-    def room_size(self, call_id: str) -> int:
-        with self._lock:
-            return len(self._rooms.get(call_id, {}))
+    async def members(self, call_id: str) -> list[Member]:
+        """Everyone in the call, on every instance."""
+        return await self.backplane.members(call_id)
 
-    def active_calls(self) -> list[str]:
-        with self._lock:
-            return list(self._rooms)
+    async def room_size(self, call_id: str) -> int:
+        return len(await self.backplane.members(call_id))
+
+    async def active_calls(self) -> list[str]:
+        return await self.backplane.active_calls()
 
     # --- joining and leaving ----------------------------------------------------------------
 
     async def join(self, call_id: str, user: Any, transport: Transport, *, is_owner: bool = False) -> Peer:
         """Add a peer to the call's room; it gets `welcome`, the others `peer-joined`.
 
-        Raises RoomFull when the room already holds `capacity` peers (nothing is sent then)."""
+        The same user's earlier connection to this call, if any, is replaced (told `replaced`, closed 4409).
+        Raises RoomFull when the room already holds `capacity` peers — never for the host (nothing is sent)."""
         if not isinstance(call_id, str) or not call_id:
             raise ValueError("call_id is required")
         loop = asyncio.get_running_loop()
@@ -181,32 +193,41 @@ class Hub:
             tokens=self.rate_burst,
             tokens_at=now,
         )
+        member = Member(
+            peer_id=peer.peer_id,
+            call_id=call_id,
+            user=dict(peer.user),
+            instance_id=self.backplane.instance_id,
+            is_owner=peer.is_owner,
+        )
         with self._lock:
-            room = self._rooms.setdefault(call_id, {})
-            if len(room) >= self.capacity:
-                raise RoomFull(self.capacity)
-            others = list(room.values())
-            room[peer.peer_id] = peer
+            self._local[peer.peer_id] = peer  # before the roster: deliveries to it wait for the welcome
+        try:
+            joined = await self.backplane.join(member, capacity=self.capacity, bypass_capacity=peer.is_owner)
+        except BaseException:
+            with self._lock:
+                self._local.pop(peer.peer_id, None)
+            raise
         peer.writer = loop.create_task(self._write(peer), name=f"rtc-writer-{peer.peer_id}")
         peer.watchdog = loop.create_task(self._watch(peer), name=f"rtc-watchdog-{peer.peer_id}")
-        self._post(
-            peer,
-            {
-                "type": "welcome",
-                "peer_id": peer.peer_id,
-                "user": dict(peer.user),
-                "is_owner": peer.is_owner,
-                "peers": [p.public() for p in others],
-                "ice_servers": [dict(s) for s in self.ice_servers],
-            },
-        )
+        welcome = {
+            "type": "welcome",
+            "peer_id": peer.peer_id,
+            "user": dict(peer.user),
+            "is_owner": peer.is_owner,
+            "peers": [m.public() for m in joined.others],
+            "ice_servers": [dict(s) for s in self.ice_servers],
+        }
+        self._in_loop(peer, self._welcome, peer, welcome)
         # Everyone must know when they are being recorded, newcomers included.
-        for other in others:
+        for other in joined.others:
             if other.recording:
                 self._post(peer, {"type": "recording", "peer_id": other.peer_id, "active": True})
-        joined = {"type": "peer-joined", "peer": peer.public()}
-        for other in others:
-            self._post(other, joined)
+        if joined.replaced is not None:
+            await self._evict(joined.replaced, ErrorCode.REPLACED, "replaced", joined.others)
+        announcement = {"type": "peer-joined", "peer": member.public()}
+        for other in joined.others:
+            await self.backplane.deliver(other, announcement)
         return peer
 
     async def leave(self, peer: Peer, reason: str = "left") -> bool:
@@ -217,53 +238,36 @@ class Hub:
         if reason not in PEER_LEFT_REASONS:
             raise ValueError(f"unknown reason {reason!r}")
         if reason == "left":
-            close = _Close(CLOSE_NORMAL, "left")
+            close = Close(CLOSE_NORMAL, "left")
         elif reason == "timeout":
-            close = _Close(CLOSE_CODES[ErrorCode.TIMEOUT], "timeout")
+            close = Close(CLOSE_CODES[ErrorCode.TIMEOUT], "timeout")
         else:
-            close = _Close(None)
+            close = Close(None)
         error = error_frame(ErrorCode.TIMEOUT, MESSAGES["timeout"]) if reason == "timeout" else None
-        return self._remove(peer, reason, close, error)
+        return await self._remove(peer, reason, close, error)
 
     async def refuse(self, peer: Peer, code: str, message: str) -> bool:
         """Remove a peer already admitted with a fatal error (e.g. the call ended while it joined)."""
-        close = _Close(CLOSE_CODES.get(code, CLOSE_POLICY), code)
-        return self._remove(peer, "left", close, error_frame(code, message))
+        close = Close(CLOSE_CODES.get(code, CLOSE_POLICY), str(code))
+        return await self._remove(peer, "left", close, error_frame(code, message))
 
-    def _remove(self, peer: Peer, reason: str, close: _Close, error: dict[str, Any] | None) -> bool:
-        with self._lock:
-            if peer.closed:
-                return False
-            peer.closed = True
-            room = self._rooms.get(peer.call_id)
-            if room is not None and room.get(peer.peer_id) is peer:
-                del room[peer.peer_id]
-                if not room:
-                    del self._rooms[peer.call_id]
-            others = list(room.values()) if room else []
-        self._stop_watchdog(peer)
-        for other in others:
-            if peer.recording:
-                self._post(other, {"type": "recording", "peer_id": peer.peer_id, "active": False})
-            self._post(other, {"type": "peer-left", "peer_id": peer.peer_id, "reason": reason})
-        if error is not None:
-            self._post(peer, error)
-        self._post(peer, close)
-        return True
+    async def remove_user(self, call_id: str, user_id: str) -> int:
+        """The host removed this person: each of their connections is told `removed` and closed (4430),
+        the others hear `peer-left` with reason "removed". Returns how many connections went."""
+        gone = 0
+        for member in await self.backplane.members(call_id):
+            if member.user_id == user_id and await self._evict(member, ErrorCode.REMOVED, "removed"):
+                gone += 1
+        return gone
 
     async def end_call(self, call_id: str, by: str) -> int:
         """Broadcast `call-ended` to everyone in the call, then close every socket with 4000."""
-        with self._lock:
-            room = self._rooms.pop(call_id, {})
-            peers = list(room.values())
-            for peer in peers:
-                peer.closed = True
+        members = await self.backplane.end_call(call_id)
         frame = {"type": "call-ended", "by": by}
-        for peer in peers:
-            self._stop_watchdog(peer)
-            self._post(peer, frame)
-            self._post(peer, _Close(CLOSE_CALL_ENDED, "call ended"))
-        return len(peers)
+        for member in members:
+            await self.backplane.deliver(member, frame)
+            await self.backplane.deliver(member, Close(CLOSE_CALL_ENDED, "call ended"))
+        return len(members)
 
     async def wait_closed(self, peer: Peer, timeout: float = 5.0) -> None:
         """Wait (bounded) until the peer's writer has flushed its last frames and closed."""
@@ -273,6 +277,50 @@ class Hub:
         if asyncio.get_running_loop() is not peer.loop:
             return
         await asyncio.wait({writer}, timeout=timeout)
+
+    async def _remove(self, peer: Peer, reason: str, close: Close, error: dict[str, Any] | None) -> bool:
+        if peer.closed:
+            return False
+        peer.closed = True
+        self._stop_watchdog(peer)
+        if error is not None:
+            self._post(peer, error)
+        self._post(peer, close)
+        member = await self.backplane.leave(peer.call_id, peer.peer_id)
+        if member is None:
+            return False  # taken out by someone else first (replaced, removed, the call ended)
+        await self._tell_left(member, reason)
+        return True
+
+    async def _evict(self, member: Member, code: ErrorCode, reason: str, others: list[Member] | None = None) -> bool:
+        """A member (of any process) out, unless already out: the error, the close, and the others told.
+        `others` given: the roster already let it go (a replaced seat) and these are who remain."""
+        if others is None and await self.backplane.leave(member.call_id, member.peer_id) is None:
+            return False
+        await self.backplane.deliver(member, error_frame(code, MESSAGES[reason]))
+        await self.backplane.deliver(member, Close(CLOSE_CODES[code], reason))
+        await self._tell_left(member, reason, others)
+        return True
+
+    async def _tell_left(self, member: Member, reason: str, others: list[Member] | None = None) -> None:
+        if others is None:
+            others = await self.backplane.members(member.call_id)
+        for other in others:
+            if other.peer_id == member.peer_id:
+                continue
+            if member.recording:
+                await self.backplane.deliver(other, {"type": "recording", "peer_id": member.peer_id, "active": False})
+            await self.backplane.deliver(other, {"type": "peer-left", "peer_id": member.peer_id, "reason": reason})
+
+    def _members_gone(self, call_id: str, members: list[Member]) -> None:
+        """Another instance died with these members: tell the rest of the call they left."""
+
+        async def tell() -> None:
+            remaining = await self.backplane.members(call_id)
+            for member in members:
+                await self._tell_left(member, "disconnected", remaining)
+
+        asyncio.get_running_loop().create_task(tell())
 
     # --- messages from a peer ---------------------------------------------------------------
 
@@ -315,20 +363,19 @@ class Hub:
 
     async def _dispatch(self, peer: Peer, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        if kind == "ping":
-            self._post(peer, {"type": "pong"})
-        elif kind == "signal":
-            self._relay(peer, message)
-        elif kind == "media":
-            self._media(peer, message)
-        elif kind == "recording":
-            self._recording(peer, message)
-        elif kind == "leave":
-            await self.leave(peer, "left")
+        handler = self._handlers.get(kind) if isinstance(kind, str) else None
+        if handler is not None:
+            await handler(peer, message)
         elif isinstance(kind, str):
             self._bad(peer, f"Unknown message type {kind[:40]!r}.")
         else:
             self._bad(peer, "A frame must be a JSON object with a 'type'.")
+
+    async def _on_ping(self, peer: Peer, _message: dict[str, Any]) -> None:
+        self._post(peer, {"type": "pong"})
+
+    async def _on_leave(self, peer: Peer, _message: dict[str, Any]) -> None:
+        await self.leave(peer, "left")
 
     def _take_token(self, peer: Peer) -> bool:
         now = self._clock()
@@ -342,7 +389,7 @@ class Hub:
             self._bad(peer, "Too many messages; some were dropped. Slow down.")
         return False
 
-    def _relay(self, peer: Peer, message: dict[str, Any]) -> None:
+    async def _on_signal(self, peer: Peer, message: dict[str, Any]) -> None:
         target_id = message.get("to")
         data = message.get("data")
         if not isinstance(target_id, str) or not target_id or len(target_id) > MAX_ID_LENGTH:
@@ -351,15 +398,15 @@ class Hub:
         if not isinstance(data, dict) or not ("sdp" in data or "candidate" in data):
             self._bad(peer, "A signal needs 'data' with an 'sdp' or a 'candidate'.")
             return
-        with self._lock:
-            room = self._rooms.get(peer.call_id, {})
-            target = room.get(target_id)
-        if target is None or target is peer:
+        target = None
+        if target_id != peer.peer_id:
+            target = next((m for m in await self.backplane.members(peer.call_id) if m.peer_id == target_id), None)
+        if target is None:
             self._bad(peer, f"No peer {target_id[:MAX_ID_LENGTH]!r} in this call.")
             return
-        self._post(target, {"type": "signal", "from": peer.peer_id, "data": data})
+        await self.backplane.deliver(target, {"type": "signal", "from": peer.peer_id, "data": data})
 
-    def _media(self, peer: Peer, message: dict[str, Any]) -> None:
+    async def _on_media(self, peer: Peer, message: dict[str, Any]) -> None:
         changes = {}
         for key in ("audio", "video", "screen"):
             if key in message:
@@ -370,11 +417,11 @@ class Hub:
         if not changes:
             self._bad(peer, "A media message needs 'audio', 'video' or 'screen'.")
             return
-        for key, value in changes.items():
-            setattr(peer, key, value)
-        self._broadcast(peer, peer.media_frame())
+        member = await self.backplane.update(peer.call_id, peer.peer_id, **changes)
+        if member is not None:
+            await self.broadcast(peer.call_id, _media_frame(member), exclude=peer.peer_id)
 
-    def _recording(self, peer: Peer, message: dict[str, Any]) -> None:
+    async def _on_recording(self, peer: Peer, message: dict[str, Any]) -> None:
         active = message.get("active")
         if not isinstance(active, bool):
             self._bad(peer, "A recording message needs 'active': true or false.")
@@ -382,19 +429,36 @@ class Hub:
         if not peer.is_owner:
             self._post(peer, error_frame(ErrorCode.FORBIDDEN, "Only the meeting's host can record it."))
             return
-        peer.recording = active
-        self._broadcast(peer, {"type": "recording", "peer_id": peer.peer_id, "active": active})
+        if await self.backplane.update(peer.call_id, peer.peer_id, recording=active) is not None:
+            frame = {"type": "recording", "peer_id": peer.peer_id, "active": active}
+            await self.broadcast(peer.call_id, frame, exclude=peer.peer_id)
 
-    def _broadcast(self, sender: Peer, frame: dict[str, Any]) -> None:
-        with self._lock:
-            others = [p for p in self._rooms.get(sender.call_id, {}).values() if p is not sender]
-        for other in others:
-            self._post(other, frame)
+    async def broadcast(self, call_id: str, frame: dict[str, Any], *, exclude: str | None = None) -> None:
+        """A frame to everyone in the call (but `exclude`), on every instance."""
+        for member in await self.backplane.members(call_id):
+            if member.peer_id != exclude:
+                await self.backplane.deliver(member, frame)
+
+    def send_to(self, peer: Peer, frame: dict[str, Any]) -> None:
+        """A frame to one of this process's peers (an answer to something it sent)."""
+        self._post(peer, frame)
 
     def _bad(self, peer: Peer, message: str) -> None:
         self._post(peer, error_frame(ErrorCode.BAD_MESSAGE, message))
 
     # --- delivery ---------------------------------------------------------------------------
+
+    def _deliver_here(self, member: Member, item: Item) -> None:
+        """The backplane's delivery to a member of this process (any thread)."""
+        with self._lock:
+            peer = self._local.get(member.peer_id)
+        if peer is None:
+            return  # gone already
+        if isinstance(item, Close):
+            # Out of the roster by someone else's decision (replaced, removed, ended): stop watching it.
+            peer.closed = True
+            self._stop_watchdog(peer)
+        self._post(peer, item)
 
     def _in_loop(self, peer: Peer, fn: Callable[..., Any], *args: Any) -> None:
         try:
@@ -409,15 +473,27 @@ class Hub:
         except RuntimeError:  # that loop is closed: the peer is long gone
             pass
 
-    def _post(self, peer: Peer, item: dict[str, Any] | _Close) -> None:
+    def _post(self, peer: Peer, item: Item) -> None:
         self._in_loop(peer, self._enqueue, peer, item)
 
-    def _enqueue(self, peer: Peer, item: dict[str, Any] | _Close) -> None:
+    def _welcome(self, peer: Peer, welcome: dict[str, Any]) -> None:
+        self._enqueue(peer, welcome, first=True)
+        early, peer.early = peer.early, []
+        for item in early:
+            self._enqueue(peer, item)
+
+    def _enqueue(self, peer: Peer, item: Item, first: bool = False) -> None:
         if peer.sealed:
             return
-        if isinstance(item, _Close):
+        if not peer.welcomed and not first:
+            peer.early.append(item)
+            return
+        peer.welcomed = True
+        if isinstance(item, Close):
             peer.sealed = True
             peer.outbox.put_nowait(item)
+            with self._lock:
+                self._local.pop(peer.peer_id, None)
             return
         if peer.outbox.qsize() >= self.outbox_limit:
             log.warning("rtc peer %s stalled (%d frames waiting); dropping it", peer.peer_id, peer.outbox.qsize())
@@ -426,9 +502,18 @@ class Hub:
         peer.outbox.put_nowait(item)
 
     def _drop_stalled(self, peer: Peer) -> None:
+        """A browser that stopped reading: forget what it didn't read, close it (1008), tell the others."""
         while not peer.outbox.empty():
             peer.outbox.get_nowait()
-        self._remove(peer, "disconnected", _Close(CLOSE_POLICY, "too slow"), None)
+        peer.closed = True
+        self._stop_watchdog(peer)
+        self._enqueue(peer, Close(CLOSE_POLICY, "too slow"))
+        peer.loop.create_task(self._forget(peer, "disconnected"))
+
+    async def _forget(self, peer: Peer, reason: str) -> None:
+        member = await self.backplane.leave(peer.call_id, peer.peer_id)
+        if member is not None:
+            await self._tell_left(member, reason)
 
     def _stop_watchdog(self, peer: Peer) -> None:
         task = peer.watchdog
@@ -445,7 +530,7 @@ class Hub:
         broken = False
         while True:
             item = await peer.outbox.get()
-            if isinstance(item, _Close):
+            if isinstance(item, Close):
                 if item.code is not None and not broken:
                     try:
                         await asyncio.wait_for(peer.transport.close(item.code, item.reason), self.send_timeout)
@@ -461,7 +546,7 @@ class Hub:
             except Exception as exc:
                 broken = True
                 log.info("rtc peer %s: send failed (%s); treating it as disconnected", peer.peer_id, type(exc).__name__)
-                self._remove(peer, "disconnected", _Close(None), None)
+                await self._remove(peer, "disconnected", Close(None), None)
 
     async def _watch(self, peer: Peer) -> None:
         try:

@@ -23,6 +23,8 @@ class ErrorCode(StrEnum):
     ENDED = "ended"
     NOT_STARTED = "not-started"
     FULL = "full"
+    REPLACED = "replaced"  # the same person joined again elsewhere: this socket makes way
+    REMOVED = "removed"  # the host removed this person from the meeting
     BAD_MESSAGE = "bad-message"  # never fatal: the socket stays open
 
 
@@ -37,12 +39,14 @@ CLOSE_CODES: dict[str, int] = {
     ErrorCode.NOT_FOUND: 4404,
     ErrorCode.TIMEOUT: 4408,
     ErrorCode.ENDED: 4410,
+    ErrorCode.REPLACED: 4409,
     ErrorCode.NOT_STARTED: 4425,
     ErrorCode.FULL: 4429,
+    ErrorCode.REMOVED: 4430,
 }
 
 # Why a peer left (`peer-left`'s `reason`).
-PEER_LEFT_REASONS = ("left", "disconnected", "timeout")
+PEER_LEFT_REASONS = ("left", "disconnected", "timeout", "replaced", "removed")
 
 # What people read. Keys are specific reasons; several share an error code.
 MESSAGES: dict[str, str] = {
@@ -61,6 +65,8 @@ MESSAGES: dict[str, str] = {
     "timeout": "Lost contact with your browser. Rejoin the meeting.",
     "server-error": "Something went wrong with this meeting on Yoom's server. Try again.",
     "lost-connection": "Lost the connection to the meeting. Check your network and try again.",
+    "replaced": "You joined this meeting from another tab or device, so you left it here.",
+    "removed": "The host removed you from this meeting.",
 }
 
 # What the browser shows when a socket closes with a fatal code but no error frame arrived first.
@@ -71,6 +77,8 @@ CLOSE_MESSAGES: dict[int, str] = {
     CLOSE_CODES[ErrorCode.ENDED]: MESSAGES["ended"],
     CLOSE_CODES[ErrorCode.NOT_STARTED]: MESSAGES["not-started"],
     CLOSE_CODES[ErrorCode.FULL]: "This meeting is full. Try again when someone leaves.",
+    CLOSE_CODES[ErrorCode.REPLACED]: MESSAGES["replaced"],
+    CLOSE_CODES[ErrorCode.REMOVED]: MESSAGES["removed"],
 }
 
 

@@ -7,12 +7,13 @@ call the same handlers. Every handler looks the signed-in user up on the server 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
 import reflex as rx
 
-from yoom import accounts, meeting_rules, meetings, video
+from yoom import accounts, meeting_rules, meetings, moderation, video
 from yoom.db import utcnow
 from yoom.meeting_rules import Phase
 from yoom.models import User
@@ -101,6 +102,9 @@ class RoomState(AuthState):
             return None
         return call_id
 
+    async def _removed(self, call_id: str, user: User) -> bool:
+        return await asyncio.to_thread(moderation.is_removed, call_id, user.id)
+
     # --- loading -------------------------------------------------------------------------------
 
     @rx.event
@@ -129,7 +133,7 @@ class RoomState(AuthState):
             self._fail(GENERIC_ERROR)
             return
 
-        decision = meeting_rules.room_phase(meeting, user.id, utcnow())
+        decision = meeting_rules.room_phase(meeting, user.id, utcnow(), removed=await self._removed(call_id, user))
         self.room_id = call_id
         if decision.phase == Phase.NOT_ALLOWED:
             # An invite-only call, and this person isn't invited: nothing about it reaches the page.
@@ -172,7 +176,8 @@ class RoomState(AuthState):
         provider = video.get_provider()
         try:
             meeting = await provider.get_call(call_id)
-            decision = meeting_rules.room_phase(meeting, user.id, utcnow())
+            removed = await self._removed(call_id, user)
+            decision = meeting_rules.room_phase(meeting, user.id, utcnow(), removed=removed)
             if decision.phase != Phase.SETUP:
                 self.phase = decision.phase
                 if decision.phase == Phase.NOT_ALLOWED:
@@ -245,6 +250,22 @@ class RoomState(AuthState):
             return rx.toast.error(GENERIC_ERROR)
         self.phase = Phase.ENDED
         self.connected = False
+
+    @rx.event
+    @signed_in
+    async def remove_participant(self, user: User, user_id: str):
+        """The host removes someone: out now, and kept out of this meeting until let back in."""
+        call_id = self._current_room()
+        if call_id is None or not isinstance(user_id, str):
+            return rx.toast.error("This meeting is no longer open on this page.")
+        try:
+            await video.get_provider().remove_participant(call_id, user.id, user_id)
+        except VideoError as exc:
+            return rx.toast.error(exc.user_message)
+        except Exception:
+            log.exception("removing %s from meeting %s failed", user_id, call_id)
+            return rx.toast.error(GENERIC_ERROR)
+        return rx.toast.success("Removed from the meeting. They can't come back unless you let them.")
 
     @rx.event
     @signed_in

@@ -7,6 +7,7 @@ never from the browser. Errors a person can meet are `VideoError`s with a `user_
 from __future__ import annotations
 
 import abc
+import asyncio
 import re
 import time
 import uuid
@@ -391,6 +392,40 @@ class VideoProvider(abc.ABC):
         self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
     ) -> Page[Recording]:
         """Recordings the user may watch, newest first, a page at a time (`next_cursor` for the next)."""
+
+    # --- moderation (the host's, enforced here for every provider) ---
+    async def remove_participant(self, call_id: str, by_user_id: str, user_id: str) -> None:
+        """The host removes someone: out of the call now, and kept out until `readmit`.
+        Raises CallNotFound, NotCallOwner (only the host), InvalidRequest (themselves, a bad id)."""
+        from yoom import moderation
+
+        await self._require_host(call_id, by_user_id, "remove people")
+        if not is_valid_user_id(user_id):
+            raise InvalidRequest(f"bad user id {user_id!r}", user_message="That person isn't in this meeting.")
+        if user_id == by_user_id:
+            raise InvalidRequest("host removing themselves", user_message="You can't remove yourself. Leave instead.")
+        await asyncio.to_thread(moderation.remove, call_id, user_id, by_user_id)
+        await self._eject(call_id, user_id)
+
+    async def readmit(self, call_id: str, by_user_id: str, user_id: str) -> bool:
+        """Let a removed person back into the call (the host only)."""
+        from yoom import moderation
+
+        await self._require_host(call_id, by_user_id, "let people back in")
+        if not is_valid_user_id(user_id):
+            return False
+        return await asyncio.to_thread(moderation.readmit, call_id, user_id)
+
+    async def _require_host(self, call_id: str, by_user_id: str, what: str) -> Meeting:
+        meeting = await self.get_call(call_id)
+        if meeting is None:
+            raise CallNotFound(call_id)
+        if meeting.created_by != by_user_id:
+            raise NotCallOwner(f"{by_user_id} may not {what} in {call_id}", user_message=f"Only the host can {what}.")
+        return meeting
+
+    async def _eject(self, call_id: str, user_id: str) -> None:  # noqa: B027  (optional: a provider that can, does)
+        """Take the person out of the live call on the provider's side."""
 
     async def close(self) -> None:  # noqa: B027  (optional hook: most providers hold nothing to release)
         """Release connections (HTTP clients) at shutdown."""

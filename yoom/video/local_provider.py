@@ -386,6 +386,9 @@ class LocalProvider(VideoProvider):
         await self._signaling_hub().end_call(call_id, by_user_id)
         return meeting
 
+    async def _eject(self, call_id: str, user_id: str) -> None:
+        await self._signaling_hub().remove_user(call_id, user_id)
+
     async def reopen_call(self, call_id: str, by_user_id: str) -> Meeting:
         """Open an ended personal room again (only its owner; other meetings stay ended)."""
         if not is_valid_call_id(call_id):
