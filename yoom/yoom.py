@@ -11,6 +11,7 @@ import yoom.pages  # noqa: F401  (each page module registers itself with yoom.pa
 from yoom import accounts, migrations, styles
 from yoom.api import build_api
 from yoom.api.auth import socket_origin_allowed
+from yoom.components.connection import connection_notice
 from yoom.db import get_engine
 from yoom.pages.registry import add_pages
 from yoom.video import get_provider
@@ -53,6 +54,9 @@ app = rx.App(
     ],
     api_transformer=build_api(),
 )
+# Reflex's own overlay says "Cannot connect to server: websocket error…": ours says "Reconnecting…".
+# (An app wrap gets the page as its children: a fragment, so the notice sits beside it, not around it.)
+app.app_wraps[(5, "Overlay")] = lambda stateful: rx.fragment(connection_notice()) if stateful else None
 add_pages(app)
 app.register_lifespan_task(housekeeping)
 # The event socket obeys the same origin rule as the HTTP routes: a page on another origin (a sibling
