@@ -315,7 +315,7 @@ def test_screen_share_and_a_dropped_connection_recovers(app_url, new_page):
 
     # The guest's signaling socket drops: the guest joins again by itself and media flows again.
     before = host.evaluate("() => [...window.__yoomPeers.keys()]")
-    guest.evaluate("() => window.__yoomCall.ws.close()")
+    guest.evaluate("() => window.__yoomCall.signaling.ws.close()")
     host.wait_for_function(
         "(old) => { const ids = [...window.__yoomPeers.keys()]; return ids.length === 1 && ids[0] !== old[0]; }",
         arg=before,

@@ -103,7 +103,7 @@ def host_and_guest_in_a_call(app_url, new_page, guest_init_script: str | None = 
 
 def test_a_page_whose_timers_are_throttled_stays_in_the_call(app_url, new_page):
     host, guest, guest_on_host = host_and_guest_in_a_call(app_url, new_page)
-    assert guest.evaluate("() => window.__yoomCall.pingTicker.kind") == "worker"
+    assert guest.evaluate("() => window.__yoomCall.signaling.pingTicker.kind") == "worker"
 
     guest.evaluate(STOP_PAGE_TIMERS)
     # The server drops a socket it hears nothing from for 10 s (docs/rtc-protocol.md).
@@ -113,7 +113,7 @@ def test_a_page_whose_timers_are_throttled_stays_in_the_call(app_url, new_page):
     assert host.evaluate(PEER_IDS) == guest_on_host
     expect(tile(host, "Gus Guest")).to_be_visible()
     assert guest.evaluate("() => window.__yoomCall.status") == "joined"
-    assert guest.evaluate("() => window.__yoomCall.ws && window.__yoomCall.ws.readyState") == 1
+    assert guest.evaluate("() => window.__yoomCall.signaling.ws && window.__yoomCall.signaling.ws.readyState") == 1
     assert guest.evaluate("() => window.__yoomTimersStopped") is True
 
 
@@ -121,7 +121,7 @@ def test_without_workers_the_heartbeat_falls_back_to_a_timer(app_url, new_page):
     host, guest, guest_on_host = host_and_guest_in_a_call(
         app_url, new_page, "window.Worker = function () { throw new Error('workers are disabled here'); };"
     )
-    assert guest.evaluate("() => window.__yoomCall.pingTicker.kind") == "timer"
+    assert guest.evaluate("() => window.__yoomCall.signaling.pingTicker.kind") == "timer"
     time.sleep(12)  # past the server's 10 s heartbeat
     assert host.evaluate(PEER_IDS) == guest_on_host
     assert guest.evaluate("() => window.__yoomCall.status") == "joined"
