@@ -51,22 +51,25 @@ def _schedule(page, description: str, when_local: str):
     page.get_by_role("button", name="Schedule Meeting").click()
 
 
+def _schedule_again(page, description: str, when_local: str) -> None:
+    """Correct the form after an error. Editing clears the error, which shrinks the dialog and moves its
+    button: press it once the error is gone and the button stands still."""
+    page.get_by_label("Add a description").fill(description)
+    page.get_by_label("Select date and time (your local time)").fill(when_local)
+    expect(page.get_by_role("alert")).to_have_count(0)
+    page.get_by_role("button", name="Schedule Meeting").click()
+
+
 def test_schedule_refuses_bad_input_and_creates_nothing(page, app_url):
     sign_up(page, app_url)
     future = (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     _schedule(page, "", future)
     expect(page.get_by_role("alert")).to_contain_text("Add a description")
-    page.get_by_label("Add a description").fill("Retro")
-    page.get_by_label("Select date and time (your local time)").fill("2020-01-01T10:00")
-    page.get_by_role("button", name="Schedule Meeting").click()
+    _schedule_again(page, "Retro", "2020-01-01T10:00")
     expect(page.get_by_role("alert")).to_contain_text("already passed")
-    page.get_by_label("Add a description").fill("x" * 210)
-    page.get_by_label("Select date and time (your local time)").fill(future)
-    page.get_by_role("button", name="Schedule Meeting").click()
+    _schedule_again(page, "x" * 210, future)
     expect(page.get_by_role("alert")).to_contain_text("at most 200 characters")
-    page.get_by_label("Add a description").fill("Retro")
-    page.get_by_label("Select date and time (your local time)").fill("")
-    page.get_by_role("button", name="Schedule Meeting").click()
+    _schedule_again(page, "Retro", "")
     expect(page.get_by_role("alert")).to_contain_text("Pick a date and time")
     page.goto(app_url + "/upcoming")
     expect(page.get_by_text("No upcoming meetings")).to_be_visible()
