@@ -15,7 +15,7 @@ export REFLEX_USE_SYSTEM_BUN := 1
 # The embedded signaling hub lives in one process: one backend worker.
 export GRANIAN_WORKERS ?= 1
 
-.PHONY: run dev test test-fast lint format setup migrate chromium bench lock clean
+.PHONY: run dev test test-fast test-js lint format setup migrate chromium bench lock clean
 
 run: migrate
 	$(REFLEX) run --env prod --single-port --frontend-port $(PORT)
@@ -23,11 +23,15 @@ run: migrate
 dev: migrate
 	$(REFLEX) run
 
-test: setup chromium lint
+test: setup chromium lint test-js
 	$(PY) -m pytest
 
-test-fast: setup lint
+test-fast: setup lint test-js
 	$(PY) -m pytest tests/unit tests/integration
+
+# The meeting engine's JavaScript modules (assets/), tested by bun (bunfig.toml: tests/js/).
+test-js: $(BUN)
+	$(BUN) test
 
 # ruff formats and lints (imports sorted too); `make test` fails on anything it reports.
 lint: setup

@@ -20,57 +20,20 @@ import {
 import "@stream-io/video-react-sdk/dist/css/styles.css";
 import env from "$/env.json";
 import { getBackendURL } from "$/utils/state";
+import { fetchVideoToken, TOKEN_PATH, TokenError, tokenURL as videoTokenURL } from "./yoom_token.js";
 
-export const TOKEN_PATH = "/api/video/token";
+export { TOKEN_PATH };
 const CALL_TYPE = "default";
 
 class BridgeError extends Error {}
 
 // The backend's origin (a separate port in dev, the same one in prod), as Reflex's own code finds it.
 export function tokenURL() {
-  const url = getBackendURL(env.PING);
-  url.pathname = TOKEN_PATH;
-  url.search = "";
-  url.hash = "";
-  return url.toString();
+  return videoTokenURL(getBackendURL(env.PING));
 }
 
 // POST the token route with the session cookie. Resolves to {token, api_key, user:{id,name,image}, ...}.
-async function fetchToken(signal) {
-  let response;
-  try {
-    response = await fetch(tokenURL(), {
-      method: "POST",
-      credentials: "include",
-      headers: { Accept: "application/json" },
-      signal,
-    });
-  } catch (err) {
-    if (err?.name === "AbortError") throw err;
-    throw new BridgeError("Yoom's server could not be reached for a video token. Check your connection.");
-  }
-  let body = null;
-  try {
-    body = await response.json();
-  } catch {
-    body = null;
-  }
-  if (response.status === 401) {
-    throw new BridgeError("Your session has expired. Sign in again to join the meeting.");
-  }
-  if (!response.ok) {
-    const detail = body?.message || body?.error || body?.detail;
-    throw new BridgeError(
-      typeof detail === "string" && detail
-        ? detail
-        : `The video token could not be issued (HTTP ${response.status}).`,
-    );
-  }
-  if (!body || typeof body.token !== "string" || !body.api_key || !body.user || !body.user.id) {
-    throw new BridgeError("The video token answer was malformed.");
-  }
-  return body;
-}
+const fetchToken = (signal) => fetchVideoToken(tokenURL(), { signal });
 
 function streamUser(user) {
   const out = { id: String(user.id) };
@@ -147,7 +110,7 @@ function withTimeout(promise, ms, message) {
 }
 
 function describe(err) {
-  if (err instanceof BridgeError) return err.message;
+  if (err instanceof BridgeError || err instanceof TokenError) return err.message;
   const status = err?.status ?? err?.response?.status;
   const code = err?.code;
   if (status === 401 || status === 403 || code === 2 || code === 5 || code === 40 || code === 43) {

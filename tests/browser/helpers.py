@@ -44,3 +44,12 @@ def start_instant_meeting(page: Page) -> str:
     page.get_by_role("button", name="Start Meeting").click()
     page.wait_for_url("**/meeting/**", timeout=20_000)
     return page.url.rstrip("/").split("/meeting/")[1].split("?")[0]
+
+
+def clear_clipboard(page: Page) -> None:
+    page.evaluate("navigator.clipboard.writeText('')")
+
+
+def expect_clipboard(page: Page, text: str) -> None:
+    """Writing the clipboard is asynchronous (the toast may come first): wait for it to hold `text`."""
+    page.wait_for_function("async (text) => (await navigator.clipboard.readText()) === text", arg=text, timeout=10_000)

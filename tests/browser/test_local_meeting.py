@@ -7,7 +7,6 @@ keep growing (the bridge exposes its connections as `window.__yoomPeers`, a Map 
 
 from __future__ import annotations
 
-import itertools
 import re
 import time
 from datetime import datetime, timedelta
@@ -48,9 +47,28 @@ SENT_AUDIO_LABEL = """() => {
   return sender ? sender.track.label : null;
 }"""
 
+NO_PEERS = "() => !window.__yoomPeers || window.__yoomPeers.size === 0"
+
 MARK_JOIN_CLICK = """() => document.addEventListener('click', (e) => {
   if (e.target.closest('[data-testid=join-meeting]')) window.__joinClickAt = performance.now();
 }, true)"""
+
+
+# The speaker's big tile sits on the named side of the bar of the others.
+SPEAKER_SIDE = """(side) => {
+  const main = document.querySelector('.yoom-lm-main');
+  const bar = document.querySelector('.yoom-lm-bar');
+  if (!main || !bar) return false;
+  const m = main.getBoundingClientRect(), b = bar.getBoundingClientRect();
+  return side === 'left' ? m.right <= b.left : b.right <= m.left;
+}"""
+
+# The elements matching the selector are one column, each below the one before (no overlap).
+STACKED = """(selector) => {
+  const boxes = [...document.querySelectorAll(selector)].map((e) => e.getBoundingClientRect());
+  return boxes.length >= 2 && boxes.slice(1).every((box, i) =>
+    Math.abs(box.left - boxes[i].left) < 1 && box.top >= boxes[i].bottom - 1);
+}"""
 
 
 def open_setup(page: Page, url: str) -> None:
@@ -76,8 +94,8 @@ def wait_for_remote_video(page: Page, count: int) -> None:
 
 def assert_video_flows_from(page: Page, peers: int) -> None:
     """One connection per other person, and every one of them keeps receiving video."""
+    page.wait_for_function(f"() => (window.__yoomPeers || new Map()).size === {peers}", timeout=10_000)
     before = page.evaluate(INBOUND_VIDEO_BYTES)
-    assert len(before) == peers, before
     deadline = time.monotonic() + 15
     while True:
         time.sleep(0.5)
@@ -95,6 +113,21 @@ def join_to_first_frame_ms(page: Page) -> float:
 
 def tile(page: Page, name: str):
     return page.locator(f'[data-testid=participant-tile][data-participant-name="{name}"]')
+
+
+def choose_layout(page: Page, layout: str) -> None:
+    """Pick a layout from the menu, as a person would: open it, click, and see it close and the tiles move.
+
+    Radix animates the menu closed; a click on the trigger while it closes is lost, so the next choice
+    waits until the menu is gone and the trigger says it's collapsed."""
+    trigger = page.get_by_test_id("layout-switcher")
+    expect(trigger).to_have_attribute("aria-expanded", "false")
+    trigger.click()
+    expect(page.get_by_role("menu")).to_be_visible()
+    page.get_by_test_id(f"layout-{layout}").click()
+    expect(page.get_by_role("menu")).to_have_count(0)
+    expect(trigger).to_have_attribute("aria-expanded", "false")
+    expect(page.locator(f"[data-layout={layout}]")).to_have_count(1)
 
 
 def end_call_for_everyone(page: Page) -> None:
@@ -120,10 +153,10 @@ def test_two_people_see_each_other_and_the_host_ends_the_call(app_url, new_page)
     for page in (host, guest):
         wait_for_remote_video(page, 1)
         assert_video_flows_from(page, peers=1)
-    assert guest.evaluate(SENT_AUDIO_LABEL) == "Fake Audio Input 1"
+    guest.wait_for_function(f"() => ({SENT_AUDIO_LABEL})() === 'Fake Audio Input 1'", timeout=10_000)
+    host.wait_for_function(f"async () => (await ({INBOUND_AUDIO_BYTES})()) > 0", timeout=10_000)
     audio_before = host.evaluate(INBOUND_AUDIO_BYTES)
-    time.sleep(1.5)
-    assert host.evaluate(INBOUND_AUDIO_BYTES) > audio_before > 0
+    host.wait_for_function(f"async (before) => (await ({INBOUND_AUDIO_BYTES})()) > before", arg=audio_before)
     print(
         f"\njoin click → first remote frame: guest {join_to_first_frame_ms(guest):.0f} ms "
         f"(host joined first and waited: {join_to_first_frame_ms(host):.0f} ms)"
@@ -152,7 +185,7 @@ def test_two_people_see_each_other_and_the_host_ends_the_call(app_url, new_page)
     expect(guest.get_by_role("heading", name="This meeting was ended by the host")).to_be_visible()
     expect(host.get_by_test_id("meeting-ended")).to_be_visible(timeout=15_000)
     # The guest's connection is gone, and coming back shows the ended state, not the room.
-    assert guest.evaluate("() => window.__yoomPeers ? window.__yoomPeers.size : 0") == 0
+    guest.wait_for_function(NO_PEERS, timeout=10_000)
     guest.goto(url)
     expect(guest.get_by_test_id("meeting-ended")).to_be_visible(timeout=20_000)
     guest.get_by_test_id("back-home").click()
@@ -176,26 +209,21 @@ def test_three_people_mesh_layouts_phone_width_and_leave(app_url, new_page):
         assert_video_flows_from(page, peers=2)
         expect(page.get_by_test_id("participant-tile")).to_have_count(3)
 
-    # Layouts: grid and both speaker layouts, all three people in each.
-    host.get_by_test_id("layout-switcher").click()
-    host.get_by_test_id("layout-grid").click()
-    expect(host.locator("[data-layout=grid] [data-testid=participant-tile]")).to_have_count(3)
-    host.get_by_test_id("layout-switcher").click()
-    host.get_by_test_id("layout-speaker-right").click()
-    expect(host.locator("[data-layout=speaker-right] [data-testid=participant-tile]")).to_have_count(3)
+    # Layouts: grid and both speaker layouts, all three people in each, the speaker on the chosen side.
+    for layout in ("grid", "speaker-right", "speaker-left"):
+        choose_layout(host, layout)
+        expect(host.locator(f"[data-layout={layout}] [data-testid=participant-tile]")).to_have_count(3)
+        if layout != "grid":
+            host.wait_for_function(SPEAKER_SIDE, arg=layout.removeprefix("speaker-"))
 
     # Phone width: nothing wider than the screen, the tiles stacked, the controls reachable.
-    assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
-    main_box = phone.locator(".yoom-lm-main [data-testid=participant-tile]").bounding_box()
-    bar_box = phone.locator(".yoom-lm-bar [data-testid=participant-tile]").first.bounding_box()
-    assert bar_box["y"] >= main_box["y"] + main_box["height"] - 1, (main_box, bar_box)
+    expect(phone.locator("[data-layout=speaker-left] [data-testid=participant-tile]")).to_have_count(3)
+    phone.wait_for_function("() => document.documentElement.scrollWidth <= 390")
+    phone.wait_for_function(STACKED, arg=".yoom-lm-main [data-testid=participant-tile], .yoom-lm-bar")
     expect(phone.get_by_role("button", name="Leave call")).to_be_in_viewport()
-    phone.get_by_test_id("layout-switcher").click()
-    phone.get_by_test_id("layout-grid").click()
-    boxes = [t.bounding_box() for t in phone.locator("[data-layout=grid] [data-testid=participant-tile]").all()]
-    assert len(boxes) == 3
-    for upper, lower in itertools.pairwise(boxes):  # one column, no overlap
-        assert abs(upper["x"] - lower["x"]) < 1 and lower["y"] >= upper["y"] + upper["height"] - 1, boxes
+    choose_layout(phone, "grid")
+    expect(phone.locator("[data-layout=grid] [data-testid=participant-tile]")).to_have_count(3)
+    phone.wait_for_function(STACKED, arg="[data-layout=grid] [data-testid=participant-tile]")
 
     # Someone leaves: they land on Home, the others see two tiles within seconds.
     phone.get_by_role("button", name="Leave call").click()
@@ -256,7 +284,9 @@ def test_scheduled_meeting_not_started_for_guests_in_their_local_time(app_url, n
     host.get_by_label("Add a description").fill("Design review")
     host.get_by_label("Select date and time (your local time)").fill(f"{day.isoformat()}T09:30")
     host.get_by_role("button", name="Schedule Meeting").click()
-    link = host.get_by_test_id("created-link").inner_text()
+    created = host.get_by_test_id("created-link")
+    expect(created).to_have_text(re.compile(r"/meeting/[0-9a-f-]{36}$"))
+    link = created.inner_text()
 
     guest.goto(link)
     expect(guest.get_by_test_id("meeting-not-started")).to_be_visible(timeout=20_000)
@@ -272,6 +302,39 @@ def test_scheduled_meeting_not_started_for_guests_in_their_local_time(app_url, n
     host.goto(link)
     expect(host.get_by_test_id("local-setup")).to_be_visible(timeout=20_000)
     expect(host.get_by_text("Design review")).to_be_visible()
+
+
+def test_home_page_loads_no_meeting_engine_but_the_meeting_page_does(app_url, new_page):
+    """The engine (assets/local_meeting/) and its stylesheet are a chunk of their own, fetched by the
+    meeting page only; its CSS speaks in the page's design tokens."""
+    signup_page = new_page()
+    sign_up(signup_page, app_url)
+    page = signup_page.context.new_page()  # same cookies, fresh page: only what "/" itself downloads
+    downloaded: dict[str, bytes] = {}
+
+    def collect(response):
+        if response.url.endswith((".js", ".css")):
+            try:
+                downloaded[response.url] = response.body()
+            except Exception:  # a redirect or aborted request has no body
+                pass
+
+    page.on("response", collect)
+    page.goto(app_url + "/")
+    expect(page.get_by_test_id("hero")).to_be_visible(timeout=20_000)
+    page.wait_for_load_state("networkidle")
+    home = dict(downloaded)
+    assert any(url.endswith(".js") for url in home), "no scripts seen: the check would prove nothing"
+    for url, body in home.items():
+        assert b"__yoomPeers" not in body and b".yoom-lm-" not in body, f"the home page downloaded the engine: {url}"
+
+    open_setup(page, f"{app_url}/meeting/{start_instant_meeting(page)}")
+    page.wait_for_load_state("networkidle")
+    meeting = {url: body for url, body in downloaded.items() if url not in home}
+    assert any(b"__yoomPeers" in body for url, body in meeting.items() if url.endswith(".js")), list(meeting)
+    (css,) = [body for url, body in meeting.items() if url.endswith(".css") and b".yoom-lm-tile" in body]
+    assert b"var(--yoom-dark-3)" in css
+    assert not re.search(rb"#[0-9a-fA-F]{3,8}\b", css), "a colour that is not a design token"
 
 
 def test_unknown_and_malformed_meeting_ids(app_url, page):
@@ -315,7 +378,7 @@ def test_screen_share_and_a_dropped_connection_recovers(app_url, new_page):
 
     # The guest's signaling socket drops: the guest joins again by itself and media flows again.
     before = host.evaluate("() => [...window.__yoomPeers.keys()]")
-    guest.evaluate("() => window.__yoomCall.ws.close()")
+    guest.evaluate("() => window.__yoomCall.signaling.ws.close()")
     host.wait_for_function(
         "(old) => { const ids = [...window.__yoomPeers.keys()]; return ids.length === 1 && ids[0] !== old[0]; }",
         arg=before,
@@ -348,7 +411,7 @@ def test_a_full_room_turns_the_next_person_away_with_a_clear_message(small_room_
     late.get_by_test_id("join-meeting").click()
     expect(late.get_by_test_id("meeting-error")).to_be_visible(timeout=20_000)
     expect(late.get_by_test_id("meeting-error-message")).to_contain_text("full")
-    assert late.evaluate("() => window.__yoomPeers ? window.__yoomPeers.size : 0") == 0
+    late.wait_for_function(NO_PEERS, timeout=10_000)
     # The two inside are undisturbed.
     expect(host.get_by_test_id("participant-tile")).to_have_count(2)
     assert_video_flows_from(host, peers=1)

@@ -1,15 +1,22 @@
-"""The Reflex wrappers of assets/local_meeting.jsx: names, props and events agree with the JSX."""
+"""The Reflex wrappers of the built-in meeting (yoom/components/local_video.py) and the room composed from
+them (yoom/components/local_room.py): what they render for the browser — the module, the props, the event
+handlers bound to RoomState. What the JavaScript does with them is tested by tests/js (bun) and by the
+browser tests (tests/browser/test_local_meeting.py, test_meeting_invite.py)."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
+import json
 
+import pytest
+from reflex.components.component import NoSSRComponent
+from reflex.vars.base import LiteralVar
+from reflex_components_lucide.icon import LUCIDE_LIBRARY
+
+from yoom.api.rtc import routes as rtc_routes
+from yoom.api.video_token import routes as token_routes
 from yoom.components import local_video as lv
-from yoom.state.room import RoomState
-
-ROOT = Path(__file__).resolve().parents[2]
-JSX = (ROOT / "assets" / "local_meeting.jsx").read_text()
+from yoom.meeting_rules import Layout
+from yoom.rtc.protocol import client_protocol
 
 WRAPPERS = [
     lv.LocalCall,
@@ -19,126 +26,110 @@ WRAPPERS = [
     lv.LocalCallControls,
     lv.LocalParticipantsList,
 ]
-OWN_TRIGGERS = {
-    "on_joined",
-    "on_left",
-    "on_call_ended",
-    "on_error",
-    "on_participants_change",
-    "on_recording_saved",
-    "on_recording_error",
-}
+ENTRY = "$/public/local_meeting/index.jsx"
 
 
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+def props_of(node) -> dict[str, str]:
+    """`{'camelName': 'js expression'}` of a component or of a rendered node."""
+    rendered = node if isinstance(node, dict) else node.render()
+    return dict(prop.split(":", 1) for prop in rendered["props"])
 
 
-def props_of(component) -> dict[str, str]:
-    return dict(p.split(":", 1) for p in component.render()["props"])
+def find(component, name: str) -> list[dict]:
+    """Every rendered node called `name` (the JSX tag) under `component`."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("name") == name:
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(json.loads(json.dumps(component.render())))  # tuples → lists
+    return found
 
 
-def test_every_wrapper_names_an_export_of_the_bridge():
-    exports = set(re.findall(r"^export function (\w+)", JSX, re.M))
-    assert {w.tag for w in WRAPPERS} == exports
-    for wrapper in WRAPPERS:
-        assert wrapper.library == "$/public/local_meeting.jsx"
-        # Client-only, loaded by a dynamic import of that one module (shared context).
-        assert (
-            f"import('$/public/local_meeting.jsx').then((mod) => mod.{wrapper.tag})"
-            in wrapper.create()._get_dynamic_imports()
-        )
+@pytest.fixture(scope="module")
+def screen():
+    from yoom.components.local_room import local_meeting_screen
+
+    return local_meeting_screen()
 
 
-def test_local_call_triggers_match_what_the_bridge_fires():
-    fired = set(re.findall(r'this\.fire\("(\w+)"', JSX))
-    declared = {camel(name) for name in OWN_TRIGGERS}
-    assert fired == declared
-    assert set(lv.LocalCall.create().get_event_triggers()) >= OWN_TRIGGERS
+@pytest.fixture(scope="module")
+def in_call():
+    from yoom.components.local_room import local_in_call
+
+    return local_in_call()
 
 
-def test_local_call_props_are_camel_cased_and_bound_to_room_state():
-    component = lv.local_call(
-        call_id=RoomState.room_id,
-        token_url="/api/video/token",
-        ws_url="/api/rtc",
-        start_with_mic_off=RoomState.join_mic_off,
-        start_with_camera_off=RoomState.join_camera_off,
-        joined=RoomState.phase == "in_call",
-        on_error=RoomState.on_error,
-        on_participants_change=RoomState.on_participants_change,
-        on_joined=RoomState.on_joined,
-        on_recording_error=RoomState.on_recording_error,
-    )
-    props = props_of(component)
-    for name in (
-        "callId",
-        "tokenUrl",
-        "wsUrl",
-        "startWithMicOff",
-        "startWithCameraOff",
-        "joined",
-        "onError",
-        "onParticipantsChange",
-        "onJoined",
-        "onRecordingError",
+@pytest.mark.parametrize("wrapper", WRAPPERS)
+def test_every_wrapper_is_a_named_export_of_the_entry_module_loaded_in_the_browser(wrapper):
+    component = wrapper.create()
+    assert isinstance(component, NoSSRComponent)
+    assert wrapper.library == ENTRY
+    # One module for all of them (they share the LocalCall context), imported only on the client.
+    assert f"import('{ENTRY}').then((mod) => mod.{wrapper.tag})" in component._get_dynamic_imports()
+    # Its icons are lucide-react's, at the version rx.icon already puts in the bundle.
+    assert lv.LUCIDE_REACT == LUCIDE_LIBRARY
+    assert LUCIDE_LIBRARY in component._get_all_imports()
+
+
+def test_the_room_has_one_local_call_bound_to_room_state(screen):
+    calls = find(screen, "LocalCall")
+    assert len(calls) == 1, "setup and call must share one engine: one LocalCall"
+    props = props_of(calls[0])
+    assert props["callId"].endswith(".room_id_rx_state_")
+    assert '"in_call"' in props["joined"] and "phase_rx_state_" in props["joined"]
+    assert props["startWithMicOff"].endswith(".join_mic_off_rx_state_")
+    assert props["startWithCameraOff"].endswith(".join_camera_off_rx_state_")
+    for trigger, handler in (
+        ("onJoined", "on_joined"),
+        ("onLeft", "on_left"),
+        ("onCallEnded", "on_call_ended"),
+        ("onError", "on_error"),
+        ("onParticipantsChange", "on_participants_change"),
+        ("onRecordingSaved", "on_recording_saved"),
+        ("onRecordingError", "on_recording_error"),
     ):
-        assert name in props, props.keys()
-    assert "room_id" in props["callId"]
-    assert props["tokenUrl"] == '"/api/video/token"'
-    assert '"in_call"' in props["joined"]
+        assert f"room_state.{handler}" in props[trigger], trigger
     # The message and the count from the browser reach the handlers' arguments.
     assert 'on_error", ({ ["message"] : _ev_0 })' in props["onError"]
     assert 'on_participants_change", ({ ["count"] : _ev_0 })' in props["onParticipantsChange"]
     assert 'on_recording_error", ({ ["message"] : _ev_0 })' in props["onRecordingError"]
     assert 'on_joined", ({  })' in props["onJoined"]
-    # The bridge's LocalCall takes every one of these props.
-    signature = JSX.split("export function LocalCall({", 1)[1].split("})", 1)[0]
-    for name in ("callId", "tokenUrl", "wsUrl", "startWithMicOff", "startWithCameraOff", "joined"):
-        assert re.search(rf"\b{name}\b", signature), name
 
 
-def test_child_component_props():
-    view = props_of(lv.local_participants_view(layout=RoomState.layout))
-    assert "layout" in view["layout"]
-    assert props_of(lv.local_call_controls(can_record=RoomState.is_owner))["canRecord"].endswith("is_owner_rx_state_")
-    assert "export function LocalParticipantsView({ layout" in JSX
-    assert "export function LocalCallControls({ canRecord" in JSX
+def test_the_local_call_is_given_yoom_routes_and_pythons_signaling_vocabulary(screen):
+    props = props_of(find(screen, "LocalCall")[0])
+    assert json.loads(props["tokenUrl"]) in {route.path for route in token_routes}
+    assert json.loads(props["wsUrl"]) + "/{call_id}" in {route.path for route in rtc_routes}
+    assert props["protocol"] == str(LiteralVar.create(client_protocol()))
+    assert "4410" in props["protocol"] and client_protocol()["lostConnection"] in props["protocol"]
 
 
-def test_controls_have_the_accessible_labels():
-    for label in (
-        "Toggle microphone",
-        "Toggle camera",
-        "Share screen",
-        "Start recording",
-        "Stop recording",
-        "Leave call",
-    ):
-        assert f'"{label}"' in JSX, label
-    for test_id in ("participant-tile", "remote-video", "local-video"):
-        assert f'"{test_id}"' in JSX, test_id
+def test_the_layout_prop_takes_the_layouts_python_defines_and_nothing_else(in_call):
+    for layout in Layout:
+        assert props_of(lv.local_participants_view(layout=layout.value)) == {"layout": f'"{layout.value}"'}
+    with pytest.raises(TypeError):
+        lv.local_participants_view(layout="speaker-top")
+    (view,) = find(in_call, "LocalParticipantsView")
+    assert props_of(view)["layout"].endswith(".layout_rx_state_")
 
 
-def test_heartbeat_ticks_from_a_worker_with_a_timer_fallback():
-    # Pings go through the Ticker (a Blob-URL worker's clock, unthrottled in hidden tabs) …
-    assert re.search(r"this\.pingTicker = new Ticker\(PING_MS, \(\) => this\.ping\(ws\)\)", JSX)
-    assert not re.search(r"setInterval\([^)]*ping", JSX)
-    ticker = JSX.split("class Ticker {", 1)[1].split("\n}\n", 1)[0]
-    assert "new Worker(this.url)" in ticker and "URL.createObjectURL(new Blob(" in ticker
-    # … fall back to setInterval when no worker can run, and release the worker and its URL when stopped.
-    assert "catch (_err) {\n      this.fallBack();" in ticker and "worker.onerror" in ticker
-    assert "setInterval(() => this.onTick(), this.ms)" in ticker
-    assert "this.worker.terminate()" in ticker and "URL.revokeObjectURL(this.url)" in ticker
-    # Every way out of the socket stops it (close, leave/teardown, a new socket).
-    assert JSX.count("this.stopPing();") >= 3
+def test_only_the_host_gets_the_record_button(in_call):
+    (controls,) = find(in_call, "LocalCallControls")
+    assert props_of(controls)["canRecord"].endswith(".is_owner_rx_state_")
 
 
-def test_the_local_call_screen_has_the_invite_button_and_the_waiting_hint():
+def test_the_local_call_screen_has_the_invite_button_and_the_waiting_hint(in_call):
     from yoom.components import local_room as meeting
 
-    rendered = str(meeting.local_in_call().render())
+    rendered = str(in_call.render())
     assert rendered.count('"Copy invite link"') >= 2  # the controls bar and the hint
     assert "copy_invite_link" in rendered
     hint = str(meeting.waiting_hint().render())

@@ -20,6 +20,7 @@ from yoom.components.room_controls import (
     participants_toggle,
 )
 from yoom.meeting_rules import Phase
+from yoom.rtc.protocol import client_protocol
 from yoom.state.room import RoomState
 
 
@@ -172,6 +173,7 @@ def local_meeting_screen() -> rx.Component:
         call_id=RoomState.room_id,
         token_url="/api/video/token",
         ws_url="/api/rtc",
+        protocol=client_protocol(),
         start_with_mic_off=RoomState.join_mic_off,
         start_with_camera_off=RoomState.join_camera_off,
         joined=in_call,

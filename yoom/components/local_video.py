@@ -1,4 +1,4 @@
-"""Reflex wrappers of Yoom's built-in meeting components (assets/local_meeting.jsx).
+"""Reflex wrappers of Yoom's built-in meeting components (assets/local_meeting/, entry module index.jsx).
 
 `local_call(...)` owns the call (camera and mic, the signaling socket, one RTCPeerConnection per
 other person, the recorder) and provides it to the components below, which must sit inside it.
@@ -9,20 +9,26 @@ Python modules).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import reflex as rx
 from reflex.event import EventHandler, no_args_event_spec, passthrough_event_spec
 
-LIBRARY = rx.asset("local_meeting.jsx").importable_path
+from yoom.meeting_rules import Layout
 
-Layout = Literal["grid", "speaker-left", "speaker-right"]
+LIBRARY = rx.asset("local_meeting/index.jsx").importable_path
+# The icons come from the lucide-react that Reflex's rx.icon already puts in the bundle: the same version.
+LUCIDE_REACT = "lucide-react@1.26.0"
+
+# RoomState.layout's values, from the one enum that defines them.
+LayoutName = Literal[tuple(layout.value for layout in Layout)]
 
 
 class LocalMeetingComponent(rx.NoSSRComponent):
-    """A named export of assets/local_meeting.jsx, loaded only in the browser."""
+    """A named export of assets/local_meeting/index.jsx, loaded only in the browser."""
 
     library = LIBRARY
+    lib_dependencies: list[str] = [LUCIDE_REACT]
 
 
 class LocalCall(LocalMeetingComponent):
@@ -37,6 +43,9 @@ class LocalCall(LocalMeetingComponent):
     token_url: rx.Var[str]
     # The signaling WebSocket's base — default `/api/rtc` on the backend; the call id is appended.
     ws_url: rx.Var[str]
+    # The signaling vocabulary the browser needs: yoom.rtc.protocol.client_protocol() (close codes that
+    # end the call, close codes that refuse for good with their words, the lost-connection words).
+    protocol: rx.Var[dict[str, Any]]
     # Before joining (the setup screen) these drive the preview; when joining they are the start state.
     start_with_mic_off: rx.Var[bool]
     start_with_camera_off: rx.Var[bool]
@@ -72,7 +81,7 @@ class LocalParticipantsView(LocalMeetingComponent):
 
     tag = "LocalParticipantsView"
 
-    layout: rx.Var[Layout]
+    layout: rx.Var[LayoutName]
 
 
 class LocalCallControls(LocalMeetingComponent):

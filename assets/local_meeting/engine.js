@@ -1,0 +1,394 @@
+// The coordinator: one MeshEngine per mounted LocalCall wires my media (LocalMedia), the signaling
+// socket (SignalingClient), one Peer per other person and the host's recorder, and hands React an
+// immutable-enough snapshot through subscribe()/snapshot(). Python hears about it through the
+// LocalCall props' event triggers (`callbacks().onJoined(…)` and so on).
+import { tokenURL } from "../yoom_token.js";
+import { readProtocol, senderLimits, wsUrl } from "./helpers.js";
+import { canShareScreen, LocalMedia } from "./media.js";
+import { loudestPeer, Peer } from "./peer.js";
+import { canRecord, MeetingRecorder, recordingErrorMessage } from "./recorder.js";
+import { SignalingClient } from "./signaling.js";
+import { mark } from "./timeline.js";
+
+const SPEAKER_POLL_MS = 400;
+// Recordings are held in memory until uploaded, and the server refuses files over its limit: stop
+// in time and save what was recorded. The token route tells the real limit (YOOM_RECORDING_MAX_MB);
+// this is the fallback. Either way, 10% is kept spare.
+const RECORD_MAX_BYTES = 500 * 1024 * 1024;
+const OVER = ["left", "ended", "failed"];
+
+export class MeshEngine {
+  // backend: the backend's URL (Reflex's getBackendURL()); protocol: yoom.rtc.protocol.client_protocol().
+  constructor({ callId, backend, tokenUrl, wsUrl: wsRoute, protocol, startWithMicOff, startWithCameraOff, callbacks }) {
+    this.callId = callId;
+    this.callbacks = callbacks; // () => the latest props (event triggers)
+    this.protocol = readProtocol(protocol);
+    this.recordingsUrl = new URL("/api/recordings", backend).toString();
+    this.status = "idle"; // idle | connecting | joined | reconnecting | left | ended | failed
+    this.destroyed = false;
+    this.peers = new Map(); // peer_id -> Peer
+    this.pcs = new Map(); // peer_id -> RTCPeerConnection (window.__yoomPeers, for tests and benchmarks)
+    this.me = null; // {peerId, user, isOwner}
+    this.iceServers = [];
+    this.speakerTimer = null;
+    this.activeSpeaker = null;
+    this.recordingBy = null; // peer id of whoever records (everyone sees the indicator)
+    this.recorder = null;
+    this.recordingBusy = false;
+    this.lastCount = -1;
+    this.listeners = new Set();
+    this.version = 0;
+    mark("engine");
+    this.media = new LocalMedia({
+      micOn: !startWithMicOff,
+      camOn: !startWithCameraOff,
+      onChange: () => this.emit(),
+      onTrack: (kind) => this.replaceOutgoing(kind),
+      onAnnounce: () => this.sendMedia(),
+    });
+    this.media.ready.then(() => mark("media-ready"));
+    this.signaling = new SignalingClient({
+      callId,
+      tokenUrl: tokenURL(backend, tokenUrl),
+      wsBase: wsUrl(wsRoute, backend),
+      protocol: this.protocol,
+      handlers: {
+        onFrame: (msg) => this.onFrame(msg),
+        onReconnecting: () => this.onReconnecting(),
+        onEnded: () => this.end(),
+        onFailed: (message) => this.fail(message),
+      },
+    });
+  }
+
+  // --- state for React ---------------------------------------------------------------------
+
+  subscribe(fn) {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  emit() {
+    if (this.destroyed) return;
+    this.version += 1;
+    for (const fn of this.listeners) fn(this.version);
+  }
+
+  snapshot() {
+    const m = this.media;
+    return {
+      version: this.version,
+      status: this.status,
+      me: this.me,
+      micOn: m.sendingAudio,
+      camOn: m.sendingCamera,
+      wantMic: m.micOn,
+      wantCam: m.camOn,
+      screenOn: m.screenOn,
+      localStream: m.stream,
+      peers: [...this.peers.values()].map((p) => p.snapshot()),
+      activeSpeaker: this.activeSpeaker,
+      devices: m.devices,
+      selected: m.selected,
+      deviceError: m.error,
+      recordingBy: this.recordingBy,
+      recording: !!this.recorder,
+      recordingBusy: this.recordingBusy,
+      canShareScreen: canShareScreen(),
+    };
+  }
+
+  fire(name, ...args) {
+    const cb = this.callbacks()[name];
+    if (typeof cb !== "function") return;
+    try {
+      cb(...args);
+    } catch (err) {
+      console.error(`[yoom] ${name} handler failed`, err);
+    }
+  }
+
+  // --- my media (the views call this.media's setMic, setCamera, selectDevice, setScreenShare) -
+
+  localTracks() {
+    return { audio: this.media.audioTrack, video: this.media.videoTrack() };
+  }
+
+  replaceOutgoing(kind) {
+    const track = this.localTracks()[kind];
+    for (const peer of this.peers.values()) peer.replaceTrack(kind, track);
+  }
+
+  sendMedia() {
+    const m = this.media;
+    this.signaling.send({ type: "media", audio: m.sendingAudio, video: m.sendingCamera, screen: m.screenOn });
+  }
+
+  // --- the call ----------------------------------------------------------------------------
+
+  async join() {
+    if (this.destroyed || this.status !== "idle") return;
+    this.status = "connecting";
+    window.__yoomJoinRequestedAt = performance.now();
+    mark("join");
+    this.emit();
+    await this.media.ready;
+    if (this.destroyed) return;
+    this.signaling.start();
+  }
+
+  onFrame(msg) {
+    switch (msg.type) {
+      case "welcome":
+        return this.onWelcome(msg);
+      case "peer-joined":
+        if (msg.peer && msg.peer.peer_id && !this.peers.has(msg.peer.peer_id)) {
+          this.addPeer(msg.peer, false);
+          this.emit();
+          this.countChanged();
+        }
+        return;
+      case "peer-left":
+        if (this.peers.has(msg.peer_id)) {
+          this.closePeer(msg.peer_id);
+          if (this.recordingBy === msg.peer_id) this.recordingBy = null;
+          this.emit();
+          this.countChanged();
+        }
+        return;
+      case "signal":
+        return this.onSignal(msg.from, msg.data || {});
+      case "media": {
+        const p = this.peers.get(msg.peer_id);
+        if (p) {
+          p.audio = !!msg.audio;
+          p.video = !!msg.video;
+          p.screen = !!msg.screen;
+          this.emit();
+        }
+        return;
+      }
+      case "recording":
+        if (msg.active) this.recordingBy = msg.peer_id;
+        else if (this.recordingBy === msg.peer_id) this.recordingBy = null;
+        this.emit();
+        return;
+      case "call-ended":
+        return this.end();
+      default:
+        return;
+    }
+  }
+
+  onWelcome(msg) {
+    mark("welcome", (msg.peers || []).length);
+    this.me = { peerId: msg.peer_id, user: msg.user || {}, isOwner: !!msg.is_owner };
+    const token = this.signaling.token || {};
+    this.iceServers =
+      Array.isArray(msg.ice_servers) && msg.ice_servers.length
+        ? msg.ice_servers
+        : Array.isArray(token.ice_servers)
+          ? token.ice_servers
+          : [];
+    this.status = "joined";
+    window.__yoomPeers = this.pcs;
+    window.__yoomCall = this; // for tests and benchmarks (e.g. dropping the socket)
+    this.sendMedia();
+    if (this.recorder) this.signaling.send({ type: "recording", active: true });
+    for (const p of Array.isArray(msg.peers) ? msg.peers : []) {
+      if (p && p.peer_id) this.addPeer(p, true);
+    }
+    this.startSpeakerPoll();
+    this.emit();
+    this.fire("onJoined");
+    this.countChanged();
+  }
+
+  onReconnecting() {
+    this.closeAllPeers();
+    this.status = "reconnecting";
+    this.emit();
+    this.countChanged();
+  }
+
+  addPeer(info, initiator) {
+    const peerId = info.peer_id;
+    const peer = new Peer({
+      info,
+      initiator,
+      iceServers: this.iceServers,
+      localTracks: () => this.localTracks(),
+      send: (data) => this.signaling.send({ type: "signal", to: peerId, data }),
+      onChange: () => this.emit(),
+      onConnected: () => this.tuneSenders(),
+    });
+    this.peers.set(peerId, peer);
+    this.pcs.set(peerId, peer.pc);
+    return peer;
+  }
+
+  onSignal(from, data) {
+    let peer = this.peers.get(from);
+    if (!peer) {
+      // An offer from someone the welcome didn't list yet (their peer-joined is on its way).
+      if (!(data.sdp && data.sdp.type === "offer")) return;
+      peer = this.addPeer({ peer_id: from, user: { id: "", name: "Guest" } }, false);
+      this.emit();
+      this.countChanged();
+    }
+    peer.handleSignal(data);
+  }
+
+  closePeer(peerId) {
+    const peer = this.peers.get(peerId);
+    if (!peer) return;
+    this.peers.delete(peerId);
+    this.pcs.delete(peerId);
+    peer.close();
+    if (this.activeSpeaker === peerId) this.activeSpeaker = null;
+  }
+
+  closeAllPeers() {
+    for (const id of [...this.peers.keys()]) this.closePeer(id);
+  }
+
+  tuneSenders() {
+    const limits = senderLimits(this.peers.size);
+    for (const peer of this.peers.values()) peer.tune(limits);
+  }
+
+  countChanged() {
+    this.tuneSenders();
+    const count = this.status === "joined" ? this.peers.size + 1 : 0;
+    if (count !== this.lastCount) {
+      this.lastCount = count;
+      this.fire("onParticipantsChange", count);
+    }
+  }
+
+  startSpeakerPoll() {
+    clearInterval(this.speakerTimer);
+    this.speakerTimer = setInterval(() => {
+      let changed = false;
+      for (const peer of this.peers.values()) if (peer.measureSpeaking()) changed = true;
+      const loudest = loudestPeer(this.peers.values());
+      if (loudest && loudest !== this.activeSpeaker) {
+        this.activeSpeaker = loudest;
+        changed = true;
+      }
+      if (changed) this.emit();
+    }, SPEAKER_POLL_MS);
+  }
+
+  // --- recording (the host's browser records the meeting, then uploads it) -----------------
+
+  recordTiles() {
+    const video = this.media.videoTrack();
+    const tiles = [{ key: "me", name: (this.me && this.me.user && this.me.user.name) || "You", track: video, on: !!video }];
+    for (const p of this.peers.values()) {
+      const track = p.stream.getVideoTracks()[0] || null;
+      tiles.push({ key: p.peerId, name: (p.user && p.user.name) || "Guest", track, on: !!track && (p.video || p.screen) });
+    }
+    return tiles;
+  }
+
+  recordAudioTracks() {
+    const tracks = this.media.audioTrack ? [this.media.audioTrack] : [];
+    for (const p of this.peers.values()) tracks.push(...p.stream.getAudioTracks());
+    return tracks;
+  }
+
+  startRecording() {
+    if (this.recorder || this.recordingBusy || this.status !== "joined") return;
+    if (!canRecord()) return this.fire("onRecordingError", "This browser can't record meetings.");
+    const told = (this.signaling.token || {}).recording_max_bytes;
+    const limit = Number.isFinite(told) && told > 0 ? told : RECORD_MAX_BYTES;
+    let recorder;
+    try {
+      recorder = new MeetingRecorder({
+        tiles: () => this.recordTiles(),
+        audioTracks: () => this.recordAudioTracks(),
+        maxBytes: Math.floor(limit * 0.9),
+        onFull: () => {
+          if (this.recorder !== recorder) return;
+          this.fire("onRecordingError", "The recording reached its size limit and was stopped. It is being saved.");
+          this.stopRecording();
+        },
+      });
+    } catch (err) {
+      return this.fire("onRecordingError", recordingErrorMessage(err, "Recording couldn't start in this browser."));
+    }
+    this.recorder = recorder;
+    this.recordingBy = this.me && this.me.peerId;
+    this.signaling.send({ type: "recording", active: true });
+    this.emit();
+  }
+
+  async stopRecording() {
+    const recorder = this.recorder;
+    if (!recorder) return;
+    this.recorder = null;
+    this.recordingBusy = true;
+    if (this.me && this.recordingBy === this.me.peerId) this.recordingBy = null;
+    this.signaling.send({ type: "recording", active: false });
+    this.emit();
+    try {
+      await recorder.finish(this.recordingsUrl, this.callId);
+      this.fire("onRecordingSaved");
+    } catch (err) {
+      this.fire("onRecordingError", recordingErrorMessage(err, "The recording couldn't be saved."));
+    } finally {
+      this.recordingBusy = false;
+      this.emit();
+    }
+  }
+
+  // --- ending ------------------------------------------------------------------------------
+
+  stopNetwork() {
+    clearInterval(this.speakerTimer);
+    this.signaling.stop();
+    this.closeAllPeers();
+  }
+
+  finish(status) {
+    if (this.recorder) this.stopRecording(); // upload what was recorded
+    this.status = status;
+    this.stopNetwork();
+    this.media.stop();
+    this.emit();
+    this.countChanged();
+  }
+
+  end() {
+    if (this.destroyed || OVER.includes(this.status)) return;
+    this.finish("ended");
+    this.fire("onCallEnded");
+  }
+
+  fail(message) {
+    if (this.destroyed || OVER.includes(this.status)) return;
+    this.finish("failed");
+    this.fire("onError", message || this.protocol.lostConnection);
+  }
+
+  async leave() {
+    if (this.destroyed || OVER.includes(this.status)) return;
+    const pending = this.recorder ? this.stopRecording() : null;
+    this.finish("left");
+    if (pending) await pending;
+    this.fire("onLeft");
+  }
+
+  destroy() {
+    if (this.destroyed) return;
+    if (this.recorder) this.stopRecording();
+    this.stopNetwork();
+    this.media.destroy();
+    this.destroyed = true;
+    this.status = this.status === "idle" ? "idle" : "left";
+    this.listeners.clear();
+    if (window.__yoomPeers === this.pcs) window.__yoomPeers = new Map();
+    if (window.__yoomCall === this) window.__yoomCall = null;
+  }
+}
