@@ -33,6 +33,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture
 def yoom_env(tmp_path, monkeypatch):
     """Settings pointed at tmp_path (SQLite, data dir, local provider), caches cleared, tables made."""
+    import yoom.clerk
     import yoom.db
     import yoom.settings
     import yoom.video
@@ -54,6 +55,9 @@ def yoom_env(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/yoom.db")
     monkeypatch.setenv("YOOM_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("VIDEO_PROVIDER", "local")
+    # Yoom's own accounts, whatever a developer's .env says (an empty value wins over .env).
+    for name in yoom.settings.CLERK_SETTINGS:
+        monkeypatch.setenv(name, "")
     # bcrypt's cost only slows the suite: hashes made in tests use the cheapest rounds.
     real_gensalt = bcrypt.gensalt
     monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=4, prefix=b"2b": real_gensalt(4, prefix))
@@ -62,6 +66,7 @@ def yoom_env(tmp_path, monkeypatch):
         yoom.settings.get_settings.cache_clear()
         yoom.db.get_engine.cache_clear()
         yoom.video.get_provider.cache_clear()
+        yoom.clerk.get_clerk.cache_clear()
 
     reset()
     SQLModel.metadata.create_all(yoom.db.get_engine())
