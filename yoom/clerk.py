@@ -138,6 +138,9 @@ class ClerkClient:
         except httpx.HTTPError as exc:
             log.warning("Clerk's Backend API could not be reached (%s): %s", path.split("/")[2], exc)
             raise ClerkUnavailable("Yoom can't reach Clerk right now. Please try again in a moment.") from None
+        if response.status_code >= 500 or response.status_code == 429:
+            log.warning("Clerk's Backend API answered %s with HTTP %s", path.split("/")[2], response.status_code)
+            raise ClerkUnavailable("Yoom can't reach Clerk right now. Please try again in a moment.")
         if response.status_code in (401, 403):
             log.error("Clerk refused CLERK_SECRET_KEY (HTTP %s)", response.status_code)
             raise ClerkUnavailable(
