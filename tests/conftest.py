@@ -14,11 +14,13 @@ BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
 def _run_order(item) -> tuple[int, int]:
     """Unit and integration tests first: Playwright's sync API keeps an event loop running in the main
     thread for as long as the browser is open, which asyncio tests can't share. Then the browser tests,
-    grouped by the app they need: the default one, a small-room one, the Stream one."""
+    grouped by the app they need: the default one, a small-room one, the Stream one, the Clerk one."""
     if BROWSER_TESTS not in Path(str(item.fspath)).parents:
         return (0, 0)
     if item.get_closest_marker("stream_app"):
         return (1, 2)
+    if item.get_closest_marker("clerk_app"):
+        return (1, 3)
     return (1, 1 if "small_room_url" in item.fixturenames else 0)
 
 

@@ -11,6 +11,7 @@ import yoom.pages  # noqa: F401  (each page module registers itself with yoom.pa
 from yoom import accounts, migrations, styles
 from yoom.api import build_api
 from yoom.api.auth import socket_origin_allowed
+from yoom.components.clerk import clerk_app_wraps
 from yoom.db import get_engine
 from yoom.pages.registry import add_pages
 from yoom.video import get_provider
@@ -52,6 +53,8 @@ app = rx.App(
         rx.el.style(styles.root_css()),
     ],
     api_transformer=build_api(),
+    # Clerk mode: Clerk's provider and Yoom's cookie bridge around every page (nothing in local mode).
+    extra_app_wraps=clerk_app_wraps(),
 )
 add_pages(app)
 app.register_lifespan_task(housekeeping)

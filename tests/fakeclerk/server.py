@@ -341,10 +341,15 @@ class _Handler(BaseHTTPRequestHandler):
     # --- Frontend API (what the clerk-js stand-in calls) --------------------------------------
 
     def _session_answer(self, sid: str) -> dict:
+        """A session as the Frontend API sends it: with its latest token (`last_active_token`) while active."""
         fake = self.owner
         session = fake.sessions[sid]
         user = fake.users[session["user_id"]]
-        return {"session": {"id": sid, "status": session["status"]}, "user": user}
+        answer = {"id": sid, "status": session["status"], "last_active_token": None}
+        if session["status"] == "active":
+            jwt_ = fake.mint(session["user_id"], sid, azp=self.headers.get("Origin"))
+            answer["last_active_token"] = {"object": "token", "jwt": jwt_}
+        return {"session": answer, "user": user}
 
     def _frontend_api(self, method: str, path: str) -> None:
         fake = self.owner
