@@ -98,6 +98,38 @@ def test_a_clerk_user_signs_in_lands_on_home_and_meets_as_the_clerk_id(page, cle
 
 
 @pytest.mark.clerk_app
+def test_a_new_clerk_account_from_sign_up_lands_on_home(page, clerk_app, fake_clerk):
+    username = f"new{uuid.uuid4().hex[:8]}"
+    page.goto(clerk_app.url + "/sign-up")
+    form = page.get_by_role("form", name="Sign up with Clerk")
+    expect(form).to_be_visible(timeout=20_000)
+    form.get_by_label("Username").fill(username)
+    form.get_by_role("button", name="Continue").click()
+    expect(page.get_by_test_id("hero")).to_be_visible(timeout=20_000)
+    expect(page.get_by_test_id("user-name")).to_have_text(username)
+    assert fake_clerk.user_by_username(username)["id"] in yoom_user_ids(clerk_app)
+
+
+@pytest.mark.clerk_app
+def test_when_yoom_cannot_reach_clerk_the_sign_in_page_says_so_and_recovers(page, clerk_app, fake_clerk):
+    user = fake_clerk.add_user(f"clerk{uuid.uuid4().hex[:8]}")
+    fake_clerk.down = True  # Clerk's Backend API fails; its Frontend API (the browser's side) still works
+    try:
+        page.goto(clerk_app.url + "/sign-in")
+        form = page.get_by_role("form", name="Sign in with Clerk")
+        expect(form).to_be_visible(timeout=20_000)
+        form.get_by_label("Email address or username").fill(user["username"])
+        form.get_by_role("button", name="Continue").click()
+        expect(page.get_by_test_id("clerk-error")).to_contain_text("can't reach Clerk", timeout=20_000)
+        assert "Traceback" not in page.content()
+        assert user["id"] not in yoom_user_ids(clerk_app)
+    finally:
+        fake_clerk.down = False
+    page.get_by_role("button", name="Try again").click()
+    expect(page.get_by_test_id("hero")).to_be_visible(timeout=20_000)
+
+
+@pytest.mark.clerk_app
 def test_the_bridge_keeps_the_yoom_session_fresh_with_new_clerk_tokens(page, clerk_app, fake_clerk):
     sign_in_with_clerk(page, clerk_app.url, fake_clerk)
     first_cookie = next(c["value"] for c in page.context.cookies() if c["name"] == "yoom_session")
