@@ -28,6 +28,10 @@ export const SYNC_PATH = "/api/auth/clerk";
 export const SIGN_OUT_PATH = "/api/auth/sign-out";
 const RETRY_MS = 15000;
 const MAX_RETRIES = 4;
+// A reload asked for twice within this time for the same Clerk session means the cookie isn't kept
+// (blocked cookies, a Secure cookie on plain http): say so rather than reload forever.
+const RELOAD_GUARD_MS = 20000;
+const RELOAD_KEY = "yoom-clerk-reloaded";
 
 class BridgeError extends Error {}
 
@@ -107,6 +111,24 @@ async function navigate(to) {
   window.location.assign(url.href);
 }
 
+function reloadOnce(sessionId) {
+  const now = Date.now();
+  let last = null;
+  try {
+    last = JSON.parse(window.sessionStorage.getItem(RELOAD_KEY) || "null");
+  } catch {
+    last = null;
+  }
+  if (last && last.sid === sessionId && now - last.at < RELOAD_GUARD_MS) return false;
+  try {
+    window.sessionStorage.setItem(RELOAD_KEY, JSON.stringify({ sid: sessionId, at: now }));
+  } catch {
+    // No sessionStorage: reload unguarded.
+  }
+  window.location.reload();
+  return true;
+}
+
 function isPublicPage(paths) {
   const here = window.location.pathname.replace(/\/+$/, "") || "/";
   return paths.some((path) => here === path);
@@ -171,8 +193,11 @@ function SessionSync({ signInUrl, signUpUrl }) {
         if (!active) return;
         failures = 0;
         if (answer.reload) {
-          window.location.reload();
-          return;
+          if (reloadOnce(sessionId)) return;
+          throw new BridgeError(
+            "This browser isn't keeping Yoom's sign-in cookie. Allow cookies for this site (and use the " +
+              "address Yoom is configured for: https if it is https), then reload.",
+          );
         }
         publish("signed_in");
         timer = setTimeout(sync, answer.refresh_in * 1000);

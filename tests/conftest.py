@@ -32,6 +32,17 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
 
 
+@pytest.fixture(autouse=True)
+def _own_accounts_unless_a_test_says_clerk(monkeypatch):
+    """Yoom's own accounts in every test, whatever a developer's .env says (an empty value wins over .env);
+    a test that wants Clerk sets CLERK_* itself."""
+    import yoom.settings
+
+    for name in yoom.settings.CLERK_SETTINGS:
+        monkeypatch.setenv(name, "")
+    yoom.settings.get_settings.cache_clear()
+
+
 @pytest.fixture
 def yoom_env(tmp_path, monkeypatch):
     """Settings pointed at tmp_path (SQLite, data dir, local provider), caches cleared, tables made."""
@@ -57,9 +68,6 @@ def yoom_env(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/yoom.db")
     monkeypatch.setenv("YOOM_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("VIDEO_PROVIDER", "local")
-    # Yoom's own accounts, whatever a developer's .env says (an empty value wins over .env).
-    for name in yoom.settings.CLERK_SETTINGS:
-        monkeypatch.setenv(name, "")
     # bcrypt's cost only slows the suite: hashes made in tests use the cheapest rounds.
     real_gensalt = bcrypt.gensalt
     monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=4, prefix=b"2b": real_gensalt(4, prefix))
