@@ -73,6 +73,9 @@ def token_route_status(page: Page, app_url: str) -> int:
 
 @pytest.mark.clerk_app
 def test_a_clerk_user_signs_in_lands_on_home_and_meets_as_the_clerk_id(page, clerk_app, fake_clerk):
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.goto(clerk_app.url + "/")
     page.wait_for_url(re.compile(r"/sign-in/?\?next=%2F"))
     # Clerk's sign-in, mounted by clerk-js into clerk-react's <SignIn/>; none of Yoom's own forms.
@@ -95,6 +98,7 @@ def test_a_clerk_user_signs_in_lands_on_home_and_meets_as_the_clerk_id(page, cle
     assert claims["user_id"] == user["id"]
     assert body["user"] == {"id": user["id"], "name": user["username"], "image": "https://img.clerk.com/avatar.png"}
     expect(page.get_by_role("button", name="Join meeting")).to_be_visible(timeout=20_000)
+    assert errors == []
 
 
 @pytest.mark.clerk_app
