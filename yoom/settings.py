@@ -252,9 +252,10 @@ def _clerk(env: Mapping[str, str]) -> ClerkSettings | None:
     publishable, secret = values["CLERK_PUBLISHABLE_KEY"], values["CLERK_SECRET_KEY"]
     for name, value in (("CLERK_PUBLISHABLE_KEY", publishable), ("CLERK_SECRET_KEY", secret)):
         if not value:
-            others = ", ".join(n for n, v in values.items() if v and n != name)
+            others = [n for n, v in values.items() if v and n != name]
             raise SettingsError(
-                f"{name} is not set, but {others} is: Clerk sign-in needs both CLERK_PUBLISHABLE_KEY and "
+                f"{name} is not set, but {', '.join(others)} {'is' if len(others) == 1 else 'are'}: "
+                "Clerk sign-in needs both CLERK_PUBLISHABLE_KEY and "
                 f"CLERK_SECRET_KEY (Clerk's dashboard → API keys). {WHERE} Unset every CLERK_ variable to use "
                 "Yoom's own accounts."
             )
