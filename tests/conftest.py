@@ -14,11 +14,13 @@ BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
 def _run_order(item) -> tuple[int, int]:
     """Unit and integration tests first: Playwright's sync API keeps an event loop running in the main
     thread for as long as the browser is open, which asyncio tests can't share. Then the browser tests,
-    grouped by the app they need: the default one, a small-room one, the Stream one."""
+    grouped by the app they need: the default one, a small-room one, the Stream one, the Clerk one."""
     if BROWSER_TESTS not in Path(str(item.fspath)).parents:
         return (0, 0)
     if item.get_closest_marker("stream_app"):
         return (1, 2)
+    if item.get_closest_marker("clerk_app"):
+        return (1, 3)
     return (1, 1 if "small_room_url" in item.fixturenames else 0)
 
 
@@ -30,9 +32,21 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
 
 
+@pytest.fixture(autouse=True)
+def _own_accounts_unless_a_test_says_clerk(monkeypatch):
+    """Yoom's own accounts in every test, whatever a developer's .env says (an empty value wins over .env);
+    a test that wants Clerk sets CLERK_* itself."""
+    import yoom.settings
+
+    for name in yoom.settings.CLERK_SETTINGS:
+        monkeypatch.setenv(name, "")
+    yoom.settings.get_settings.cache_clear()
+
+
 @pytest.fixture
 def yoom_env(tmp_path, monkeypatch):
     """Settings pointed at tmp_path (SQLite, data dir, local provider), caches cleared, tables made."""
+    import yoom.clerk
     import yoom.db
     import yoom.settings
     import yoom.video
@@ -63,6 +77,7 @@ def yoom_env(tmp_path, monkeypatch):
         yoom.db.get_engine.cache_clear()
         # A test may have replaced get_provider with a fake (which has no cache to clear).
         getattr(yoom.video.get_provider, "cache_clear", lambda: None)()
+        yoom.clerk.get_clerk.cache_clear()
 
     reset()
     SQLModel.metadata.create_all(yoom.db.get_engine())

@@ -5,8 +5,9 @@ client token as the session id and checks logins only in the browser. Here the s
 session token with `secrets` (256 bits), stores only its SHA-256, expires and revokes it, and
 throttles failed sign-ins with growing delays. The browser gets a session only as an HttpOnly cookie
 set by an HTTP route: a form's handler hands it a one-time sign-in ticket (`issue_sign_in_ticket`),
-the route redeems it (`redeem_sign_in_ticket`). Another identity provider (Clerk) plugs in through
-`upsert_external_user`, which maps its user onto the same `User` row.
+the route redeems it (`redeem_sign_in_ticket`). Clerk, when configured, replaces the forms: its users
+come in through `upsert_external_user` (same `User` row, the Clerk id as Yoom's id) with short sessions
+bound to the Clerk session (`create_session(provider_session_id=…)`, `extend_provider_session`).
 
 Everything here blocks (bcrypt, SQL): callers on an event loop use `asyncio.to_thread`.
 """
@@ -38,6 +39,9 @@ SESSION_TOKEN_BYTES = 32  # 256 bits
 SIGN_IN_TICKET_TTL = timedelta(seconds=60)
 USERNAME_LOOKUPS_PER_HOUR = 200  # names checked by "Invite people", per person
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+# An external provider's user id becomes Yoom's and the video provider's id: Stream takes these characters.
+EXTERNAL_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+CLERK = "clerk"  # User.identity_provider of Clerk's users
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -257,7 +261,9 @@ def sign_in(username: str, password: str, client: str | None = None) -> User:
 # --- sessions and sign-in tickets -------------------------------------------------------------
 
 
-def _add_session(db: Session, user_id: str) -> str:
+def _add_session(
+    db: Session, user_id: str, ttl_seconds: int | None = None, provider_session_id: str | None = None
+) -> str:
     token = secrets.token_urlsafe(SESSION_TOKEN_BYTES)
     now = utcnow()
     db.add(
@@ -265,16 +271,41 @@ def _add_session(db: Session, user_id: str) -> str:
             token_hash=_hash_token(token),
             user_id=user_id,
             created_at=to_db(now),
-            expires_at=to_db(now + timedelta(seconds=get_settings().session_ttl_seconds)),
+            expires_at=to_db(now + timedelta(seconds=ttl_seconds or get_settings().session_ttl_seconds)),
+            provider_session_id=provider_session_id,
         )
     )
     return token
 
 
-def create_session(user_id: str) -> str:
-    """A new session for the user: the token goes into the HttpOnly cookie; only its hash is stored."""
+def create_session(user_id: str, *, ttl_seconds: int | None = None, provider_session_id: str | None = None) -> str:
+    """A new session for the user: the token goes into the HttpOnly cookie; only its hash is stored.
+
+    A session made from an identity provider's session (`provider_session_id`, e.g. a Clerk `sid`) gets a
+    short `ttl_seconds` that only `extend_provider_session` renews, with a fresh token of that same session."""
     with session_scope() as db:
-        return _add_session(db, user_id)
+        return _add_session(db, user_id, ttl_seconds, provider_session_id)
+
+
+def extend_provider_session(token: str | None, user_id: str, provider_session_id: str, ttl_seconds: int) -> bool:
+    """Renew a live session made from `provider_session_id` for `user_id` by `ttl_seconds` from now.
+    False (and nothing changed) when the token names no such session: another user, another provider
+    session, a local session, expired or revoked."""
+    if not token or not isinstance(token, str) or len(token) > 200:
+        return False
+    now = utcnow()
+    with session_scope() as db:
+        result = db.exec(
+            sqlalchemy.update(AuthSession)
+            .where(
+                AuthSession.token_hash == _hash_token(token),
+                AuthSession.user_id == user_id,
+                AuthSession.provider_session_id == provider_session_id,
+                AuthSession.expires_at > to_db(now),
+            )
+            .values(expires_at=to_db(now + timedelta(seconds=ttl_seconds)))
+        )
+        return result.rowcount == 1
 
 
 def issue_sign_in_ticket(user_id: str) -> str:
@@ -332,6 +363,9 @@ def user_for_session(token: str | None) -> User | None:
         with session_scope() as db:
             db.exec(delete(AuthSession).where(AuthSession.token_hash == token_hash))
         return None
+    # One way in at a time: with Clerk on, only Clerk's users; without it, only Yoom's own accounts.
+    if (values["identity_provider"] == CLERK) != get_settings().clerk_enabled:
+        return None
     return User.model_construct(**values)
 
 
@@ -375,28 +409,79 @@ def purge_expired() -> int:
         return result.rowcount or 0
 
 
+def _free_username(db: Session, user_id: str, wanted: list[str], current: str | None) -> str:
+    """The first choice if no other account holds it, else that choice with a suffix from the id, else the
+    other choices. An existing account moves only to its first choice (a username renamed in the provider)
+    and otherwise keeps the one it has."""
+
+    def free(name: str) -> bool:
+        holder = db.exec(select(User.id).where(User.username == name)).first()
+        return holder is None or holder == user_id
+
+    if current is not None:
+        return wanted[0] if current != wanted[0] and free(wanted[0]) else current
+    # The chosen name with a stable suffix reads better than falling back to an email or the id.
+    suffixed = f"{wanted[0][: USERNAME_MAX - 7]}-{hashlib.sha256(user_id.encode()).hexdigest()[:6]}"
+    last_resort = f"{wanted[0][: USERNAME_MAX - 9]}-{secrets.token_hex(4)}"
+    for name in [wanted[0], suffixed, *wanted[1:], last_resort]:
+        if free(name):
+            return name
+    raise AccountError("Yoom could not find a free username for your account. Please try again.")
+
+
 def upsert_external_user(
-    provider: str, external_id: str, display_name: str, image_url: str | None, username: str
-) -> SignedIn:
-    """Sign in a user vouched for by another identity provider (e.g. Clerk, verified by the caller)."""
-    user_id = f"{provider}_{external_id}"[:64]
-    with session_scope() as db:
-        user = db.get(User, user_id)
-        if user is None:
-            user = User(
-                id=user_id,
-                username=normalize_username(username) or user_id,
-                display_name=display_name[:DISPLAY_NAME_MAX],
-                image_url=image_url,
-                identity_provider=provider,
-                created_at=to_db(utcnow()),
-            )
-        else:
-            user.display_name, user.image_url = display_name[:DISPLAY_NAME_MAX], image_url
-        db.add(user)
-        db.flush()
-        token = _add_session(db, user.id)
-    return SignedIn(user=user, session_token=token)
+    provider: str,
+    external_id: str,
+    *,
+    username: str | None = None,
+    email: str | None = None,
+    image_url: str | None = None,
+) -> User:
+    """The Yoom user for someone another identity provider vouches for (the caller verified them).
+
+    The provider's user id is Yoom's id as is — and so the video provider's (Stream) id: meetings and
+    recordings made under that id by another app on the same Stream account are this person's here too.
+    The name shown is the provider's username, else the id. Yoom's own unique `username` (what "Invite
+    people" looks up) is that username, else the email, else the id; when another account already holds it,
+    a suffix made from the id keeps it unique. Raises AccountError (words for the person), never a database
+    error."""
+    if not isinstance(external_id, str) or not EXTERNAL_ID_RE.fullmatch(external_id):
+        raise AccountError("Your sign-in provider gave an account id Yoom can't use.")
+    shown = " ".join((username or "").split())[:DISPLAY_NAME_MAX] or external_id
+    wanted = [normalize_username(username or ""), normalize_username(email or ""), external_id.lower()]
+    wanted = [name for name in wanted if USERNAME_MIN <= len(name) <= USERNAME_MAX] or [
+        f"{provider}-{external_id.lower()}"
+    ]
+    image = (
+        image_url
+        if isinstance(image_url, str) and image_url.startswith("https://") and len(image_url) <= 2048
+        else None
+    )
+    for _attempt in range(3):
+        try:
+            with session_scope() as db:
+                user = db.get(User, external_id)
+                if user is not None and user.identity_provider != provider:
+                    raise AccountError("This account id already belongs to another Yoom account.")
+                handle = _free_username(db, external_id, wanted, user.username if user else None)
+                if user is None:
+                    user = User(
+                        id=external_id,
+                        username=handle,
+                        display_name=shown,
+                        image_url=image,
+                        identity_provider=provider,
+                        created_at=to_db(utcnow()),
+                    )
+                else:
+                    user.username, user.display_name, user.image_url = handle, shown, image
+                db.add(user)
+            return user
+        except sqlalchemy.exc.IntegrityError:
+            # Another sign-in of the same person, or a sign-up taking the same username, won the race:
+            # the next round sees its row.
+            continue
+    raise AccountError("Yoom could not save your account just now. Please try again.")
 
 
 def get_user(user_id: str) -> User | None:

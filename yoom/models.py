@@ -33,6 +33,9 @@ class AuthSession(SQLModel, table=True):
     user_id: str = Field(foreign_key="yoom_user.id", index=True, max_length=64)
     created_at: datetime
     expires_at: datetime = Field(index=True)
+    # The identity provider's session this one was made from (a Clerk `sid`): only a token of that same
+    # session extends it, so it can't outlive the provider's session by more than its short lifetime.
+    provider_session_id: str | None = Field(default=None, max_length=128)
 
 
 class LoginThrottle(SQLModel, table=True):

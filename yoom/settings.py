@@ -5,8 +5,11 @@ No Reflex import here: domain modules and tests use it directly.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +29,63 @@ RETIRED = {
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable and where to set it."""
+
+
+CLERK_API_URL = "https://api.clerk.com"
+CLERK_SETTINGS = (
+    "CLERK_PUBLISHABLE_KEY",
+    "CLERK_SECRET_KEY",
+    "CLERK_JWT_KEY",
+    "CLERK_AUTHORIZED_PARTIES",
+    "CLERK_API_URL",
+    "CLERK_JS_URL",
+    "CLERK_SESSION_TTL_SECONDS",
+)
+_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::\d{1,5})?$")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(?::\d{1,5})?$")
+
+
+@dataclass(frozen=True)
+class ClerkSettings:
+    """Clerk as the identity provider. The publishable key is public (it goes into every page); the secret
+    key and the JWT key stay on the server."""
+
+    publishable_key: str
+    secret_key: str
+    frontend_api: str  # the host in the publishable key, e.g. "clerk.example.com"
+    jwt_key: str | None  # PEM public key: verify session tokens with no request to Clerk
+    api_url: str  # Clerk's Backend API (JWKS, users)
+    authorized_parties: tuple[str, ...]  # accepted `azp` origins; empty = Yoom's own
+    js_url: str | None  # where the browser loads clerk-js from; None = Clerk's own CDN
+    session_ttl_seconds: int  # lifetime of a Yoom session made from a Clerk session token
+
+    @property
+    def issuer(self) -> str:
+        """The `iss` of this instance's session tokens: its Frontend API URL."""
+        return f"https://{self.frontend_api}"
+
+    @property
+    def refresh_seconds(self) -> int:
+        """How often the browser posts a fresh Clerk token: three chances before the Yoom session lapses."""
+        return max(10, self.session_ttl_seconds // 3)
+
+
+def clerk_frontend_api(publishable_key: str) -> str:
+    """The Frontend API host a publishable key names: `pk_test_`/`pk_live_` + base64("<host>$")."""
+    prefix, _, encoded = publishable_key.partition("_")[2].partition("_")
+    where = "Copy it from Clerk's dashboard (API keys) into CLERK_PUBLISHABLE_KEY. " + WHERE
+    if publishable_key[:3] != "pk_" or prefix not in ("test", "live") or not encoded:
+        raise SettingsError(f"CLERK_PUBLISHABLE_KEY must start with pk_test_ or pk_live_. {where}")
+    try:
+        decoded = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise SettingsError(
+            f"CLERK_PUBLISHABLE_KEY is not a Clerk publishable key (its end isn't base64). {where}"
+        ) from None
+    host = decoded[:-1]
+    if not decoded.endswith("$") or not _HOST.match(host):
+        raise SettingsError(f"CLERK_PUBLISHABLE_KEY does not name a Clerk Frontend API host. {where}")
+    return host
 
 
 @dataclass(frozen=True)
@@ -50,6 +110,12 @@ class Settings:
     ice_servers: list = field(default_factory=list)
     room_capacity: int = 6
     recording_max_bytes: int = 500 * 1024 * 1024
+    clerk: ClerkSettings | None = None
+
+    @property
+    def clerk_enabled(self) -> bool:
+        """Sign-in through Clerk (CLERK_PUBLISHABLE_KEY and CLERK_SECRET_KEY set) instead of Yoom's own forms."""
+        return self.clerk is not None
 
     @property
     def recordings_dir(self) -> Path:
@@ -159,6 +225,70 @@ def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
     return url
 
 
+def _clerk_jwt_key(raw: str) -> str:
+    """CLERK_JWT_KEY as PEM: .env files often hold it on one line with literal \\n, which is accepted."""
+    pem = raw.replace("\\n", "\n").strip()
+    where = (
+        "Copy the PEM public key from Clerk's dashboard (API keys → JWT public key) into CLERK_JWT_KEY, or leave it empty to fetch Clerk's keys. "
+        + WHERE
+    )
+    try:
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+        key = load_pem_public_key(pem.encode("ascii"))
+    except (ValueError, TypeError, UnicodeEncodeError):
+        raise SettingsError(f"CLERK_JWT_KEY is not a PEM public key (-----BEGIN PUBLIC KEY----- …). {where}") from None
+    if not isinstance(key, RSAPublicKey):
+        raise SettingsError(f"CLERK_JWT_KEY must be an RSA public key (Clerk signs with RS256). {where}")
+    return pem
+
+
+def _clerk(env: Mapping[str, str]) -> ClerkSettings | None:
+    """Clerk's settings, or None when none is set. Half a set is a mistake and names what is missing."""
+    values = {name: env.get(name, "").strip() for name in CLERK_SETTINGS}
+    if not any(values.values()):
+        return None
+    publishable, secret = values["CLERK_PUBLISHABLE_KEY"], values["CLERK_SECRET_KEY"]
+    for name, value in (("CLERK_PUBLISHABLE_KEY", publishable), ("CLERK_SECRET_KEY", secret)):
+        if not value:
+            others = [n for n, v in values.items() if v and n != name]
+            raise SettingsError(
+                f"{name} is not set, but {', '.join(others)} {'is' if len(others) == 1 else 'are'}: "
+                "Clerk sign-in needs both CLERK_PUBLISHABLE_KEY and "
+                f"CLERK_SECRET_KEY (Clerk's dashboard → API keys). {WHERE} Unset every CLERK_ variable to use "
+                "Yoom's own accounts."
+            )
+    frontend_api = clerk_frontend_api(publishable)
+    kind = publishable.split("_")[1]
+    if not re.fullmatch(r"sk_(test|live)_[A-Za-z0-9]+", secret):
+        raise SettingsError(
+            f"CLERK_SECRET_KEY must look like sk_test_… or sk_live_… (Clerk's dashboard → API keys). {WHERE}"
+        )
+    if secret.split("_")[1] != kind:
+        raise SettingsError(
+            f"CLERK_SECRET_KEY is a {secret.split('_')[1]} key but CLERK_PUBLISHABLE_KEY a {kind} key: "
+            f"use the two keys of the same Clerk instance. {WHERE}"
+        )
+    parties = tuple(p.strip().rstrip("/") for p in values["CLERK_AUTHORIZED_PARTIES"].split(",") if p.strip())
+    for party in parties:
+        if not _ORIGIN.match(party):
+            raise SettingsError(
+                f"CLERK_AUTHORIZED_PARTIES must list origins such as https://meet.example.org, separated by "
+                f"commas (no paths), got {party!r}. {WHERE}"
+            )
+    return ClerkSettings(
+        publishable_key=publishable,
+        secret_key=secret,
+        frontend_api=frontend_api,
+        jwt_key=_clerk_jwt_key(values["CLERK_JWT_KEY"]) if values["CLERK_JWT_KEY"] else None,
+        api_url=_url(env, "CLERK_API_URL") or CLERK_API_URL,
+        authorized_parties=parties,
+        js_url=_url(env, "CLERK_JS_URL"),
+        session_ttl_seconds=_int(env, "CLERK_SESSION_TTL_SECONDS", 300, minimum=60, maximum=3600),
+    )
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     data_dir = Path(env.get("YOOM_DATA_DIR", "").strip() or PROJECT_ROOT / "data")
     if not data_dir.is_absolute():
@@ -204,6 +334,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         ice_servers=_ice_servers(env),
         room_capacity=_int(env, "YOOM_ROOM_CAPACITY", 6, minimum=2, maximum=16),
         recording_max_bytes=_int(env, "YOOM_RECORDING_MAX_MB", 500, maximum=10_000) * 1024 * 1024,
+        clerk=_clerk(env),
     )
 
 

@@ -11,6 +11,7 @@ import yoom.pages  # noqa: F401  (each page module registers itself with yoom.pa
 from yoom import accounts, migrations, styles
 from yoom.api import build_api
 from yoom.api.auth import socket_origin_allowed
+from yoom.components.clerk import clerk_app_wraps
 from yoom.components.connection import connection_notice
 from yoom.db import get_engine
 from yoom.pages.registry import add_pages
@@ -53,6 +54,8 @@ app = rx.App(
         rx.el.style(styles.root_css()),
     ],
     api_transformer=build_api(),
+    # Clerk mode: Clerk's provider and Yoom's cookie bridge around every page (nothing in local mode).
+    extra_app_wraps=clerk_app_wraps(),
 )
 # Reflex's own overlay says "Cannot connect to server: websocket error…": ours says "Reconnecting…".
 # (An app wrap gets the page as its children: a fragment, so the notice sits beside it, not around it.)

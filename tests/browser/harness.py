@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from yoom.settings import CLERK_SETTINGS
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 START_TIMEOUT_SECONDS = 420
@@ -60,6 +62,8 @@ def app_environment(data_dir: Path, overrides: dict[str, str]) -> dict[str, str]
             "VIDEO_PROVIDER": "local",
             "STREAM_API_KEY": "",
             "STREAM_API_SECRET": "",
+            # Yoom's own accounts unless a test asks for Clerk (its overrides come last).
+            **dict.fromkeys(CLERK_SETTINGS, ""),
             "PYTHONUNBUFFERED": "1",
             # Every test signs people up from 127.0.0.1: the per-address sign-up limit would stop the suite.
             "YOOM_SIGNUPS_PER_HOUR": "100000",

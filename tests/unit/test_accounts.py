@@ -232,16 +232,101 @@ def test_failures_are_forgotten_after_a_quiet_quarter_hour(yoom_env, clock):
         assert db.exec(select(LoginThrottle)).all() == []
 
 
-def test_external_identity_provider_maps_onto_the_same_user(yoom_env):
-    first = accounts.upsert_external_user(
-        "clerk", "user_2abc", "Ada L", "https://img.example/ada.png", "ada@example.org"
+CLERK_ID = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC"
+
+
+@pytest.fixture
+def clerk_mode(yoom_env, monkeypatch):
+    """Settings with Clerk on (yoom_env's database): only Clerk's users are signed in."""
+    import yoom.settings
+    from tests.fakeclerk import publishable_key
+
+    monkeypatch.setenv("CLERK_PUBLISHABLE_KEY", publishable_key())
+    monkeypatch.setenv("CLERK_SECRET_KEY", "sk_test_unit")
+    yoom.settings.get_settings.cache_clear()
+    return yoom_env
+
+
+def test_a_clerk_user_keeps_the_clerk_id_and_its_username_as_name(clerk_mode):
+    user = accounts.upsert_external_user(
+        "clerk", CLERK_ID, username="ada", email="ada@example.org", image_url="https://img.clerk.com/ada.png"
     )
-    second = accounts.upsert_external_user("clerk", "user_2abc", "Ada Lovelace", None, "ada@example.org")
-    assert first.user.id == second.user.id
-    assert accounts.user_for_session(second.session_token).display_name == "Ada Lovelace"
+    assert (user.id, user.username, user.display_name) == (CLERK_ID, "ada", "ada")
+    assert (user.image_url, user.identity_provider, user.password_hash) == (
+        "https://img.clerk.com/ada.png",
+        "clerk",
+        "",
+    )
+    vu = accounts.video_user(user)
+    assert (vu.id, vu.name, vu.image) == (CLERK_ID, "ada", "https://img.clerk.com/ada.png")
+    # The same person again: the same row, the new picture.
+    again = accounts.upsert_external_user("clerk", CLERK_ID, username="ada", image_url=None)
+    assert again.id == CLERK_ID and again.image_url is None
+    with session_scope() as db:
+        assert len(db.exec(select(User)).all()) == 1
     # An external account has no password: it can't be signed into with one.
     with pytest.raises(accounts.AccountError):
-        accounts.sign_in("ada@example.org", "")
+        accounts.sign_in("ada", "")
+
+
+def test_a_clerk_user_without_username_is_named_by_id_not_a_type_error(clerk_mode):
+    user = accounts.upsert_external_user("clerk", CLERK_ID)
+    assert user.display_name == CLERK_ID and user.username == CLERK_ID.lower() and user.image_url is None
+    with_email = accounts.upsert_external_user("clerk", "user_other", email="Grace@Navy.mil")
+    assert with_email.display_name == "user_other" and with_email.username == "grace@navy.mil"
+
+
+def test_a_username_held_by_a_local_account_gets_a_unique_suffix_not_an_integrity_error(clerk_mode):
+    local = accounts.sign_up("Ada Local", "ada", "password one")
+    clerk = accounts.upsert_external_user("clerk", CLERK_ID, username="ada")
+    assert clerk.username.startswith("ada-") and clerk.username != local.username
+    assert clerk.display_name == "ada"  # the name shown is still the Clerk username
+    # Every later sign-in keeps that username; a rename in Clerk to a free one is followed.
+    assert accounts.upsert_external_user("clerk", CLERK_ID, username="ada").username == clerk.username
+    assert accounts.upsert_external_user("clerk", CLERK_ID, username="lovelace").username == "lovelace"
+
+
+def test_a_clerk_id_never_takes_over_another_providers_account(clerk_mode):
+    with session_scope() as db:
+        db.add(User(id=CLERK_ID, username="someone", display_name="Someone", created_at=to_db(utcnow())))
+    with pytest.raises(accounts.AccountError, match="another Yoom account"):
+        accounts.upsert_external_user("clerk", CLERK_ID, username="ada")
+
+
+@pytest.mark.parametrize("bad_id", ["", "user 1", "user/../x", "x" * 65, None, "user_ü"])
+def test_external_ids_stream_cannot_take_are_refused(clerk_mode, bad_id):
+    with pytest.raises(accounts.AccountError, match="account id"):
+        accounts.upsert_external_user("clerk", bad_id, username="ada")
+
+
+def test_a_provider_session_is_short_and_only_its_own_provider_session_extends_it(clerk_mode, clock):
+    user = accounts.upsert_external_user("clerk", CLERK_ID, username="ada")
+    token = accounts.create_session(user.id, ttl_seconds=300, provider_session_id="sess_a")
+    assert accounts.user_for_session(token).id == CLERK_ID
+    clock.advance(200)
+    assert not accounts.extend_provider_session(token, user.id, "sess_b", 300)  # another Clerk session
+    assert not accounts.extend_provider_session(token, "user_other", "sess_a", 300)  # another user
+    assert accounts.extend_provider_session(token, user.id, "sess_a", 300)
+    clock.advance(299)
+    assert accounts.user_for_session(token).id == CLERK_ID
+    clock.advance(2)
+    assert accounts.user_for_session(token) is None
+    assert not accounts.extend_provider_session(token, user.id, "sess_a", 300)  # lapsed stays lapsed
+
+
+def test_clerk_mode_accepts_only_clerk_users_and_local_mode_only_local_ones(clerk_mode, monkeypatch):
+    import yoom.settings
+
+    local = signed_up("Ada Local", "ada")
+    clerk_user = accounts.upsert_external_user("clerk", CLERK_ID, username="grace")
+    clerk_token = accounts.create_session(clerk_user.id, ttl_seconds=300, provider_session_id="sess_a")
+    assert accounts.user_for_session(local.session_token) is None
+    assert accounts.user_for_session(clerk_token).id == CLERK_ID
+    monkeypatch.setenv("CLERK_PUBLISHABLE_KEY", "")
+    monkeypatch.setenv("CLERK_SECRET_KEY", "")
+    yoom.settings.get_settings.cache_clear()
+    assert accounts.user_for_session(local.session_token).id == local.user.id
+    assert accounts.user_for_session(clerk_token) is None
 
 
 def test_video_user_is_the_same_person():

@@ -1,3 +1,4 @@
+import base64
 import subprocess
 import sys
 from pathlib import Path
@@ -117,3 +118,100 @@ def test_app_start_stops_with_the_variables_name(tmp_path):
     )
     assert result.returncode == 2
     assert "STREAM_API_SECRET" in result.stderr and "Traceback" not in result.stderr
+
+
+# ---- Clerk -------------------------------------------------------------------------------------
+
+PK = "pk_test_" + base64.b64encode(b"clerk.example.com$").decode().rstrip("=")
+SK = "sk_test_abc123DEF456"
+
+
+def _rsa_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def test_local_accounts_are_the_default_and_clerk_is_off(tmp_path):
+    s = load_settings({"YOOM_DATA_DIR": str(tmp_path)})
+    assert s.clerk is None and not s.clerk_enabled
+
+
+def test_both_clerk_keys_switch_sign_in_to_clerk(tmp_path):
+    s = load_settings({"YOOM_DATA_DIR": str(tmp_path), "CLERK_PUBLISHABLE_KEY": PK, "CLERK_SECRET_KEY": SK})
+    assert s.clerk_enabled
+    assert s.clerk.frontend_api == "clerk.example.com" and s.clerk.issuer == "https://clerk.example.com"
+    assert s.clerk.api_url == "https://api.clerk.com" and s.clerk.jwt_key is None and s.clerk.js_url is None
+    assert s.clerk.authorized_parties == () and s.clerk.session_ttl_seconds == 300
+    assert s.clerk.refresh_seconds == 100
+
+
+def test_clerk_options_parse(tmp_path):
+    pem = _rsa_pem()
+    s = load_settings(
+        {
+            "YOOM_DATA_DIR": str(tmp_path),
+            "CLERK_PUBLISHABLE_KEY": PK,
+            "CLERK_SECRET_KEY": SK,
+            # A .env line holds the PEM with literal \n.
+            "CLERK_JWT_KEY": pem.strip().replace("\n", "\\n"),
+            "CLERK_AUTHORIZED_PARTIES": " https://meet.example.org, http://localhost:3000/ ",
+            "CLERK_API_URL": "http://127.0.0.1:9/",
+            "CLERK_SESSION_TTL_SECONDS": "120",
+        }
+    )
+    assert s.clerk.jwt_key == pem.strip()
+    assert s.clerk.authorized_parties == ("https://meet.example.org", "http://localhost:3000")
+    assert s.clerk.api_url == "http://127.0.0.1:9" and s.clerk.refresh_seconds == 40
+
+
+@pytest.mark.parametrize(
+    "given,missing",
+    [
+        ({"CLERK_PUBLISHABLE_KEY": PK}, "CLERK_SECRET_KEY"),
+        ({"CLERK_SECRET_KEY": SK}, "CLERK_PUBLISHABLE_KEY"),
+        ({"CLERK_AUTHORIZED_PARTIES": "https://meet.example.org"}, "CLERK_PUBLISHABLE_KEY"),
+        ({"CLERK_JWT_KEY": "-----BEGIN PUBLIC KEY-----", "CLERK_SECRET_KEY": SK}, "CLERK_PUBLISHABLE_KEY"),
+    ],
+)
+def test_half_set_clerk_settings_name_the_missing_variable(tmp_path, given, missing):
+    with pytest.raises(SettingsError) as err:
+        load_settings({"YOOM_DATA_DIR": str(tmp_path), **given})
+    assert f"{missing} is not set" in str(err.value) and ".env" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "name,value,words",
+    [
+        ("CLERK_PUBLISHABLE_KEY", "pk_prod_abc", "pk_test_ or pk_live_"),
+        ("CLERK_PUBLISHABLE_KEY", "pk_test_%%%", "base64"),
+        ("CLERK_PUBLISHABLE_KEY", "pk_test_" + base64.b64encode(b"clerk.example.com").decode(), "Frontend API"),
+        ("CLERK_SECRET_KEY", "secret", "sk_test_"),
+        ("CLERK_SECRET_KEY", "sk_live_abc", "same Clerk instance"),
+        ("CLERK_JWT_KEY", "not a key", "PEM public key"),
+        ("CLERK_AUTHORIZED_PARTIES", "meet.example.org", "origins"),
+        ("CLERK_AUTHORIZED_PARTIES", "https://meet.example.org/app", "origins"),
+        ("CLERK_API_URL", "api.clerk.com", "http://"),
+        ("CLERK_SESSION_TTL_SECONDS", "5", "between 60 and 3600"),
+    ],
+)
+def test_malformed_clerk_values_name_the_variable(tmp_path, name, value, words):
+    env = {"YOOM_DATA_DIR": str(tmp_path), "CLERK_PUBLISHABLE_KEY": PK, "CLERK_SECRET_KEY": SK, name: value}
+    with pytest.raises(SettingsError) as err:
+        load_settings(env)
+    assert name in str(err.value) and words in str(err.value)
+
+
+def test_app_start_stops_naming_the_missing_clerk_key(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "YOOM_DATA_DIR": str(tmp_path), "CLERK_PUBLISHABLE_KEY": PK}
+    result = subprocess.run(
+        [sys.executable, "-c", "import rxconfig"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "CLERK_SECRET_KEY is not set" in result.stderr and "Traceback" not in result.stderr

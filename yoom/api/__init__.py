@@ -7,9 +7,9 @@ from starlette.routing import BaseRoute
 
 
 def routes() -> list[BaseRoute]:
-    from yoom.api import auth, recordings, rtc, video_token
+    from yoom.api import auth, clerk, recordings, rtc, video_token
 
-    return [*auth.routes, *video_token.routes, *rtc.routes, *recordings.routes]
+    return [*auth.routes, *clerk.routes, *video_token.routes, *rtc.routes, *recordings.routes]
 
 
 def build_api() -> Starlette:

@@ -86,6 +86,11 @@ def _own_origin(conn: HTTPConnection) -> str:
     return f"{scheme}://{conn.headers.get('host', '')}"
 
 
+def own_origin(conn: HTTPConnection) -> str:
+    """The origin the request was addressed to (behind trusted proxies, the scheme they saw)."""
+    return _own_origin(conn)
+
+
 def origin_allowed(origin: str | None, own_origin: str) -> bool:
     """Yoom's pages: the request's own origin, YOOM_PUBLIC_URL's, or (no public URL) the dev frontend's."""
     if not origin or origin == "null":
@@ -127,13 +132,13 @@ def forbidden_origin() -> JSONResponse:
     return JSONResponse({"error": FOREIGN_ORIGIN}, status_code=403, headers=NO_STORE)
 
 
-def set_session_cookie(response: Response, conn: HTTPConnection, token: str) -> None:
+def set_session_cookie(response: Response, conn: HTTPConnection, token: str, max_age: int | None = None) -> None:
     settings = get_settings()
     secure = conn.url.scheme in ("https", "wss") or (settings.public_url or "").startswith("https://")
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=settings.session_ttl_seconds,
+        max_age=max_age or settings.session_ttl_seconds,
         path="/",
         httponly=True,
         samesite="lax",

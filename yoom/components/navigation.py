@@ -4,6 +4,8 @@ import reflex as rx
 
 from yoom import styles
 from yoom.components.avatar import user_avatar
+from yoom.components.clerk_auth import clerk_account_menu
+from yoom.settings import get_settings
 from yoom.state.base import AuthState
 
 NAV_LINKS = [
@@ -159,7 +161,12 @@ def navbar() -> rx.Component:
             align="center",
             spacing="3",
         ),
-        rx.hstack(provider_badge(), user_menu(), align="center", spacing="4"),
+        rx.hstack(
+            provider_badge(),
+            clerk_account_menu() if get_settings().clerk_enabled else user_menu(),
+            align="center",
+            spacing="4",
+        ),
         justify="between",
         align="center",
         height=styles.NAVBAR_HEIGHT,

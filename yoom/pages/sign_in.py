@@ -4,7 +4,9 @@ import reflex as rx
 
 from yoom import styles
 from yoom.accounts import DISPLAY_NAME_MAX, PASSWORD_MAX_BYTES, PASSWORD_MIN, USERNAME_MAX
+from yoom.components.clerk_auth import clerk_sign_in_page, clerk_sign_up_page
 from yoom.pages.registry import page
+from yoom.settings import get_settings
 from yoom.state.auth_forms import AuthFormState
 
 
@@ -56,6 +58,8 @@ def _error() -> rx.Component:
 
 @page("/sign-in", "Sign in", on_load=AuthFormState.redirect_if_signed_in, signed_in=False)
 def sign_in_page() -> rx.Component:
+    if get_settings().clerk_enabled:  # Clerk is then the only way in
+        return clerk_sign_in_page()
     form = rx.form(
         rx.vstack(
             _labelled(
@@ -78,6 +82,8 @@ def sign_in_page() -> rx.Component:
 
 @page("/sign-up", "Create account", on_load=AuthFormState.redirect_if_signed_in, signed_in=False)
 def sign_up_page() -> rx.Component:
+    if get_settings().clerk_enabled:
+        return clerk_sign_up_page()
     form = rx.form(
         rx.vstack(
             _labelled("Your name", "display_name", auto_complete="name", required=True, max_length=DISPLAY_NAME_MAX),

@@ -13,11 +13,13 @@ import logging
 import reflex as rx
 
 from yoom import accounts
+from yoom.settings import get_settings
 from yoom.state.base import AuthState, cookie_route_script, safe_next_path
 
 log = logging.getLogger(__name__)
 
 UNEXPECTED = "Something went wrong on our side. Please try again."
+CLERK_ONLY = "This Yoom signs people in with Clerk: use the Clerk sign-in on this page."
 
 
 def _field(form: dict, name: str) -> str:
@@ -40,6 +42,9 @@ class AuthFormState(AuthState):
         """Run a blocking sign-in or sign-up off the event loop (bcrypt takes a quarter of a second, and the
         loop also carries every meeting's signaling), then hand the browser a ticket for its cookie."""
         if self.submitting:
+            return
+        if get_settings().clerk_enabled:  # the forms aren't shown then; their handlers refuse all the same
+            self.error = CLERK_ONLY
             return
         self.error, self.submitting = "", True
         yield
