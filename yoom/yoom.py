@@ -7,7 +7,7 @@ import logging
 import reflex as rx
 
 import yoom.pages  # noqa: F401  (registers every page)
-from yoom import accounts, styles
+from yoom import accounts, attendance, styles
 from yoom.api import build_api
 from yoom.video import get_provider
 
@@ -17,7 +17,15 @@ PURGE_EVERY_SECONDS = 3600
 
 @contextlib.asynccontextmanager
 async def housekeeping():
-    """Purge expired sessions hourly; close the provider's HTTP client at shutdown."""
+    """Close attendance left open by a previous run; purge expired sessions hourly; close the provider's
+    HTTP client at shutdown."""
+    try:
+        # The embedded signaling's sockets lived in the process that wrote these stays: it is gone.
+        closed = await asyncio.to_thread(attendance.close_open_stays, attendance.SOURCE_RTC)
+        if closed:
+            log.info("closed %d attendance interval(s) left open by the previous run", closed)
+    except Exception:
+        log.exception("closing attendance left open by the previous run failed")
 
     async def purge_forever():
         while True:
