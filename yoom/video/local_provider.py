@@ -653,8 +653,9 @@ class LocalProvider(VideoProvider):
         return await asyncio.to_thread(get)
 
     async def delete_recording(self, recording_id: str, by_user_id: str) -> None:
-        """Delete a recording's row and its file; only the host of its meeting may. Raises CallNotFound-like
-        `InvalidRequest` when there is no such recording the user can see, NotCallOwner when not the host."""
+        """Delete a recording's row and its file; only the host of its meeting may. Raises InvalidRequest
+        ("doesn't exist") when this user can't see such a recording, NotCallOwner when they may watch it but
+        aren't the host."""
         missing = InvalidRequest(
             f"no recording {recording_id!r}", user_message="That recording doesn't exist any more."
         )
