@@ -1,7 +1,7 @@
 // Yoom <-> Stream Video bridge: the one piece of hand-written JSX behind the Stream meeting room.
 //
 // `YoomStreamCall` asks Yoom's token route who the signed-in user is (the server decides, from the
-// session cookie), creates the Stream client once per user, loads the call `default:{callId}` and
+// session cookie), creates the Stream client once per user, loads the call `{callType}:{callId}` and
 // renders the SDK's context providers (StreamVideo / StreamTheme / StreamCall) around its children,
 // which are the SDK parts composed in Python (yoom/components/stream_room.py). It tells Python what
 // happens through event triggers: onReady, onJoined, onLeft, onCallEnded, onError(message).
@@ -23,7 +23,8 @@ import { getBackendURL } from "$/utils/state";
 import { fetchVideoToken, TOKEN_PATH, TokenError, tokenURL as videoTokenURL } from "./yoom_token.js";
 
 export { TOKEN_PATH };
-const CALL_TYPE = "default";
+// Open meetings and personal rooms; invite-only ones live on Yoom's own type (the `callType` prop).
+const DEFAULT_CALL_TYPE = "default";
 
 class BridgeError extends Error {}
 
@@ -126,6 +127,7 @@ const seconds = (ms) => Math.max(1, Math.round(ms / 1000));
 
 export function YoomStreamCall({
   callId,
+  callType,
   baseUrl,
   timeoutMs = 8000,
   joinTimeoutMs = 15000,
@@ -194,7 +196,7 @@ export function YoomStreamCall({
           lease = null;
           return;
         }
-        call = lease.client.call(CALL_TYPE, callId);
+        call = lease.client.call(callType || DEFAULT_CALL_TYPE, callId);
         await call.get();
         if (!active) return;
         clearTimeout(timer);
@@ -214,7 +216,7 @@ export function YoomStreamCall({
       teardown();
       setSession(null);
     };
-  }, [callId, baseUrl, timeoutMs]);
+  }, [callId, callType, baseUrl, timeoutMs]);
 
   // Camera and microphone before joining ("Join with mic and camera off").
   useEffect(() => {

@@ -29,7 +29,7 @@ from sqlmodel import Session, col, delete, select
 from yoom.db import as_utc, get_engine, session_scope, to_db, utcnow
 from yoom.models import AuthSession, LoginThrottle, SignInTicket, User
 from yoom.settings import get_settings
-from yoom.video.base import VideoUser
+from yoom.video.base import VideoUser, new_personal_room_id
 
 DISPLAY_NAME_MAX = 80
 USERNAME_MIN, USERNAME_MAX = 3, 254
@@ -506,6 +506,24 @@ def users_by_username(usernames, looked_up_by: str | None = None) -> dict[str, U
         )
     with session_scope() as db:
         return {user.username: user for user in db.exec(select(User).where(User.username.in_(names))).all()}
+
+
+def reset_personal_room_id(user_id: str) -> str:
+    """Give this person's personal room a new random id (their old link stops opening it); returns it.
+    Ending the room of the old id is the caller's part (it lives on the video provider)."""
+    for _ in range(3):  # a clash of 72 random bits is all but impossible; the unique index decides
+        new_id = new_personal_room_id()
+        try:
+            with session_scope() as db:
+                user = db.get(User, user_id)
+                if user is None:
+                    raise AccountError("Your account wasn't found. Sign in again.")
+                user.personal_room_id = new_id
+                db.add(user)
+            return new_id
+        except sqlalchemy.exc.IntegrityError:
+            continue
+    raise AccountError("A new link couldn't be made just now. Please try again.")
 
 
 def video_user(user: User) -> VideoUser:

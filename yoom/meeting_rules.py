@@ -1,12 +1,15 @@
-"""Rules of the meeting room that do not depend on Reflex: which screen a person sees.
+"""Rules of the meeting room that do not depend on Reflex: which screen a person sees, and who may
+watch a meeting's recordings.
 
 The room page (yoom/state/room.py) asks `room_phase` what to show for a call and a person, and
-uses the small validators here for every argument that comes from the browser.
+uses the small validators here for every argument that comes from the browser. Both video providers
+and the recording download route ask `may_watch_recording`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -64,9 +67,10 @@ def query_flag(value: object) -> bool:
     return isinstance(value, str) and value.strip().lower() in _TRUE_WORDS
 
 
-def is_personal_room_of(call_id: str, user_id: str) -> bool:
-    """A personal room's id is its owner's user id."""
-    return bool(call_id) and call_id == user_id
+def is_personal_room_of(call_id: str, personal_room_id: str | None) -> bool:
+    """Whether `call_id` is the personal room whose id is stored on a person (`User.personal_room_id`).
+    A room id that person has since reset is no longer theirs to open."""
+    return bool(call_id) and call_id == personal_room_id
 
 
 @dataclass(frozen=True)
@@ -145,3 +149,56 @@ def unknown_invitees_message(unknown: list[str]) -> str:
     shown = ", ".join(unknown[:MAX_NAMES_IN_MESSAGE])
     more = len(unknown) - MAX_NAMES_IN_MESSAGE
     return f"No Yoom account for: {shown}" + (f" and {more} more" if more > 0 else "")
+
+
+# --- recordings ---------------------------------------------------------------------------------
+
+# An attendance interval nobody closed (a tab that vanished without a word, a crashed server) counts as
+# lasting at most this long: it can never reach recordings made long after the person left.
+MAX_OPEN_ATTENDANCE = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """One stay of a person in a call, as Yoom's server saw it (yoom_call_attendance)."""
+
+    joined_at: datetime
+    left_at: datetime | None = None  # None: not closed (still there, or nobody said they left)
+
+    def end(self, now: datetime, call_ended_at: datetime | None = None) -> datetime:
+        """When the stay ended, or the latest it can have ended when it was never closed."""
+        if self.left_at is not None:
+            return _aware(self.left_at)
+        bound = min(_aware(now), _aware(self.joined_at) + MAX_OPEN_ATTENDANCE)
+        return min(bound, _aware(call_ended_at)) if call_ended_at is not None else bound
+
+
+def may_watch_recording(
+    user_id: str,
+    meeting: Meeting,
+    start: datetime,
+    end: datetime,
+    attendance: Iterable[Attendance],
+    now: datetime,
+) -> bool:
+    """Who may watch a recording of `meeting` made from `start` to `end`, as in Zoom or Meet:
+
+    * the meeting's host;
+    * anyone who was in the meeting while it was recording (a stay that overlaps [start, end]);
+    * the invitees (members) of an invite-only meeting whose host chose to share its recordings.
+
+    Nobody else: not people invited to an open meeting, not people who were there before or after the
+    recording, not visitors of a personal room at another time. `attendance` is this user's stays in this
+    meeting."""
+    if not user_id or not isinstance(user_id, str):
+        return False
+    if user_id == meeting.created_by:
+        return True
+    if meeting.invite_only and meeting.share_recordings and user_id in meeting.members:
+        return True
+    start, end = _aware(start), _aware(end)
+    for stay in attendance:
+        joined, left = _aware(stay.joined_at), stay.end(now, meeting.ended_at)
+        if (joined < end and left > start) if start < end else (joined <= start <= left):
+            return True
+    return False

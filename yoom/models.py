@@ -10,6 +10,8 @@ from datetime import datetime
 import sqlalchemy
 from sqlmodel import Field, SQLModel
 
+from yoom.video.base import new_personal_room_id
+
 
 class User(SQLModel, table=True):
     __tablename__ = "yoom_user"
@@ -22,6 +24,9 @@ class User(SQLModel, table=True):
     image_url: str | None = Field(default=None, max_length=2048)
     identity_provider: str = Field(default="local", max_length=32)
     created_at: datetime
+    # The id of this person's personal room: random (the user id is sent to everyone in a call, so it
+    # can't name a room), replaced by "Reset link" on /personal-room.
+    personal_room_id: str = Field(default_factory=new_personal_room_id, unique=True, index=True, max_length=64)
 
 
 class AuthSession(SQLModel, table=True):
@@ -77,10 +82,13 @@ class LocalCall(SQLModel, table=True):
     ended_by: str | None = Field(default=None, max_length=64)
     # Only the creator and the members (yoom_local_call_member) may enter.
     invite_only: bool = Field(default=False, sa_column_kwargs={"server_default": sqlalchemy.false()})
+    # Invite-only only: the members may watch its recordings too (the host chose so when scheduling).
+    share_recordings: bool = Field(default=False, sa_column_kwargs={"server_default": sqlalchemy.false()})
 
 
 class LocalCallMember(SQLModel, table=True):
-    """Who belongs to a local call: its creator, people invited, and everyone who joined it."""
+    """Who belongs to a local call: its creator (role host) and the people invited (role member).
+    Joining doesn't make a member: who was there, and when, is in yoom_call_attendance."""
 
     __tablename__ = "yoom_local_call_member"
 
@@ -97,7 +105,8 @@ class LocalRecording(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=64)
     call_id: str = Field(foreign_key="yoom_local_call.id", index=True, max_length=64)
-    created_by: str = Field(foreign_key="yoom_user.id", max_length=64)
+    # Whose storage quota it counts against: the meeting's host, who uploaded it.
+    created_by: str = Field(foreign_key="yoom_user.id", index=True, max_length=64)
     filename: str = Field(max_length=255)
     stored_name: str = Field(max_length=255)
     content_type: str = Field(max_length=100)
@@ -117,3 +126,22 @@ class CallRemoval(SQLModel, table=True):
     user_id: str = Field(primary_key=True, max_length=64)
     removed_by: str = Field(max_length=64)
     removed_at: datetime
+
+
+class CallAttendance(SQLModel, table=True):
+    """One stay of a person in a call (either provider): from joining to leaving. Who may watch a recording
+    follows from these (yoom.meeting_rules.may_watch_recording). `left_at` is None while they are there;
+    an interval nobody closed counts only up to a bound (yoom.meeting_rules.MAX_OPEN_ATTENDANCE)."""
+
+    __tablename__ = "yoom_call_attendance"
+    __table_args__ = (sqlalchemy.Index("ix_yoom_call_attendance_user_call", "user_id", "call_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # No foreign key: Stream's calls live on Stream, not in yoom_local_call.
+    call_id: str = Field(index=True, max_length=64)
+    user_id: str = Field(foreign_key="yoom_user.id", max_length=64)
+    # "rtc": a socket of the embedded signaling in this process (closed at start-up after a crash);
+    # "page": the meeting page said so (Stream; the browser may still be in the call across a restart).
+    source: str = Field(max_length=8)
+    joined_at: datetime
+    left_at: datetime | None = Field(default=None, index=True)

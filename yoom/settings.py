@@ -110,6 +110,7 @@ class Settings:
     ice_servers: list = field(default_factory=list)
     room_capacity: int = 6
     recording_max_bytes: int = 500 * 1024 * 1024
+    recording_quota_bytes: int = 2000 * 1024 * 1024  # per person, all their stored recordings together
     clerk: ClerkSettings | None = None
 
     @property
@@ -335,6 +336,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         room_capacity=_int(env, "YOOM_ROOM_CAPACITY", 6, minimum=2, maximum=16),
         recording_max_bytes=_int(env, "YOOM_RECORDING_MAX_MB", 500, maximum=10_000) * 1024 * 1024,
         clerk=_clerk(env),
+        recording_quota_bytes=_int(env, "YOOM_RECORDING_QUOTA_MB", 2000, maximum=10_000_000) * 1024 * 1024,
     )
 
 

@@ -8,7 +8,7 @@ import sys
 import reflex as rx
 
 import yoom.pages  # noqa: F401  (each page module registers itself with yoom.pages.registry)
-from yoom import accounts, migrations, styles
+from yoom import accounts, attendance, migrations, styles
 from yoom.api import build_api
 from yoom.api.auth import socket_origin_allowed
 from yoom.components.clerk import clerk_app_wraps
@@ -23,13 +23,20 @@ PURGE_EVERY_SECONDS = 3600
 
 @contextlib.asynccontextmanager
 async def housekeeping():
-    """Migrate the database at start (a bare `reflex run` works on a fresh clone); purge expired sessions
-    hourly; close the provider's HTTP client at shutdown."""
+    """Migrate the database at start (a bare `reflex run` works on a fresh clone); close attendance left
+    open by a previous run; purge expired sessions hourly; close the provider's HTTP client at shutdown."""
     try:
         await asyncio.to_thread(migrations.upgrade, get_engine())
     except migrations.MigrationError as problem:
         print(f"\nYoom can't start: {problem}\n", file=sys.stderr)
         raise SystemExit(2) from None
+    try:
+        # The embedded signaling's sockets lived in the process that wrote these stays: it is gone.
+        closed = await asyncio.to_thread(attendance.close_open_stays, attendance.SOURCE_RTC)
+        if closed:
+            log.info("closed %d attendance interval(s) left open by the previous run", closed)
+    except Exception:
+        log.exception("closing attendance left open by the previous run failed")
 
     async def purge_forever():
         while True:

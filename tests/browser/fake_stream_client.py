@@ -16,6 +16,9 @@ works in Chromium with no internet:
 * `POST {base}/calls`: QueryCalls by cid (the SDK re-watches its calls after reconnecting).
 * `POST {base}/call/{type}/{id}/join`: 503 "no SFU" — joining needs a media server this fake does not
   have. `hold_joins()` makes joins hang first, so the in-call screen can be looked at while joining.
+* Permissions as Stream applies them, from the server-side fake's call types (`FakeStream.capabilities`):
+  reading a call needs `read-call` and joining it `join-call`, else 403 with Stream's code 17. On Yoom's
+  invite-only call type only members hold them, so a non-member's user token can neither load nor join.
 * `expire_tokens()`: Stream's `connection.error` code 40 on every socket; those tokens are refused after.
 * When the server-side fake reports a watched call ended (`ended_at` set, e.g. by Yoom's "End call for
   everyone"), every socket watching it gets a `call.ended` event, as Stream does.
@@ -323,7 +326,14 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/video/calls":
             self._query_calls(query, headers, raw)
             return
-        if JOIN_PATH.match(path):
+        joining = JOIN_PATH.match(path)
+        if joining:
+            try:
+                conn = self._user_request(query, headers)
+                self._require(conn, joining["type"], joining["id"], "join-call", "JoinCall")
+            except AuthError as err:
+                self._json(err.status, err.body())
+                return
             # Joining needs an SFU (WebRTC media server), which this fake does not have: Stream's answer
             # when none is available (after a while, when joins are held).
             self.fake._joins_released.wait(timeout=30)
@@ -349,7 +359,22 @@ class _Handler(BaseHTTPRequestHandler):
         if status != 200:
             self._json(status, state)
             return
+        try:
+            self._require(conn, match["type"], match["id"], "read-call", "GetCall")
+        except AuthError as err:
+            self._json(err.status, err.body())
+            return
         self._json(200, self._watch(conn, f"{match['type']}:{match['id']}", state))
+
+    def _require(self, conn: Connection, call_type: str, call_id: str, permission: str, action: str) -> None:
+        """Stream's permission check: 403, code 17, unless the user's roles in this call grant `permission`."""
+        if permission not in self.fake.server.capabilities(call_type, call_id, conn.user_id):
+            raise AuthError(
+                403,
+                17,
+                f"{action} failed with error: \"User '{conn.user_id}' is not allowed to perform action "
+                f"{action} in scope 'video:{call_type}'\"",
+            )
 
     def _user_request(self, query: dict, headers: dict) -> Connection:
         """A user's HTTP request as Stream checks it: api key, user JWT, and the user's live connection."""
@@ -374,7 +399,9 @@ class _Handler(BaseHTTPRequestHandler):
         with self.fake._lock:
             conn.watching.add(cid)
         answer = iso_timestamps(state)
-        answer["own_capabilities"] = list(OWN_CAPABILITIES)
+        call_type, _, call_id = cid.partition(":")
+        granted = self.fake.server.capabilities(call_type, call_id, conn.user_id)
+        answer["own_capabilities"] = [c for c in OWN_CAPABILITIES if c in granted]
         answer.setdefault("duration", "0.50ms")
         return answer
 
@@ -394,7 +421,7 @@ class _Handler(BaseHTTPRequestHandler):
         for cid in cids:
             call_type, _, call_id = cid.partition(":")
             status, state = self.fake._server_get_call(call_type, call_id)
-            if status != 200:
+            if status != 200 or "read-call" not in self.fake.server.capabilities(call_type, call_id, conn.user_id):
                 continue
             entry = self._watch(conn, cid, state) if body.get("watch") else iso_timestamps(state)
             entry.pop("duration", None)

@@ -29,6 +29,11 @@ def test_invite_only_meeting_admits_the_invitee_and_turns_a_stranger_away(new_pa
     switch.click()
     expect(switch).to_be_checked()
     expect(dialog.get_by_test_id("invite-only-hint")).to_have_text("Only you and the people you invite can join.")
+    # Only an invite-only meeting can share its recordings with the invitees; off unless chosen.
+    share = dialog.get_by_role("switch", name="Share recordings with invitees")
+    expect(share).not_to_be_checked()
+    share.click()
+    expect(dialog.get_by_test_id("share-recordings-hint")).to_contain_text("Everyone you invite can watch")
     dialog.get_by_role("button", name="Schedule Meeting").click()
     expect(dialog.get_by_role("alert")).to_have_text(f"No Yoom account for: nobody-{bob_account.username}")
 
@@ -38,6 +43,7 @@ def test_invite_only_meeting_admits_the_invitee_and_turns_a_stranger_away(new_pa
     dialog.get_by_role("button", name="Schedule Meeting").click()
     expect(dialog).to_contain_text("Meeting Created", timeout=15_000)
     expect(dialog.get_by_test_id("created-invite-only")).to_be_visible()
+    expect(dialog.get_by_test_id("created-share-recordings")).to_be_visible()
     expect(dialog.get_by_test_id("created-invited")).to_contain_text("1 invited")
     link = dialog.get_by_test_id("created-link").inner_text()
     assert re.fullmatch(re.escape(app_url) + r"/meeting/[0-9a-f-]{36}", link), link

@@ -272,6 +272,34 @@ def test_join_muted_and_record_then_play_on_recordings(app_url, new_page):
         timeout=20_000,
     )
     assert host.evaluate("() => document.querySelector('[data-testid=recording-player]').error") is None
+    host.get_by_role("dialog").get_by_role("button", name="Close").click()
+
+    # The guest was there while it recorded: it is theirs to watch, not to delete.
+    guest.get_by_role("button", name="Leave call").click()
+    expect(guest.get_by_test_id("hero")).to_be_visible(timeout=20_000)
+    guest.goto(app_url + "/recordings")
+    guest_card = guest.get_by_test_id("recording-card")
+    expect(guest_card).to_have_count(1, timeout=20_000)
+    expect(guest_card.get_by_role("button", name="Play")).to_be_visible()
+    expect(guest_card.get_by_role("button", name="Delete")).to_have_count(0)
+    # Someone who was never in the meeting sees nothing.
+    stranger = new_page()
+    sign_up(stranger, app_url, new_account("Stan Stranger"))
+    stranger.goto(app_url + "/recordings")
+    expect(stranger.get_by_text("No recordings")).to_be_visible(timeout=20_000)
+
+    # The host deletes it, after confirming; then it is gone for everyone.
+    card.get_by_role("button", name="Delete").click()
+    confirm = host.get_by_role("alertdialog")
+    expect(confirm).to_contain_text("Delete this recording?")
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(card).to_have_count(1)
+    card.get_by_role("button", name="Delete").click()
+    host.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
+    expect(host.get_by_text("Recording deleted.")).to_be_visible(timeout=20_000)
+    expect(host.get_by_text("No recordings")).to_be_visible()
+    guest.reload()
+    expect(guest.get_by_text("No recordings")).to_be_visible(timeout=20_000)
 
 
 def test_scheduled_meeting_not_started_for_guests_in_their_local_time(app_url, new_page):

@@ -149,12 +149,14 @@ def test_recordings_empty_state(page, app_url):
     expect(page.get_by_text("No recordings")).to_be_visible()
 
 
-def test_personal_room(page, app_url):
+def test_personal_room(page, app_url, new_page):
     account = sign_up(page, app_url, new_account("Katherine Johnson"))
     page.goto(app_url + "/personal-room")
     expect(page.get_by_test_id("room-topic")).to_have_text("Katherine Johnson's Meeting Room")
-    expect(page.get_by_test_id("room-id")).to_have_text(re.compile(r"^[0-9a-f]{32}$"))
+    expect(page.get_by_test_id("room-id")).to_have_text(re.compile(r"^[A-Za-z0-9_-]{12}$"), timeout=20_000)
     room_id = page.get_by_test_id("room-id").inner_text()
+    # A random id of its own: not the user id every participant sees, not a meeting's UUID.
+    assert re.fullmatch(r"[A-Za-z0-9_-]{12}", room_id), room_id
     expect(page.get_by_test_id("room-link")).to_have_text(f"{app_url}/meeting/{room_id}?personal=true")
     clear_clipboard(page)
     page.get_by_role("button", name="Copy Invitation").click()
@@ -163,3 +165,24 @@ def test_personal_room(page, app_url):
     page.get_by_role("button", name="Start Meeting").click()
     page.wait_for_url(re.compile(f"/meeting/{room_id}/?\\?personal=true$"))
     assert account.username
+
+    # Reset link: after confirming, a new id and link on the page; the old link no longer opens the room.
+    page.goto(app_url + "/personal-room")
+    expect(page.get_by_test_id("room-id")).to_have_text(room_id)
+    page.get_by_role("button", name="Reset link").click()
+    confirm = page.get_by_role("alertdialog")
+    expect(confirm).to_contain_text("The old link stops working")
+    confirm.get_by_role("button", name="Reset link").click()
+    expect(page.get_by_text("New link ready")).to_be_visible(timeout=20_000)
+    expect(page.get_by_test_id("room-id")).not_to_have_text(room_id)
+    new_id = page.get_by_test_id("room-id").inner_text()
+    assert re.fullmatch(r"[A-Za-z0-9_-]{12}", new_id), new_id
+    expect(page.get_by_test_id("room-link")).to_have_text(f"{app_url}/meeting/{new_id}?personal=true")
+    page.reload()
+    expect(page.get_by_test_id("room-id")).to_have_text(new_id)  # stored, not just shown
+    visitor = new_page()
+    sign_up(visitor, app_url, new_account("Vic Visitor"))
+    visitor.goto(f"{app_url}/meeting/{room_id}?personal=true")
+    expect(visitor.get_by_test_id("meeting-page")).to_have_attribute("data-phase", "ended", timeout=20_000)
+    page.goto(f"{app_url}/meeting/{room_id}?personal=true")  # not even for its owner
+    expect(page.get_by_test_id("meeting-page")).to_have_attribute("data-phase", "ended", timeout=20_000)

@@ -83,7 +83,8 @@ def test_personal_room_invite_keeps_the_personal_flag(app_url, new_page):
     host = new_page()
     sign_up(host, app_url, new_account("Pia Personal"))
     host.goto(app_url + "/personal-room")
-    expect(host.get_by_test_id("room-id")).to_have_text(re.compile(r"^[0-9a-f]{32}$"))
+    # The id comes from the server once the page has loaded: wait for it rather than read an empty field.
+    expect(host.get_by_test_id("room-id")).to_have_text(re.compile(r"^[A-Za-z0-9_-]{12}$"), timeout=20_000)
     room_id = host.get_by_test_id("room-id").inner_text()
     host.get_by_role("button", name="Start Meeting").click()
     host.wait_for_url(re.compile(f"/meeting/{room_id}/?\\?personal=true$"), timeout=20_000)

@@ -23,6 +23,8 @@ OPERATIONS = {
     "/api/v2/video/call/{type}/{id}/delete": ["post"],
     "/api/v2/video/call/{type}/{id}/recordings": ["get"],
     "/api/v2/video/calls": ["post"],
+    "/api/v2/video/calltypes": ["post"],
+    "/api/v2/video/calltypes/{name}": ["get", "put"],
 }
 DROP = {"description", "title", "x-stream-index", "summary", "tags"}
 

@@ -12,8 +12,10 @@ It answers in Stream's wire format: integer Unix-nanosecond timestamps, 201 for 
 APIError bodies `{code, message, StatusCode, duration, more_info, details}`; and it checks its own answers
 against the spec's response schemas (`violations` lists any mismatch, which tests assert is empty).
 
-State (users, calls, members, recordings) lives in memory. Tests can seed it (`put_user`, `put_call`,
-`add_recording`), read it (`user`, `call`), read the recorded requests (`requests`) and inject faults for the
+State (users, calls, members, recordings, call types with their grants) lives in memory. Tests can seed it
+(`put_user`, `put_call`, `add_recording`, `put_call_type`), read it (`user`, `call`, `call_type`,
+`capabilities`: what a user may do in a call by Stream's role rules), read the recorded requests
+(`requests`) and inject faults for the
 next N matching requests or forever: "timeout" (sleep past the client's timeout, then drop the connection),
 an HTTP status (500, 503, 429 with optional Retry-After), "malformed" (truncated JSON) or "iso_timestamps"
 (the real answer with ISO strings where Stream sends integers), and "delay" (answer late). By default a
@@ -45,7 +47,33 @@ import jwt
 
 from .schema import Spec, parse_rfc3339
 
-CALL_TYPES = ("default", "audio_room", "livestream", "development")
+CALL_TYPES = ("default", "audio_room", "livestream", "development")  # built in: every app has them
+CALL_TYPE_NAME_RE = re.compile(r"^[a-z0-9_-]{1,64}$")
+# Grants a call type starts with (Stream's `default` type, in short): a role a new type's request leaves out
+# keeps these, which is why a type meant for members only must list `user` (and guests) with nothing.
+_TAKE_PART = ["read-call", "join-call", "send-audio", "send-video", "screenshare", "create-reaction"]
+_RUN = [
+    *_TAKE_PART,
+    "create-call",
+    "end-call",
+    "update-call",
+    "update-call-member",
+    "remove-call-member",
+    "mute-users",
+    "kick-user",
+    "block-users",
+    "pin-for-everyone",
+    "start-record-call",
+    "stop-record-call",
+]
+DEFAULT_GRANTS = {
+    "user": [*_TAKE_PART, "create-call"],
+    "guest": ["read-call", "join-call", "send-audio", "send-video", "create-reaction"],
+    "anonymous": ["read-call"],
+    "call_member": [*_TAKE_PART, "create-call"],
+    "host": _RUN,
+    "admin": _RUN,
+}
 CALL_ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 USER_ID_RE = re.compile(r"^[@A-Za-z0-9_-]+$")
 MORE_INFO = "https://getstream.io/chat/docs/api_errors_response"
@@ -159,6 +187,11 @@ class FakeStream:
         self._users: dict[str, dict] = {}
         self._calls: dict[str, _Call] = {}
         self._recordings: dict[str, list[dict]] = {}
+        born = time.time_ns()
+        self._call_types: dict[str, dict] = {
+            name: {"name": name, "grants": copy.deepcopy(DEFAULT_GRANTS), "created_at": born, "updated_at": born}
+            for name in CALL_TYPES
+        }
         self._faults: list[Fault] = []
         self._requests: list[RecordedRequest] = []
         self.violations: list[str] = []
@@ -168,6 +201,7 @@ class FakeStream:
         self._settings = self.spec.example("CallSettingsResponse")
         self._ingress = self.spec.example("CallIngressResponse")
         self._egress = self.spec.example("EgressResponse")
+        self._notification_settings = self.spec.example("NotificationSettingsResponse")
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -323,6 +357,38 @@ class FakeStream:
                 "members": {uid: dict(m) for uid, m in found.members.items()},
             }
 
+    def put_call_type(self, name: str, grants: dict[str, list[str]] | None = None) -> None:
+        """Seed a call type as if made in the dashboard (grants: Stream's defaults, these roles replaced)."""
+        now = time.time_ns()
+        with self._lock:
+            merged = copy.deepcopy(DEFAULT_GRANTS)
+            merged.update({role: list(perms) for role, perms in (grants or {}).items()})
+            self._call_types[name] = {"name": name, "grants": merged, "created_at": now, "updated_at": now}
+
+    def call_type(self, name: str) -> dict | None:
+        """The stored call type ({name, grants, ...}), or None."""
+        with self._lock:
+            found = self._call_types.get(name)
+            return copy.deepcopy(found) if found else None
+
+    def capabilities(self, call_type: str, call_id: str, user_id: str) -> set[str]:
+        """What `user_id` may do in the call, as Stream decides it: the grants of the user's app-level role
+        (`user`), plus those of their call-level role when they are a member (`call_member`, or the role
+        the member was given, such as `host`). Empty for a missing call."""
+        with self._lock:
+            kind = self._call_types.get(call_type)
+            call = self._calls.get(f"{call_type}:{call_id}")
+            user = self._users.get(user_id)
+            if kind is None or call is None or call.deleted:
+                return set()
+            grants = kind["grants"]
+            # A user the browser connected but the server never upserted holds Stream's default role.
+            allowed = set(grants.get(user["role"] if user else "user", ()))
+            member = call.members.get(user_id)
+            if member is not None:
+                allowed |= set(grants.get(member.get("role") or "call_member", ()))
+            return allowed
+
     @property
     def call_count(self) -> int:
         with self._lock:
@@ -367,6 +433,9 @@ class FakeStream:
             ("POST", "/api/v2/video/call/{type}/{id}/delete"): self._delete_call,
             ("GET", "/api/v2/video/call/{type}/{id}/recordings"): self._list_recordings,
             ("POST", "/api/v2/video/calls"): self._query_calls,
+            ("POST", "/api/v2/video/calltypes"): self._create_call_type,
+            ("GET", "/api/v2/video/calltypes/{name}"): self._get_call_type,
+            ("PUT", "/api/v2/video/calltypes/{name}"): self._update_call_type,
         }
         routes = []
         for (method, template), handler in handlers.items():
@@ -690,9 +759,12 @@ class FakeStream:
                 f"don't exist: [{', '.join(missing)}]. Please create the user objects before setting up the call.\""
             )
 
+    def _check_call_type(self, name: str) -> None:
+        if name not in self._call_types:
+            raise APIError(404, 16, f"call type '{name}' does not exist")
+
     def _live_call(self, params: dict) -> _Call:
-        if params["type"] not in CALL_TYPES:
-            raise APIError(404, 16, f"call type '{params['type']}' does not exist")
+        self._check_call_type(params["type"])
         cid = f"{params['type']}:{params['id']}"
         call = self._calls.get(cid)
         if call is None or call.deleted:
@@ -733,8 +805,8 @@ class FakeStream:
         return 200, state
 
     def _get_or_create_call(self, params: dict, args: dict, body: dict):
-        if params["type"] not in CALL_TYPES:
-            raise APIError(404, 16, f"call type '{params['type']}' does not exist")
+        with self._lock:
+            self._check_call_type(params["type"])
         if not CALL_ID_RE.match(params["id"]):
             raise _input_error(f'GetOrCreateCall failed with error: "call id {params["id"]!r} is not valid"')
         limit = body.get("members_limit", DEFAULT_MEMBERS_LIMIT)
@@ -831,6 +903,56 @@ class FakeStream:
             call = self._live_call(params)
             recordings = [dict(r) for r in self._recordings.get(call.cid, [])]
         return 200, {"recordings": recordings}
+
+    # --- call types ---------------------------------------------------------------------------
+
+    def _checked_grants(self, grants: Any, operation: str) -> dict[str, list[str]]:
+        known = set(self.spec.schema("OwnCapability")["enum"])
+        for role, perms in (grants or {}).items():
+            if not role or not USER_ID_RE.match(role):
+                raise _input_error(f'{operation} failed with error: "role {role!r} is not valid"')
+            unknown = [p for p in perms if p not in known]
+            if unknown:
+                raise _input_error(f'{operation} failed with error: "unknown permissions for role {role}: {unknown}"')
+        return {role: list(dict.fromkeys(perms)) for role, perms in (grants or {}).items()}
+
+    def _call_type_response(self, kind: dict) -> dict:
+        return {
+            "name": kind["name"],
+            "grants": copy.deepcopy(kind["grants"]),
+            "settings": self._settings,
+            "notification_settings": self._notification_settings,
+            "created_at": kind["created_at"],
+            "updated_at": kind["updated_at"],
+        }
+
+    def _create_call_type(self, params: dict, args: dict, body: dict):
+        name = body["name"]
+        if not CALL_TYPE_NAME_RE.match(name):
+            raise _input_error(f'CreateCallType failed with error: "name {name!r} is not a valid call type name"')
+        grants = self._checked_grants(body.get("grants"), "CreateCallType")
+        with self._lock:
+            if name in self._call_types:
+                raise _input_error(f'CreateCallType failed with error: "call type {name} already exists"')
+            now = time.time_ns()
+            merged = copy.deepcopy(DEFAULT_GRANTS)
+            merged.update(grants)  # the roles named replace the defaults; the others keep them
+            self._call_types[name] = {"name": name, "grants": merged, "created_at": now, "updated_at": now}
+            return 201, self._call_type_response(self._call_types[name])
+
+    def _get_call_type(self, params: dict, args: dict, body: dict):
+        with self._lock:
+            self._check_call_type(params["name"])
+            return 200, self._call_type_response(self._call_types[params["name"]])
+
+    def _update_call_type(self, params: dict, args: dict, body: dict):
+        grants = self._checked_grants(body.get("grants"), "UpdateCallType")
+        with self._lock:
+            self._check_call_type(params["name"])
+            kind = self._call_types[params["name"]]
+            kind["grants"].update(grants)
+            kind["updated_at"] = time.time_ns()
+            return 201, self._call_type_response(kind)
 
     # --- query calls --------------------------------------------------------------------------
 

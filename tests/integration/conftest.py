@@ -41,7 +41,8 @@ def make_provider(fake: FakeStream, **overrides) -> StreamProvider:
 
 
 @pytest_asyncio.fixture
-async def provider(fake):
+async def provider(fake, yoom_env):
+    """A StreamProvider on the fake, with Yoom's database (attendance) on a temp SQLite file."""
     made = make_provider(fake)
     try:
         yield made

@@ -5,6 +5,7 @@ Users are real accounts; the handlers find them from the session token on the se
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from reflex.istate.data import RouterData
 
 from tests.conftest import signed_up
 from tests.fakestream import FakeStream
+from yoom import accounts
 from yoom.state.meetings import CallListState, MeetingFormState, PersonalRoomState, RecordingsState
 from yoom.video import get_provider
 
@@ -197,18 +199,50 @@ async def test_join_validates_on_the_server(ada, provider_name):
     assert "isn't a meeting link" in form.join_error
 
 
-async def test_personal_room_starts_with_the_owners_id(ada, bob, provider_name):
+async def test_personal_room_has_a_random_id_and_its_link_can_be_reset(ada, bob, provider_name):
     room = state_for(PersonalRoomState, ada)
     await room.load_room()
-    assert room.room_id == ada.user.id
-    assert room.invite_link == f"{ORIGIN}/meeting/{ada.user.id}?personal=true"
+    room_id = room.room_id
+    # Not the user id (which everyone in a call sees), nor a meeting id: unguessable, and stored on the account.
+    assert room_id != ada.user.id and len(room_id) >= 12
+    with pytest.raises(ValueError):
+        uuid.UUID(room_id)
+    assert accounts.get_user(ada.user.id).personal_room_id == room_id
+    assert room.invite_link == f"{ORIGIN}/meeting/{room_id}?personal=true"
     events = await run(room.start_room())
-    assert redirects(events) == [f"/meeting/{ada.user.id}?personal=true"]
-    meeting = await get_provider().get_call(ada.user.id)
+    assert redirects(events) == [f"/meeting/{room_id}?personal=true"]
+    meeting = await get_provider().get_call(room_id)
     assert meeting.created_by == ada.user.id and meeting.kind.value == "personal"
+    assert await get_provider().get_call(ada.user.id) is None  # nothing answers to the user id
     # Starting it again reuses the same room.
     await run(room.start_room())
-    assert (await get_provider().get_call(ada.user.id)).created_by == ada.user.id
+    assert (await get_provider().get_call(room_id)).created_by == ada.user.id
+    # Bob's visit made him no member: he may come back only while the link is the same.
+    visitor = _room_for(bob, room_id)
+    await visitor.load_room()
+    assert visitor.phase == "setup"
+
+    # "Reset link": a new id, shown on the page; the old room is ended and stays closed, even for Ada.
+    await run(room.reset_link())
+    new_id = room.room_id
+    assert new_id != room_id and room.invite_link == f"{ORIGIN}/meeting/{new_id}?personal=true"
+    assert accounts.get_user(ada.user.id).personal_room_id == new_id
+    assert (await get_provider().get_call(room_id)).has_ended
+    for person in (bob, ada):
+        old = _room_for(person, room_id)
+        await old.load_room()
+        assert old.phase == "ended"
+    events = await run(room.start_room())
+    assert redirects(events) == [f"/meeting/{new_id}?personal=true"]
+    assert not (await get_provider().get_call(new_id)).has_ended
+
+
+async def test_reset_link_signed_out_changes_nothing(ada, provider_name):
+    room = state_for(PersonalRoomState, None)
+    before = accounts.get_user(ada.user.id).personal_room_id
+    events = await run(room.reset_link())
+    assert redirects(events) == ["/sign-in?next=%2F"]
+    assert accounts.get_user(ada.user.id).personal_room_id == before
 
 
 async def test_recordings_list_only_the_users_calls(ada, bob, provider_name, request):
@@ -385,6 +419,159 @@ async def test_an_invite_list_without_invite_only_keeps_the_link_open(ada, bob, 
     anyone = _room_for(dave, form.created_id)
     await anyone.load_room()
     assert anyone.phase == "not_started"  # not refused: anyone with the link may come in at the time
+
+
+# --- shared recordings, attendance on the page, deleting ------------------------------------------
+
+
+async def test_share_recordings_is_a_choice_of_invite_only_meetings(ada, bob, provider_name):
+    form = await _schedule_form(ada, "bob", invite_only=True)
+    await form.set_schedule_share_recordings(True)
+    await run(form.schedule_meeting())
+    assert form.schedule_error == "" and form.created_share_recordings is True
+    assert form.schedule_share_recordings is False  # the form is fresh again
+    assert (await get_provider().get_call(form.created_id)).share_recordings is True
+    # Switched on, then invite-only switched off: an open link can't share recordings with "invitees".
+    open_form = await _schedule_form(ada, "bob", invite_only=False)
+    await open_form.set_schedule_share_recordings(True)
+    await run(open_form.schedule_meeting())
+    assert open_form.schedule_error == "" and open_form.created_share_recordings is False
+    assert (await get_provider().get_call(open_form.created_id)).share_recordings is False
+    # By default nothing is shared.
+    default_form = await _schedule_form(ada, "bob", invite_only=True)
+    await run(default_form.schedule_meeting())
+    assert (await get_provider().get_call(default_form.created_id)).share_recordings is False
+
+
+def _add_recording(provider_name, request, meeting, host, start, end, name):
+    if provider_name == "stream":
+        call_type = "yoom_invite_only" if meeting.invite_only else "default"
+        request.node.fake.add_recording(meeting.id, name, start_time=start, end_time=end, call_type=call_type)
+        return
+    from yoom.db import session_scope
+    from yoom.models import LocalRecording
+
+    with session_scope() as db:
+        db.add(
+            LocalRecording(
+                id=uuid.uuid4().hex,
+                call_id=meeting.id,
+                created_by=host.id,
+                filename=name,
+                stored_name=f"{uuid.uuid4().hex}.webm",
+                content_type="video/webm",
+                size_bytes=10,
+                start_time=start,
+                end_time=end,
+                created_at=end,
+            )
+        )
+
+
+async def _recording_titles(signed_in) -> list[str]:
+    listing = state_for(RecordingsState, signed_in)
+    await run(listing.load_recordings())
+    assert listing.error == ""
+    return sorted(r["title"] for r in listing.recordings)
+
+
+async def test_on_stream_joining_from_the_page_is_what_shows_a_recording(ada, bob, provider_name, request):
+    if provider_name != "stream":
+        pytest.skip("the embedded provider's attendance is written by its signaling (test_rtc_route)")
+    from yoom.accounts import video_user
+    from yoom.video.base import CallKind
+
+    meeting = await get_provider().create_call(video_user(ada.user), CallKind.INSTANT)
+    room = _room_for(bob, meeting.id)
+    await room.load_room()
+    await room.join_meeting()
+    assert room.phase == "in_call"
+    assert bob.user.id not in (await get_provider().get_call(meeting.id)).members  # no member for joining
+    assert [c["id"] for c in await _previous_items(bob)] == [meeting.id]  # listed from attendance
+    now = datetime.now(UTC)
+    _add_recording(
+        provider_name, request, meeting, ada.user, now - timedelta(hours=2), now - timedelta(hours=1), "before.mp4"
+    )
+    _add_recording(provider_name, request, meeting, ada.user, now - timedelta(seconds=1), now, "while.mp4")
+    await room.on_left()
+    later = datetime.now(UTC) + timedelta(seconds=1)
+    _add_recording(provider_name, request, meeting, ada.user, later, later + timedelta(minutes=5), "after.mp4")
+    assert await _recording_titles(bob) == ["while.mp4"]
+    assert await _recording_titles(ada) == ["after.mp4", "before.mp4", "while.mp4"]
+
+
+async def _previous_items(signed_in):
+    lists = state_for(CallListState, signed_in)
+    await run(lists.load_previous())
+    return lists.items
+
+
+async def test_invitees_of_a_shared_meeting_see_its_recordings_others_do_not(ada, bob, provider_name, request):
+    carol = signed_up("Carol Shaw", "carol", "river raid 1982")
+    form = await _schedule_form(ada, "bob, carol", invite_only=True)
+    await form.set_schedule_share_recordings(True)
+    await run(form.schedule_meeting())
+    shared = await get_provider().get_call(form.created_id)
+    private_form = await _schedule_form(ada, "bob", invite_only=True, description="Private")
+    await run(private_form.schedule_meeting())
+    private = await get_provider().get_call(private_form.created_id)
+    start = datetime.now(UTC) - timedelta(hours=1)
+    for meeting, name in ((shared, "shared.mp4"), (private, "private.mp4")):
+        _add_recording(provider_name, request, meeting, ada.user, start, start + timedelta(minutes=5), name)
+    if provider_name == "stream":  # recordings list from previous meetings: make these started
+        for meeting in (shared, private):
+            request.node.fake.set_call_times(meeting.id, call_type="yoom_invite_only", starts_at=start)
+    else:
+        from yoom.db import session_scope
+        from yoom.models import LocalCall
+
+        with session_scope() as db:
+            for meeting in (shared, private):
+                row = db.get(LocalCall, meeting.id)
+                row.starts_at = start
+                db.add(row)
+    assert await _recording_titles(bob) == ["shared.mp4"]
+    assert await _recording_titles(carol) == ["shared.mp4"]
+    assert await _recording_titles(ada) == ["private.mp4", "shared.mp4"]
+    dave = signed_up("Dave Cutler", "dave", "windows nt 3.1")
+    assert await _recording_titles(dave) == []
+
+
+async def test_the_host_deletes_a_recording_after_confirming(ada, bob, provider_name, request, yoom_env):
+    from yoom import attendance
+    from yoom.accounts import video_user
+    from yoom.video.base import CallKind
+
+    meeting = await get_provider().create_call(video_user(ada.user), CallKind.INSTANT)
+    start = datetime.now(UTC) - timedelta(minutes=30)
+    _add_recording(provider_name, request, meeting, ada.user, start, start + timedelta(minutes=5), "standup.webm")
+    attendance.open_stay(meeting.id, bob.user.id, attendance.SOURCE_PAGE, at=start)
+    host = state_for(RecordingsState, ada)
+    await run(host.load_recordings())
+    guest = state_for(RecordingsState, bob)
+    await run(guest.load_recordings())
+    [shown] = guest.recordings
+    assert shown["can_delete"] == ""  # bob may watch it (he was there), not delete it
+    await guest.ask_delete(shown["id"])
+    assert guest.confirm_delete_id == ""
+    [mine] = host.recordings
+    if provider_name == "stream":
+        assert mine["can_delete"] == ""  # Stream keeps its own recordings
+        return
+    assert mine["can_delete"] == "yes"
+    guest.confirm_delete_id = mine["id"]  # a tampered page asks anyway: the provider refuses
+    events = await run(guest.confirm_delete())
+    assert "Only the meeting's host" in str(events) and len(await _recording_titles(ada)) == 1
+
+    await host.ask_delete(mine["id"])
+    assert host.confirm_delete_id == mine["id"] and host.confirm_delete_title == "standup.webm"
+    await host.on_confirm_delete_change(False)  # Cancel
+    assert host.confirm_delete_id == "" and len(await _recording_titles(ada)) == 1
+    await host.ask_delete(mine["id"])
+    events = await run(host.confirm_delete())
+    assert "Recording deleted" in str(events)
+    assert host.recordings == [] and host.confirm_delete_id == ""
+    assert await _recording_titles(ada) == [] and await _recording_titles(bob) == []
 
 
 async def test_the_host_removes_someone_and_their_page_says_so(ada, bob, provider_name):

@@ -97,3 +97,53 @@ async def test_migrations_accounts_and_meetings_on_postgres(postgres_env):
     await provider.end_call(instant.id, signed.user.id)
     previous = await provider.previous_calls(signed.user.id)
     assert [m.id for m in previous.items] == [instant.id]
+
+
+async def test_recording_access_and_personal_rooms_on_postgres(postgres_env):
+    from yoom import accounts, attendance
+    from yoom.db import get_engine
+    from yoom.video import get_provider
+    from yoom.video.base import CallKind
+    from yoom.video.local_provider import QuotaExceeded
+
+    columns = {c["name"] for c in sqlalchemy.inspect(get_engine()).get_columns("yoom_user")}
+    assert "personal_room_id" in columns
+    host = accounts.sign_up("Hal Host", "hal", "password one")
+    guest = accounts.sign_up("Gil Guest", "gil", "password two")
+    assert host.personal_room_id and host.personal_room_id != guest.personal_room_id
+    provider = get_provider()
+    room = await provider.create_call(accounts.video_user(host), CallKind.PERSONAL, call_id=host.personal_room_id)
+    assert room.id == host.personal_room_id
+    new_id = accounts.reset_personal_room_id(host.id)
+    assert accounts.get_user(host.id).personal_room_id == new_id != room.id
+
+    meeting = await provider.create_call(
+        accounts.video_user(host), CallKind.INSTANT, invitees=[accounts.video_user(guest)], invite_only=True
+    )
+    start = datetime.now(UTC) - timedelta(hours=1)
+    stay = attendance.open_stay(meeting.id, guest.id, attendance.SOURCE_RTC, at=start)
+    attendance.close_stay(stay, at=start + timedelta(minutes=10))
+    assert attendance.attended_call_ids(guest.id) == [meeting.id]
+    assert attendance.close_open_stays(attendance.SOURCE_RTC) == 0
+
+    async def record(at, size, quota=None):
+        return await provider.add_recording(
+            meeting.id,
+            host.id,
+            recording_id=uuid.uuid4().hex,
+            filename="r.webm",
+            stored_name=f"{uuid.uuid4().hex}.webm",
+            content_type="video/webm",
+            size_bytes=size,
+            start_time=at,
+            end_time=at + timedelta(minutes=1),
+            quota_bytes=quota,
+        )
+
+    seen = await record(start + timedelta(minutes=5), 10, quota=100)  # under the row lock
+    missed = await record(start + timedelta(minutes=30), 10)
+    with pytest.raises(QuotaExceeded):
+        await record(start, 90, quota=100)
+    assert [r.id for r in (await provider.recordings(guest.id)).items] == [seen.id]
+    assert {r.id for r in (await provider.recordings(host.id)).items} == {seen.id, missed.id}
+    assert await provider.recording_for_user(missed.id, guest.id) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 
@@ -22,10 +23,20 @@ def people(local_env):
 
 @pytest.fixture
 def call(client, people):
+    """Alice's meeting; Bob is invited to it (a member)."""
     alice, bob = people["alice"][0], people["bob"][0]
-    meeting = run(client, provider().create_call, video_user(alice), CallKind.INSTANT)
-    run(client, provider().add_member, meeting.id, video_user(bob))
-    return meeting
+    create = partial(provider().create_call, invitees=[video_user(bob)])
+    return run(client, create, video_user(alice), CallKind.INSTANT)
+
+
+@pytest.fixture
+def carol_was_there(call, people):
+    """Carol took part in the meeting for the last hour (Yoom's attendance, as the signaling writes it)."""
+    from yoom import attendance
+
+    carol = people["carol"][0]
+    stay = attendance.open_stay(call.id, carol.id, attendance.SOURCE_RTC, at=datetime.now(UTC) - timedelta(hours=1))
+    attendance.close_stay(stay)
 
 
 def auth(people, name):
@@ -46,6 +57,12 @@ def params(call_id, **overrides):
     return {k: v for k, v in values.items() if v is not None}
 
 
+def make_session(user) -> str:
+    from yoom.accounts import create_session
+
+    return create_session(user.id)
+
+
 def stored_files(local_env):
     folder = local_env / "recordings"
     return sorted(os.listdir(folder)) if folder.exists() else []
@@ -59,7 +76,7 @@ def upload(client, people, name, call_id, body=WEBM, content_type="video/webm", 
 # --- uploads ----------------------------------------------------------------------------------------
 
 
-def test_host_uploads_and_it_lists_for_host_and_members(client, people, call, local_env):
+def test_host_uploads_and_it_lists_for_the_host_and_who_was_there(client, people, call, carol_was_there, local_env):
     started, ended = times(30, 20)
     response = upload(client, people, "alice", call.id, started_at=started, ended_at=ended)
     assert response.status_code == 201, response.text
@@ -72,10 +89,10 @@ def test_host_uploads_and_it_lists_for_host_and_members(client, people, call, lo
     assert (local_env / "recordings" / f"{body['id']}.webm").read_bytes() == WEBM
 
     alice, bob, carol = (people[n][0] for n in ("alice", "bob", "carol"))
-    for person in (alice, bob):
+    for person in (alice, carol):
         listed = run(client, provider().recordings, person.id).items
         assert [(r.id, r.url, r.filename) for r in listed] == [(body["id"], body["url"], body["filename"])]
-    assert run(client, provider().recordings, carol.id).items == []
+    assert run(client, provider().recordings, bob.id).items == []  # invited, never there
 
 
 def test_multipart_upload_of_an_mp4(client, people, call, local_env):
@@ -206,11 +223,22 @@ def test_bad_parameters(client, people, call, local_env):
 # --- downloads -------------------------------------------------------------------------------------
 
 
-def test_download_with_range_for_members_only(client, people, call):
+def test_being_invited_to_an_open_meeting_is_not_enough_to_watch_its_recording(client, people, call):
+    recording = upload(client, people, "alice", call.id).json()
+    assert [r.id for r in run(client, provider().recordings, people["alice"][0].id).items] == [recording["id"]]
+    assert run(client, provider().recordings, people["bob"][0].id).items == []
+    refused = client.get(recording["url"], headers=auth(people, "bob"))
+    assert refused.status_code == 404 and refused.json() == {"error": "Recording not found."}
+    assert client.get(recording["url"], headers=auth(people, "alice")).status_code == 200
+
+
+def test_download_with_range_for_who_may_watch_it_only(client, people, call, carol_was_there):
+    from yoom import attendance
+
     recording = upload(client, people, "alice", call.id).json()
     path = recording["url"]
 
-    full = client.get(path, headers=auth(people, "bob"))
+    full = client.get(path, headers=auth(people, "carol"))  # she was there while it recorded
     assert full.status_code == 200 and full.content == WEBM
     assert full.headers["content-type"] == "video/webm" and full.headers["accept-ranges"] == "bytes"
     assert full.headers["content-disposition"].startswith("inline")
@@ -224,8 +252,13 @@ def test_download_with_range_for_members_only(client, people, call):
     head = client.head(path, headers=auth(people, "alice"))
     assert head.status_code == 200 and int(head.headers["content-length"]) == len(WEBM)
 
-    stranger = client.get(path, headers=auth(people, "carol"))
-    assert stranger.status_code == 404 and stranger.json() == {"error": "Recording not found."}
+    # Bob was invited but never came; Dave came after it was made: to them it doesn't exist.
+    dave = make_user("dave")[0]
+    stay = attendance.open_stay(call.id, dave.id, attendance.SOURCE_RTC)
+    for name, headers in (("bob", auth(people, "bob")), ("dave", {"Authorization": f"Bearer {make_session(dave)}"})):
+        stranger = client.get(path, headers=headers)
+        assert stranger.status_code == 404 and stranger.json() == {"error": "Recording not found."}, name
+    attendance.close_stay(stay)
     anonymous = client.get(path)
     assert anonymous.status_code == 401 and anonymous.json()["error"]
     assert client.get("/api/recordings/" + "0" * 32, headers=auth(people, "alice")).status_code == 404
@@ -271,3 +304,70 @@ async def test_wrong_magic_is_refused_at_the_first_chunk(tmp_path):
     await sink.finish()
     assert sink.path.read_bytes() == MP4 and sink.size == len(MP4)
     await sink.discard()
+
+
+# --- storage quota -------------------------------------------------------------------------------------
+
+
+def test_the_storage_quota_holds_before_and_while_the_upload_streams(client, people, call, local_env, monkeypatch):
+    from yoom.settings import get_settings
+
+    monkeypatch.setenv("YOOM_RECORDING_QUOTA_MB", "1")
+    get_settings.cache_clear()
+    mb = 1024 * 1024
+    first = upload(client, people, "alice", call.id, body=WEBM[:9] + b"\0" * (3 * mb // 4))
+    assert first.status_code == 201
+
+    # Known from Content-Length: refused before the body is read, saying how much is used and what to do.
+    half = WEBM[:9] + b"\0" * (mb // 2)
+    refused = upload(client, people, "alice", call.id, body=half)
+    assert refused.status_code == 413
+    message = refused.json()["error"]
+    assert "0.8 MB of your 1.0 MB" in message and "Deleting old recordings" in message
+
+    def chunks():  # no Content-Length: refused as the bytes arrive
+        yield WEBM[:9]
+        for _ in range(12):
+            yield b"\0" * (64 * 1024)
+
+    streamed = client.post(
+        "/api/recordings",
+        params=params(call.id),
+        content=chunks(),
+        headers={"Content-Type": "video/webm", **auth(people, "alice")},
+    )
+    assert streamed.status_code == 413 and "Deleting old recordings" in streamed.json()["error"]
+    multipart = client.post(
+        "/api/recordings",
+        params=params(call.id),
+        headers=auth(people, "alice"),
+        files={"file": ("x.webm", half, "video/webm")},
+    )
+    assert multipart.status_code == 413
+    assert stored_files(local_env) == [f"{first.json()['id']}.webm"]  # nothing partial left behind
+
+    # What still fits goes in; then the quota is full and even a tiny upload is refused up front.
+    assert upload(client, people, "alice", call.id, body=WEBM[:9] + b"\0" * (mb // 4 - 18)).status_code == 201
+    full = upload(client, people, "alice", call.id)
+    assert full.status_code == 413 and "1.0 MB of your 1.0 MB" in full.json()["error"]
+
+    # Each person's recordings count against their own quota only.
+    carol = people["carol"][0]
+    own = run(client, provider().create_call, video_user(carol), CallKind.INSTANT)
+    assert upload(client, people, "carol", own.id).status_code == 201
+
+    # Deleting a recording frees its space (and removes its file).
+    run(client, provider().delete_recording, first.json()["id"], people["alice"][0].id)
+    assert f"{first.json()['id']}.webm" not in stored_files(local_env)
+    assert upload(client, people, "alice", call.id, body=half).status_code == 201
+
+
+def test_the_quota_setting_is_read_once_with_a_clear_error(tmp_path):
+    from yoom.settings import SettingsError, load_settings
+
+    base = {"YOOM_DATA_DIR": str(tmp_path), "VIDEO_PROVIDER": "local"}
+    assert load_settings(base).recording_quota_bytes == 2000 * 1024 * 1024
+    assert load_settings({**base, "YOOM_RECORDING_QUOTA_MB": "5"}).recording_quota_bytes == 5 * 1024 * 1024
+    for bad in ("lots", "0", "-3"):
+        with pytest.raises(SettingsError, match="YOOM_RECORDING_QUOTA_MB"):
+            load_settings({**base, "YOOM_RECORDING_QUOTA_MB": bad})

@@ -52,6 +52,13 @@ def joined(client, call_id, user):
         yield ws, expect(ws, "welcome")
 
 
+async def create_personal(user):
+    """The user's personal room, opened with the id stored on their account."""
+    from yoom.accounts import get_user
+
+    return await provider().create_call(video_user(user), CallKind.PERSONAL, call_id=get_user(user.id).personal_room_id)
+
+
 def refused(client, call_id: str, token: str | None) -> tuple[str, str, int]:
     with open_socket(client, call_id, token) as ws:
         error = recv(ws)
@@ -177,10 +184,9 @@ def test_relay_between_two_peers_and_membership(client, call, people):
             }
             wb.send_json({"type": "ping"})
             expect(wb, "pong")
-    # Joining made bob a member: the meeting is among his previous meetings.
-    page = run(client, provider().previous_calls, bob.id)
-    assert [m.id for m in page.items] == [call.id]
-    assert set(run(client, provider().get_call, call.id).members) == {alice.id, bob.id}
+    # Joining made bob no member, but he was there: the meeting is among his previous meetings.
+    eventually(lambda: [m.id for m in run(client, provider().previous_calls, bob.id).items] == [call.id])
+    assert run(client, provider().get_call, call.id).members == (alice.id,)
 
 
 def test_relay_among_three_peers(client, call, people):
@@ -295,7 +301,7 @@ def test_end_call_for_everyone(client, call, people, hub):
 
 def test_personal_room_reopens_for_its_owner_only(client, people):
     alice, bob = people["alice"], people["bob"]
-    room = run(client, provider().create_call, video_user(alice), CallKind.PERSONAL)
+    room = run(client, create_personal, alice)
     run(client, provider().end_call, room.id, alice.id)
     code, message, close = refused(client, room.id, token_for(bob.id))
     assert (code, close) == ("ended", 4410) and "personal room" in message
@@ -447,3 +453,141 @@ def test_the_host_removes_someone_who_then_cannot_come_back_until_let_in(client,
     assert run(client, provider().readmit, call.id, alice.id, bob.id) is True
     with joined(client, call.id, bob) as (_wb, welcome):
         assert welcome["user"]["id"] == bob.id
+
+
+def test_a_personal_room_whose_link_was_reset_never_reopens(client, people):
+    from yoom.accounts import reset_personal_room_id
+
+    alice, bob = people["alice"], people["bob"]
+    room = run(client, create_personal, alice)
+    with joined(client, room.id, alice):
+        pass
+    run(client, provider().end_call, room.id, alice.id)
+    reset_personal_room_id(alice.id)
+    # Its owner walking in with the old link no longer opens it; nor does anyone else.
+    code, message, close = refused(client, room.id, token_for(alice.id))
+    assert (code, close) == ("ended", 4410) and "reset" in message
+    assert refused(client, room.id, token_for(bob.id))[::2] == ("ended", 4410)
+    assert run(client, provider().get_call, room.id).has_ended
+
+
+# --- attendance ---------------------------------------------------------------------------------------
+
+
+def stays_of(call_id: str, user_id: str):
+    from yoom.attendance import stays
+
+    return stays(user_id, [call_id])[call_id]
+
+
+def eventually(check, timeout: float = 5.0) -> None:
+    """The server closes a stay as the peer goes, on its own loop: wait (bounded) for it."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_a_stay_opens_on_admission_and_closes_when_the_peer_leaves(client, call, people):
+    alice, bob = people["alice"], people["bob"]
+    with joined(client, call.id, alice) as (wa, _):
+        with joined(client, call.id, bob) as (wb, _):
+            expect(wa, "peer-joined")
+            eventually(lambda: len(stays_of(call.id, bob.id)) == 1)
+            assert stays_of(call.id, bob.id)[0].left_at is None
+            wb.send_json({"type": "leave"})
+            expect_close(wb)
+            expect(wa, "peer-left")
+        eventually(lambda: stays_of(call.id, bob.id)[0].left_at is not None)
+        [closed] = stays_of(call.id, bob.id)
+        assert closed.left_at >= closed.joined_at
+        with joined(client, call.id, bob):  # a second visit is a second stay
+            expect(wa, "peer-joined")
+        expect(wa, "peer-left", timeout=5)  # his socket dropped
+    eventually(lambda: len(stays_of(call.id, bob.id)) == 2)
+    eventually(lambda: all(s.left_at is not None for s in stays_of(call.id, bob.id) + stays_of(call.id, alice.id)))
+
+
+def test_refused_people_and_guests_without_an_account_leave_no_stay(client, people):
+    from functools import partial
+
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    create = partial(provider().create_call, invitees=[video_user(bob)], invite_only=True)
+    call = run(client, create, video_user(alice), CallKind.INSTANT)
+    refused(client, call.id, token_for(carol.id))
+    assert stays_of(call.id, carol.id) == []
+    open_call = run(client, provider().create_call, video_user(alice), CallKind.INSTANT)
+    guest = provider().mint_guest_token("guest-1", [f"default:{open_call.id}"]).token
+    with open_socket(client, open_call.id, guest) as ws:
+        expect(ws, "welcome")
+    from yoom.attendance import attended_call_ids
+
+    assert attended_call_ids("guest-1") == []
+
+
+def test_stays_close_on_timeout_and_when_the_call_ends(client, call, people):
+    quick = Hub(heartbeat_timeout=1.0)
+    set_hub(quick)
+    alice, bob = people["alice"], people["bob"]
+    with joined(client, call.id, alice) as (wa, _), joined(client, call.id, bob) as (wb, _):
+        expect(wa, "peer-joined")
+        for _ in range(40):  # alice pings; bob's tab froze
+            time.sleep(0.1)
+            wa.send_json({"type": "ping"})
+            if recv(wa)["type"] == "peer-left":
+                break
+        expect_close(wb)
+        # Closed as the hub let him go, though his frozen socket never answered the close.
+        eventually(lambda: stays_of(call.id, bob.id)[0].left_at is not None)
+        assert stays_of(call.id, alice.id)[0].left_at is None
+        run(client, provider().end_call, call.id, alice.id)
+        expect_close(wa)
+        eventually(lambda: stays_of(call.id, alice.id)[0].left_at is not None)
+
+
+def test_a_recording_reaches_only_who_was_in_the_room_while_it_ran(client, call, people):
+    """Before: joining made bob a member, and members saw every recording, made before or after."""
+    from datetime import datetime as dt
+
+    alice, bob = people["alice"], people["bob"]
+    with joined(client, call.id, alice) as (wa, _):
+        with joined(client, call.id, bob):
+            expect(wa, "peer-joined")
+            # The server has written down that he is here once the meeting lists among his.
+            eventually(lambda: [m.id for m in run(client, provider().previous_calls, bob.id).items] == [call.id])
+            during_start = dt.now(UTC)
+        expect(wa, "peer-left", timeout=5)
+        after_start = dt.now(UTC) + timedelta(seconds=5)  # well after his stay closed
+    run_add = provider().add_recording
+
+    def record(start, name):
+        return run(
+            client,
+            partial_recording(run_add, call.id, alice.id, start, name),
+        )
+
+    during = record(during_start, "during")
+    after = record(after_start, "after")
+    assert [r.id for r in run(client, provider().recordings, bob.id).items] == [during.id]
+    assert run(client, provider().recording_for_user, after.id, bob.id) is None
+    assert {r.id for r in run(client, provider().recordings, alice.id).items} == {during.id, after.id}
+
+
+def partial_recording(add, call_id, host_id, start, name):
+    from functools import partial
+
+    return partial(
+        add,
+        call_id,
+        host_id,
+        recording_id=uuid.uuid4().hex,
+        filename=f"{name}.webm",
+        stored_name=f"{name}.webm",
+        content_type="video/webm",
+        size_bytes=10,
+        start_time=start,
+        end_time=start + timedelta(milliseconds=10),
+    )
+
+
+# --- limits and bad input ----------------------------------------------------------------------------

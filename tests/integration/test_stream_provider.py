@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+import os
+import secrets
+import socket
+import struct
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -31,6 +37,21 @@ BOB = VideoUser("bob", "Bob Brown")
 CAROL = VideoUser("carol", "Carol Chen")
 ATTEMPTS = MAX_RETRIES + 1
 CALL_PATH = r"^/api/v2/video/call/default/[^/]+$"
+# Yoom's own Stream call type for invite-only meetings (part of the contract with Stream: named here).
+INVITE_ONLY_CALL_TYPE = "yoom_invite_only"
+
+
+def new_personal_room_id() -> str:
+    return secrets.token_urlsafe(9)
+
+
+def stay(call_id: str, user_id: str, joined: datetime, left: datetime | None = None) -> None:
+    """Yoom's attendance: the person was in the call from `joined` to `left` (None: never closed)."""
+    from yoom import attendance
+
+    stay_id = attendance.open_stay(call_id, user_id, attendance.SOURCE_PAGE, at=joined)
+    if left is not None:
+        attendance.close_stay(stay_id, at=left)
 
 
 def now() -> datetime:
@@ -189,8 +210,10 @@ async def test_create_call_validates_before_calling_stream(fake, provider):
     with pytest.raises(InvalidRequest) as too_long:
         await provider.create_call(ALICE, CallKind.INSTANT, description="x" * (MAX_DESCRIPTION_LENGTH + 1))
     assert str(MAX_DESCRIPTION_LENGTH) in too_long.value.user_message
-    with pytest.raises(InvalidRequest):
-        await provider.create_call(ALICE, CallKind.PERSONAL, call_id="someone-else")
+    for not_a_room_id in (None, "alice", str(uuid.uuid4()), "short"):
+        # A personal room's id comes from the caller: never missing, the user id, a UUID, or guessable.
+        with pytest.raises(InvalidRequest):
+            await provider.create_call(ALICE, CallKind.PERSONAL, call_id=not_a_room_id)
     with pytest.raises(InvalidRequest):
         await provider.create_call(ALICE, "meeting-of-some-kind")
     with pytest.raises(InvalidRequest):
@@ -199,15 +222,27 @@ async def test_create_call_validates_before_calling_stream(fake, provider):
 
 
 @pytest.mark.asyncio
-async def test_personal_room_is_get_or_create_with_the_owners_id(fake, provider):
-    room = await provider.create_call(ALICE, CallKind.PERSONAL, description="Alice's room")
-    assert room.id == "alice"
-    assert room.kind is CallKind.PERSONAL
-    again = await provider.create_call(ALICE, CallKind.PERSONAL, description="changed?")
-    assert again.id == "alice"
+async def test_personal_room_is_get_or_create_with_its_random_id(fake, provider):
+    room_id = new_personal_room_id()
+    room = await provider.create_call(ALICE, CallKind.PERSONAL, call_id=room_id, description="Alice's room")
+    assert room.id == room_id != "alice"
+    assert room.kind is CallKind.PERSONAL and room.call_type == "default"  # open to anyone with the link
+    again = await provider.create_call(ALICE, CallKind.PERSONAL, call_id=room_id, description="changed?")
+    assert again.id == room_id
     assert again.created_at == room.created_at
     assert again.description == "Alice's room"  # get-or-create returns the existing room unchanged
     assert fake.call_count == 1
+
+
+@pytest.mark.asyncio
+async def test_a_personal_room_id_someone_else_created_first_is_refused(fake, provider):
+    # Any user token may create a `default` call with any id: if someone got there first, it isn't her room.
+    room_id = new_personal_room_id()
+    fake.put_call(room_id, "mallory", starts_at=now(), custom={"kind": "personal"})
+    with pytest.raises(InvalidRequest) as taken:
+        await provider.create_call(ALICE, CallKind.PERSONAL, call_id=room_id)
+    assert taken.value.user_message == "That meeting ID is already taken."
+    assert fake.call(room_id)["created_by_id"] == "mallory"
 
 
 @pytest.mark.asyncio
@@ -224,13 +259,16 @@ async def test_invite_only_round_trip_in_custom_data_with_invitees_upserted_firs
         ALICE, CallKind.SCHEDULED, starts_at=starts, description="Board", invitees=[BOB, CAROL, ALICE], invite_only=True
     )
     assert made.invite_only is True and made.members == ("alice", "bob", "carol")
-    stored = fake.call(made.id)
+    assert made.call_type == INVITE_ONLY_CALL_TYPE and made.cid == f"{INVITE_ONLY_CALL_TYPE}:{made.id}"
+    assert fake.call(made.id) is None  # not on `default`, where any signed-in user may join
+    stored = fake.call(made.id, INVITE_ONLY_CALL_TYPE)
     assert stored["custom"] == {"description": "Board", "kind": "scheduled", "invite_only": True}
     assert set(stored["members"]) == {"alice", "bob", "carol"}
     # The invitees did not exist on Stream: they were created, with their names, in one request before the call.
     assert fake.user("bob")["name"] == "Bob Brown" and fake.user("carol")["name"] == "Carol Chen"
     upserts = fake.requests_to("POST", r"^/api/v2/users$")
     assert [sorted(r.body["users"]) for r in upserts] == [["alice"], ["bob", "carol"]]
+    assert fake.requests[0].path == f"/api/v2/video/calltypes/{INVITE_ONLY_CALL_TYPE}"  # its type came first
     got = await provider.get_call(made.id)
     assert got == made
     assert got.admits("alice") and got.admits("bob") and not got.admits("mallory")
@@ -272,6 +310,125 @@ async def test_a_callers_id_that_belongs_to_someone_else_is_refused(fake, provid
     with pytest.raises(InvalidRequest):
         await provider.create_call(ALICE, CallKind.INSTANT, call_id="taken")
     assert fake.call("taken")["created_by_id"] == "mallory"
+
+
+# --- the invite-only call type ------------------------------------------------------------------
+
+CALL_TYPES_PATH = r"^/api/v2/video/calltypes"
+MEMBER_PERMISSIONS = {"read-call", "join-call", "create-call"}
+
+
+@pytest.mark.asyncio
+async def test_invite_only_meetings_get_a_call_type_where_only_members_may_read_or_join(fake, provider):
+    assert fake.call_type(INVITE_ONLY_CALL_TYPE) is None
+    await users(provider, BOB)
+    fake.put_user("mallory")
+    secret = await provider.create_call(ALICE, CallKind.INSTANT, member_ids=["bob"], invite_only=True)
+    await provider.create_call(ALICE, CallKind.INSTANT, invite_only=True)
+
+    [create] = fake.requests_to("POST", CALL_TYPES_PATH + "$")
+    assert create.status == 201 and create.body["name"] == INVITE_ONLY_CALL_TYPE
+    for role in ("user", "guest", "anonymous"):
+        assert not MEMBER_PERMISSIONS & set(create.body["grants"][role]), role
+    for role in ("call_member", "host", "admin"):
+        assert set(create.body["grants"][role]) >= MEMBER_PERMISSIONS, role
+    # What Stream then lets each one do with their own user token: the host and the invitee may read and
+    # join; any other signed-in user may not, whatever link or id they hold.
+    for member in ("alice", "bob"):
+        assert {"read-call", "join-call"} <= fake.capabilities(INVITE_ONLY_CALL_TYPE, secret.id, member)
+    assert not {"read-call", "join-call"} & fake.capabilities(INVITE_ONLY_CALL_TYPE, secret.id, "mallory")
+    assert "end-call" in fake.capabilities(INVITE_ONLY_CALL_TYPE, secret.id, "alice")
+    assert "end-call" not in fake.capabilities(INVITE_ONLY_CALL_TYPE, secret.id, "bob")
+    # An open meeting stays on `default`: anyone signed in with the link may join it.
+    open_call = await provider.create_call(ALICE, CallKind.INSTANT)
+    assert open_call.call_type == "default"
+    assert "join-call" in fake.capabilities("default", open_call.id, "mallory")
+    # Set up once per process.
+    assert len(fake.requests_to("GET", CALL_TYPES_PATH)) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_call_type_with_other_grants_gets_yoom_s_back(fake, provider):
+    # Someone opened it up in the dashboard (or an older Yoom made it): `user` may join again.
+    fake.put_call_type(INVITE_ONLY_CALL_TYPE, {"user": ["read-call", "join-call"], "call_member": ["read-call"]})
+    await provider.create_call(ALICE, CallKind.INSTANT, invite_only=True)
+    assert fake.requests_to("POST", CALL_TYPES_PATH) == []
+    [update] = fake.requests_to("PUT", CALL_TYPES_PATH)
+    assert update.status == 201 and update.body["grants"]["user"] == []
+    grants = fake.call_type(INVITE_ONLY_CALL_TYPE)["grants"]
+    assert grants["user"] == [] and set(grants["call_member"]) >= MEMBER_PERMISSIONS
+
+
+@pytest.mark.asyncio
+async def test_another_process_finds_the_call_type_ready_and_changes_nothing(fake, provider):
+    await provider.create_call(ALICE, CallKind.INSTANT, invite_only=True)
+    other = make_provider(fake)
+    try:
+        fake.clear_requests()
+        await other.create_call(ALICE, CallKind.INSTANT, invite_only=True)
+    finally:
+        await other.close()
+    assert [r.method for r in fake.requests_to("GET", CALL_TYPES_PATH)] == ["GET"]
+    assert fake.requests_to("POST", CALL_TYPES_PATH) == fake.requests_to("PUT", CALL_TYPES_PATH) == []
+
+
+@pytest.mark.asyncio
+async def test_no_invite_only_meeting_is_made_while_its_call_type_cannot_be_set_up(fake, provider):
+    fake.inject(500, None, path=CALL_TYPES_PATH)
+    with pytest.raises(ProviderUnavailable):
+        await provider.create_call(ALICE, CallKind.INSTANT, invite_only=True)
+    assert fake.call_count == 0  # never an invite-only meeting on a type that lets anyone in
+    fake.clear_faults()
+    made = await provider.create_call(ALICE, CallKind.INSTANT, invite_only=True)  # tried again, now it works
+    assert fake.call(made.id, INVITE_ONLY_CALL_TYPE) is not None
+
+
+@pytest.mark.asyncio
+async def test_a_meeting_is_found_by_id_on_either_type_and_a_default_twin_never_wins(fake, provider):
+    await users(provider, BOB, CAROL)
+    secret = await provider.create_call(ALICE, CallKind.INSTANT, member_ids=["bob"], invite_only=True)
+    open_call = await provider.create_call(ALICE, CallKind.INSTANT)
+    # Mallory learned the id and made a `default` call of the same id with her own token.
+    fake.put_call(secret.id, "mallory", starts_at=now(), custom={"kind": "instant"})
+    fresh = make_provider(fake)  # another process: it knows no call's type yet
+    try:
+        found = await fresh.get_call(secret.id)
+        assert (found.created_by, found.call_type, found.invite_only) == ("alice", INVITE_ONLY_CALL_TYPE, True)
+        assert (await fresh.get_call(open_call.id)).call_type == "default"
+        # Everything done to a meeting goes to its own type.
+        await fresh.add_member(secret.id, CAROL)
+        assert "carol" in fake.call(secret.id, INVITE_ONLY_CALL_TYPE)["members"]
+        ended = await fresh.end_call(secret.id, "alice")
+        assert ended.has_ended and fake.call(secret.id, INVITE_ONLY_CALL_TYPE)["ended_at"] is not None
+        assert fake.call(secret.id)["ended_at"] is None and "carol" not in fake.call(secret.id)["members"]
+    finally:
+        await fresh.close()
+
+
+@pytest.mark.asyncio
+async def test_fake_checks_call_type_requests_against_the_spec(fake, provider):
+    await provider.upsert_user(ALICE)
+    headers = {"Authorization": fake.requests[0].headers["authorization"], "stream-auth-type": "jwt"}
+    params = {"api_key": fake.api_key}
+    url = fake.base_url + "/api/v2/video/calltypes"
+    async with httpx.AsyncClient() as client:
+        no_name = await client.post(url, params=params, json={"grants": {}}, headers=headers)
+        bad_permission = await client.post(
+            url, params=params, json={"name": "x_type", "grants": {"user": ["fly"]}}, headers=headers
+        )
+        not_a_list = await client.post(
+            url, params=params, json={"name": "x_type", "grants": {"user": "join-call"}}, headers=headers
+        )
+        made = await client.post(url, params=params, json={"name": "x_type", "grants": {"user": []}}, headers=headers)
+        again = await client.post(url, params=params, json={"name": "x_type"}, headers=headers)
+        missing = await client.get(url + "/nope", params=params, headers=headers)
+        update_missing = await client.put(url + "/nope", params=params, json={"grants": {}}, headers=headers)
+    assert [r.status_code for r in (no_name, bad_permission, not_a_list, again)] == [400, 400, 400, 400]
+    assert "fly" in bad_permission.json()["message"]
+    assert made.status_code == 201 and made.json()["grants"]["user"] == []
+    assert isinstance(made.json()["created_at"], int)  # Stream's wire format: integer nanoseconds
+    assert made.json()["grants"]["call_member"]  # roles left out keep Stream's defaults
+    assert missing.status_code == update_missing.status_code == 404 and missing.json()["code"] == 16
 
 
 # --- get_call ------------------------------------------------------------------------------------
@@ -455,35 +612,113 @@ async def test_end_a_missing_call(fake, provider):
 
 @pytest.mark.asyncio
 async def test_recordings_of_the_users_calls_newest_first(fake, provider):
+    _user("alice")
     await users(provider, BOB)
     t = now()
     own = await provider.create_call(ALICE, CallKind.INSTANT)
-    invited = await provider.create_call(BOB, CallKind.INSTANT, member_ids=["alice"])
+    attended = await provider.create_call(BOB, CallKind.INSTANT)
     foreign = await provider.create_call(BOB, CallKind.INSTANT)
     fake.add_recording(own.id, "own-old.mp4", start_time=t - timedelta(hours=3), end_time=t - timedelta(hours=2))
     fake.add_recording(own.id, "own-new.mp4", start_time=t - timedelta(minutes=20), end_time=t - timedelta(minutes=5))
     fake.add_recording(
-        invited.id,
-        "invited.mp4",
+        attended.id,
+        "attended.mp4",
         start_time=t - timedelta(hours=1),
         end_time=t - timedelta(minutes=50),
-        url="https://cdn.example/invited.mp4",
+        url="https://cdn.example/attended.mp4",
         session_id="s-9",
     )
     fake.add_recording(foreign.id, "not-alices.mp4", start_time=t, end_time=t + timedelta(minutes=1))
+    stay(attended.id, "alice", t - timedelta(hours=2), t - timedelta(minutes=30))
 
     found = (await provider.recordings("alice")).items
-    assert [r.filename for r in found] == ["own-new.mp4", "invited.mp4", "own-old.mp4"]
-    invited_rec = found[1]
-    assert invited_rec.call_id == invited.id
-    assert invited_rec.url == "https://cdn.example/invited.mp4"
-    assert invited_rec.id == "s-9/invited.mp4"
-    assert abs(invited_rec.start_time - (t - timedelta(hours=1))) < timedelta(microseconds=5)
-    assert invited_rec.end_time.tzinfo is not None
+    assert [r.filename for r in found] == ["own-new.mp4", "attended.mp4", "own-old.mp4"]
+    attended_rec = found[1]
+    assert attended_rec.call_id == attended.id and attended_rec.host_id == "bob"
+    assert attended_rec.url == "https://cdn.example/attended.mp4"
+    assert attended_rec.id == "s-9/attended.mp4"
+    assert abs(attended_rec.start_time - (t - timedelta(hours=1))) < timedelta(microseconds=5)
+    assert attended_rec.end_time.tzinfo is not None
+
+
+def _user(name: str):
+    """A Yoom account with this id (attendance points at Yoom's users)."""
+    from yoom.db import session_scope
+    from yoom.models import User
+
+    with session_scope() as db:
+        db.add(User(id=name, username=name, display_name=name.title(), created_at=now()))
 
 
 @pytest.mark.asyncio
-async def test_recordings_are_fetched_concurrently_for_at_most_limit_calls(fake):
+async def test_recordings_are_for_the_host_and_whoever_was_there_while_it_recorded(fake, provider):
+    """Membership of an open meeting, or being there at another time, shows nothing (Stream provider)."""
+    for name in ("alice", "bob", "carol", "dave"):
+        _user(name)
+    await users(provider, BOB, CAROL, VideoUser("dave", "Dave"))
+    t = now()
+    meeting = await provider.create_call(ALICE, CallKind.INSTANT, member_ids=["bob"])
+    fake.add_recording(
+        meeting.id, "while-carol.mp4", start_time=t - timedelta(hours=2), end_time=t - timedelta(hours=1)
+    )
+    fake.add_recording(
+        meeting.id, "after-carol.mp4", start_time=t - timedelta(minutes=30), end_time=t - timedelta(minutes=10)
+    )
+    stay(meeting.id, "carol", t - timedelta(hours=3), t - timedelta(minutes=50))
+    # Dave came after both recordings; his tab vanished without saying goodbye.
+    stay(meeting.id, "dave", t - timedelta(minutes=5))
+
+    async def names(user_id):
+        return sorted(r.filename for r in (await provider.recordings(user_id)).items)
+
+    assert await names("alice") == ["after-carol.mp4", "while-carol.mp4"]  # the host
+    assert await names("carol") == ["while-carol.mp4"]
+    assert await names("bob") == []  # invited to an open meeting, never there
+    assert await names("dave") == []
+    # Someone who was in none of these calls isn't even asked about: no recordings request for them.
+    fake.clear_requests()
+    assert await names("bob") == []
+    assert fake.requests_to("GET", "/recordings$") == []
+
+
+@pytest.mark.asyncio
+async def test_invitees_see_recordings_only_when_the_host_shared_them(fake, provider):
+    for name in ("alice", "bob"):
+        _user(name)
+    await users(provider, BOB)
+    t = now()
+    shared = await provider.create_call(
+        ALICE, CallKind.INSTANT, member_ids=["bob"], invite_only=True, share_recordings=True
+    )
+    private = await provider.create_call(ALICE, CallKind.INSTANT, member_ids=["bob"], invite_only=True)
+    assert shared.share_recordings is True and private.share_recordings is False
+    assert fake.call(shared.id, INVITE_ONLY_CALL_TYPE)["custom"]["share_recordings"] is True
+    for meeting in (shared, private):
+        fake.add_recording(
+            meeting.id,
+            f"{meeting.id}.mp4",
+            start_time=t - timedelta(hours=1),
+            end_time=t,
+            call_type=INVITE_ONLY_CALL_TYPE,
+        )
+    assert [r.call_id for r in (await provider.recordings("bob")).items] == [shared.id]
+    assert sorted(r.call_id for r in (await provider.recordings("alice")).items) == sorted([shared.id, private.id])
+    with pytest.raises(InvalidRequest):
+        await provider.create_call(ALICE, CallKind.INSTANT, member_ids=["bob"], share_recordings=True)
+
+
+@pytest.mark.asyncio
+async def test_previous_meetings_list_calls_attended_without_making_a_member(fake, provider):
+    _user("carol")
+    meeting = await provider.create_call(ALICE, CallKind.INSTANT)
+    assert (await provider.previous_calls("carol")).items == []
+    stay(meeting.id, "carol", now())
+    assert [m.id for m in (await provider.previous_calls("carol")).items] == [meeting.id]
+    assert "carol" not in fake.call(meeting.id)["members"]
+
+
+@pytest.mark.asyncio
+async def test_recordings_are_fetched_concurrently_for_at_most_limit_calls(fake, yoom_env):
     patient = make_provider(fake, timeout_seconds=5)  # the injected delay must not look like a timeout
     try:
         t = now()
@@ -609,7 +844,7 @@ async def test_persistently_malformed_body_becomes_provider_unavailable(fake, pr
 
 
 @pytest.mark.asyncio
-async def test_unreachable_stream_becomes_provider_unavailable():
+async def test_unreachable_stream_becomes_provider_unavailable(yoom_env):
     fake = FakeStream().start()
     base_url = fake.base_url
     fake.stop()  # nothing listens on that port any more
@@ -738,7 +973,7 @@ async def test_from_settings_uses_base_url_timeout_retries_and_ttl(fake, tmp_pat
         assert fake.user("alice") is not None
         token = made.mint_user_token("alice")
         assert (token.expires_at - now()).total_seconds() == pytest.approx(120, abs=2)
-        fake.inject(500, None)
+        fake.inject(500, None, path="/x$")
         with pytest.raises(ProviderUnavailable):
             await made.get_call("x")
         assert len(fake.requests_to("GET", "/x$")) == 2  # 1 retry
@@ -777,3 +1012,79 @@ def test_get_provider_builds_one_stream_provider_per_process(fake, tmp_path, mon
         asyncio.run(first.close())
         yoom.video.get_provider.cache_clear()
         yoom.settings.get_settings.cache_clear()
+
+
+# --- what a user token can do on Stream (the browser's side: tests/browser/fake_stream_client.py) -----
+
+
+def _browser_connection(client_api, token: str, user_id: str) -> tuple[socket.socket, str]:
+    """Connect as the Stream SDK does (a WebSocket with the user's token); returns (socket, connection_id)."""
+    sock = socket.create_connection(("127.0.0.1", client_api.port), timeout=5)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        (
+            f"GET /video/connect?api_key={client_api.api_key} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += sock.recv(1)
+    assert answer.startswith(b"HTTP/1.1 101"), answer
+    payload = json.dumps({"token": token, "user_details": {"id": user_id}}).encode()
+    mask = os.urandom(4)
+    sock.sendall(
+        bytes([0x81, 0x80 | 126])
+        + struct.pack("!H", len(payload))
+        + mask
+        + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    )
+    header = sock.recv(2)
+    size = header[1] & 0x7F
+    if size == 126:
+        size = struct.unpack("!H", sock.recv(2))[0]
+    body = b""
+    while len(body) < size:
+        body += sock.recv(size - len(body))
+    message = json.loads(body)
+    assert message["type"] == "connection.ok", message
+    return sock, message["connection_id"]
+
+
+@pytest.mark.asyncio
+async def test_a_user_token_can_neither_load_nor_join_an_invite_only_meeting_it_was_not_invited_to(fake, provider):
+    from tests.browser.fake_stream_client import FakeStreamClientAPI
+
+    await users(provider, BOB, VideoUser("mallory", "Mallory"))
+    secret = await provider.create_call(ALICE, CallKind.INSTANT, member_ids=["bob"], invite_only=True)
+    open_call = await provider.create_call(ALICE, CallKind.INSTANT)
+    client_api = FakeStreamClientAPI(fake).start()
+    sockets = []
+    try:
+        answers = {}
+        for user_id in ("bob", "mallory"):
+            token = provider.mint_user_token(user_id).token
+            sock, connection_id = await asyncio.to_thread(_browser_connection, client_api, token, user_id)
+            sockets.append(sock)
+            params = {"api_key": fake.api_key, "connection_id": connection_id}
+            headers = {"Authorization": token, "stream-auth-type": "jwt"}
+            async with httpx.AsyncClient(base_url=client_api.base_url, timeout=10) as http:
+                for meeting in (secret, open_call):
+                    path = f"/call/{meeting.call_type}/{meeting.id}"
+                    got = await http.get(path, params=params, headers=headers)
+                    joined = await http.post(path + "/join", params=params, headers=headers, json={})
+                    answers[(user_id, meeting.id)] = (got.status_code, joined.status_code, got.json(), joined.json())
+    finally:
+        for sock in sockets:
+            sock.close()
+        client_api.stop()
+    # Mallory, signed in but not invited, is refused by Stream itself: not even the call's details.
+    status, join_status, body, join_body = answers[("mallory", secret.id)]
+    assert (status, join_status) == (403, 403) and body["code"] == join_body["code"] == 17
+    assert "description" not in json.dumps(body)
+    # Bob, invited, loads it and gets as far as the media server (which the fake doesn't have: 503).
+    status, join_status, body, _ = answers[("bob", secret.id)]
+    assert (status, join_status) == (200, 503) and "join-call" in body["own_capabilities"]
+    # An open meeting is open to anyone signed in with the link.
+    assert answers[("mallory", open_call.id)][:2] == (200, 503)

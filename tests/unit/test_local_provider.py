@@ -89,8 +89,8 @@ def hub():
 
 
 @pytest.fixture
-def provider(db, clock, hub):
-    return LocalProvider(SECRET, token_ttl_seconds=600, clock=clock, hub=hub)
+def provider(db, clock, hub, tmp_path):
+    return LocalProvider(SECRET, token_ttl_seconds=600, clock=clock, hub=hub, recordings_dir=tmp_path / "recordings")
 
 
 def _rows(model):
@@ -270,23 +270,32 @@ async def test_explicit_call_ids(provider, users):
     assert (await provider.get_call(chosen)).created_by == alice.id
 
 
+def _room_id(user) -> str:
+    from yoom.accounts import get_user
+
+    return get_user(user.id).personal_room_id
+
+
 async def test_personal_room_get_or_create_and_reopen(provider, users, clock, hub):
     alice, bob = users["alice"], users["bob"]
-    room = await provider.create_call(alice, CallKind.PERSONAL)
-    assert room.id == alice.id and room.kind is CallKind.PERSONAL and room.starts_at == T0
+    room_id = _room_id(alice)
+    room = await provider.create_call(alice, CallKind.PERSONAL, call_id=room_id)
+    assert room.id == room_id != alice.id and room.kind is CallKind.PERSONAL and room.starts_at == T0
     clock.advance(minutes=5)
-    again = await provider.create_call(alice, CallKind.PERSONAL, call_id=alice.id)
+    again = await provider.create_call(alice, CallKind.PERSONAL, call_id=room_id)
     assert again.id == room.id and again.created_at == T0 and again.starts_at == T0  # same room, untouched
+    for not_hers in (_room_id(bob), alice.id, None):
+        with pytest.raises(InvalidRequest):
+            await provider.create_call(alice, CallKind.PERSONAL, call_id=not_hers)
     with pytest.raises(InvalidRequest):
-        await provider.create_call(alice, CallKind.PERSONAL, call_id=bob.id)
-    await provider.add_member(room.id, bob)
+        await provider.create_call(bob, CallKind.PERSONAL, call_id=room_id)  # not bob's id to open
 
     ended = await provider.end_call(room.id, alice.id)
     assert ended.ended_at == T0 + timedelta(minutes=5)
     clock.advance(days=1)
-    reopened = await provider.create_call(alice, CallKind.PERSONAL)  # starting it again opens it
+    reopened = await provider.create_call(alice, CallKind.PERSONAL, call_id=room_id)  # starting it again opens it
     assert reopened.ended_at is None and reopened.starts_at == T0 + timedelta(days=1, minutes=5)
-    assert reopened.members == (alice.id, bob.id)  # who was in the room is remembered
+    assert reopened.members == (alice.id,)  # visiting never made anyone a member
 
     await provider.end_call(room.id, alice.id)
     with pytest.raises(NotCallOwner):
@@ -297,6 +306,26 @@ async def test_personal_room_get_or_create_and_reopen(provider, users, clock, hu
     # It lists where its owner expects it: among the recent previous meetings, open.
     page = await provider.previous_calls(alice.id)
     assert page.items[0].id == room.id and not page.items[0].has_ended
+
+
+async def test_a_reset_personal_room_id_never_opens_again(provider, users, clock):
+    from yoom.accounts import reset_personal_room_id
+
+    alice = users["alice"]
+    old_id = _room_id(alice)
+    await provider.create_call(alice, CallKind.PERSONAL, call_id=old_id)
+    await provider.end_call(old_id, alice.id)
+    new_id = reset_personal_room_id(alice.id)
+    assert new_id != old_id and _room_id(alice) == new_id
+    # Not even its owner opens the old room again, by starting it or by walking in.
+    with pytest.raises(InvalidRequest):
+        await provider.create_call(alice, CallKind.PERSONAL, call_id=old_id)
+    with pytest.raises(CallEnded) as closed:
+        await provider.reopen_call(old_id, alice.id)
+    assert "reset" in closed.value.user_message
+    assert (await provider.get_call(old_id)).has_ended
+    fresh = await provider.create_call(alice, CallKind.PERSONAL, call_id=new_id)
+    assert fresh.id == new_id and not fresh.has_ended
 
 
 async def test_other_meetings_stay_ended(provider, users):
@@ -512,12 +541,16 @@ async def _record(provider, call_id, by, start):
     )
 
 
-async def test_recordings_newest_first_for_creator_and_members(provider, users):
+async def test_recordings_newest_first_for_creator_and_attendees(provider, users):
+    from yoom import attendance
+
     alice, bob, carol = users["alice"], users["bob"], users["carol"]
     one = await provider.create_call(alice, CallKind.INSTANT)
     two = await provider.create_call(alice, CallKind.INSTANT)
     carols = await provider.create_call(carol, CallKind.INSTANT)
-    await provider.add_member(two.id, bob)
+    # Bob was in the second meeting from T0+50min to T0+2h: the recording at T0+1h was made while he was there.
+    stay = attendance.open_stay(two.id, bob.id, attendance.SOURCE_RTC, at=T0 + timedelta(minutes=50))
+    attendance.close_stay(stay, at=T0 + timedelta(hours=2))
     r1 = await _record(provider, one.id, alice.id, T0)
     r2 = await _record(provider, two.id, alice.id, T0 + timedelta(hours=1))
     r3 = await _record(provider, one.id, alice.id, T0 + timedelta(hours=2))
@@ -529,10 +562,10 @@ async def test_recordings_newest_first_for_creator_and_members(provider, users):
 
     mine = (await provider.recordings(alice.id)).items
     assert [r.id for r in mine] == [r3.id, r2.id, r1.id]
-    assert mine[0].url == f"/api/recordings/{r3.id}" and mine[0].call_id == one.id
+    assert mine[0].url == f"/api/recordings/{r3.id}" and mine[0].call_id == one.id and mine[0].host_id == alice.id
     assert mine[0].start_time == T0 + timedelta(hours=2) and mine[0].end_time == T0 + timedelta(hours=2, minutes=10)
     assert mine[0].filename == "rec-1400.webm"
-    assert [r.id for r in (await provider.recordings(bob.id)).items] == [r2.id]  # a member of the second call only
+    assert [r.id for r in (await provider.recordings(bob.id)).items] == [r2.id]  # present for that one only
     assert [r.id for r in (await provider.recordings(carol.id)).items] == [rc.id]
     first = await provider.recordings(alice.id, limit=2)
     assert [r.id for r in first.items] == [r3.id, r2.id]
@@ -545,3 +578,116 @@ async def test_recordings_newest_first_for_creator_and_members(provider, users):
     assert await provider.recording_for_user(r1.id, bob.id) is None
     assert await provider.recording_for_user(rc.id, alice.id) is None
     assert await provider.recording_for_user("nope", alice.id) is None
+
+
+async def test_joining_or_being_invited_to_an_open_meeting_shows_no_recordings(provider, users, clock):
+    """The holes of issue 10: a member (invited, or joined once) saw every recording, before and after."""
+    from yoom import attendance
+
+    alice, bob, carol = users["alice"], users["bob"], users["carol"]
+    meeting = await provider.create_call(alice, CallKind.INSTANT, invitees=[carol])
+    before = await _record(provider, meeting.id, alice.id, T0)  # 12:00-12:10
+    stay = attendance.open_stay(meeting.id, bob.id, attendance.SOURCE_RTC, at=T0 + timedelta(minutes=30))
+    attendance.close_stay(stay, at=T0 + timedelta(minutes=40))
+    after = await _record(provider, meeting.id, alice.id, T0 + timedelta(hours=1))  # 13:00-13:10
+    clock.advance(hours=2)
+    for person in (bob, carol):
+        assert (await provider.recordings(person.id)).items == []
+        for recording in (before, after):
+            assert await provider.recording_for_user(recording.id, person.id) is None
+    assert [r.id for r in (await provider.recordings(alice.id)).items] == [after.id, before.id]
+    # Bob's visit lists the meeting among his previous ones (he was there), and made him no member.
+    assert [m.id for m in (await provider.previous_calls(bob.id)).items] == [meeting.id]
+    assert bob.id not in (await provider.get_call(meeting.id)).members
+
+
+async def test_a_stay_nobody_closed_reaches_only_recordings_near_it(provider, users, clock):
+    from yoom import attendance
+    from yoom.meeting_rules import MAX_OPEN_ATTENDANCE
+
+    alice, bob = users["alice"], users["bob"]
+    room = await provider.create_call(alice, CallKind.PERSONAL, call_id=_room_id(alice))
+    attendance.open_stay(room.id, bob.id, attendance.SOURCE_PAGE, at=T0)  # the tab vanished; never closed
+    during = await _record(provider, room.id, alice.id, T0 + timedelta(minutes=5))
+    much_later = await _record(provider, room.id, alice.id, T0 + MAX_OPEN_ATTENDANCE + timedelta(hours=1))
+    clock.advance(days=3)
+    assert [r.id for r in (await provider.recordings(bob.id)).items] == [during.id]
+    assert await provider.recording_for_user(much_later.id, bob.id) is None
+
+
+async def test_invitees_see_recordings_of_invite_only_meetings_that_share_them(provider, users, clock):
+    alice, bob, carol = users["alice"], users["bob"], users["carol"]
+    shared = await provider.create_call(
+        alice, CallKind.INSTANT, invitees=[bob], invite_only=True, share_recordings=True
+    )
+    private = await provider.create_call(alice, CallKind.INSTANT, invitees=[bob], invite_only=True)
+    assert shared.share_recordings and not private.share_recordings
+    assert (await provider.get_call(shared.id)).share_recordings is True
+    shown = await _record(provider, shared.id, alice.id, T0)
+    hidden = await _record(provider, private.id, alice.id, T0 + timedelta(minutes=1))
+    assert [r.id for r in (await provider.recordings(bob.id)).items] == [shown.id]
+    assert await provider.recording_for_user(hidden.id, bob.id) is None
+    assert (await provider.recordings(carol.id)).items == []
+    with pytest.raises(InvalidRequest) as open_meeting:
+        await provider.create_call(alice, CallKind.INSTANT, invitees=[bob], share_recordings=True)
+    assert "invite-only" in open_meeting.value.user_message
+
+
+async def test_pages_fill_past_recordings_the_viewer_may_not_watch(provider, users, clock, monkeypatch):
+    import yoom.video.local_provider as local
+    from yoom import attendance
+
+    monkeypatch.setattr(local, "RECORDING_SCAN_BATCH", 3)
+    alice, bob = users["alice"], users["bob"]
+    meeting = await provider.create_call(alice, CallKind.INSTANT)
+    made = [await _record(provider, meeting.id, alice.id, T0 + timedelta(hours=h)) for h in range(10)]
+    for h in (0, 9):  # bob was there for the first and the last only
+        stay = attendance.open_stay(meeting.id, bob.id, attendance.SOURCE_RTC, at=T0 + timedelta(hours=h))
+        attendance.close_stay(stay, at=T0 + timedelta(hours=h, minutes=5))
+    first = await provider.recordings(bob.id, limit=1)
+    assert [r.id for r in first.items] == [made[9].id] and first.next_cursor
+    rest = await provider.recordings(bob.id, limit=1, cursor=first.next_cursor)
+    assert [r.id for r in rest.items] == [made[0].id] and rest.next_cursor is None
+
+
+async def test_storage_quota_and_deleting_a_recording(provider, users, tmp_path):
+    from yoom import attendance
+    from yoom.models import LocalRecording
+    from yoom.video.local_provider import QuotaExceeded
+
+    alice, bob = users["alice"], users["bob"]
+    meeting = await provider.create_call(alice, CallKind.INSTANT)
+    files = tmp_path / "recordings"
+    files.mkdir()
+    kept = await _record(provider, meeting.id, alice.id, T0)
+    (files / _rows(LocalRecording)[0].stored_name).write_bytes(b"x" * 10)
+    assert await provider.recording_usage(alice.id) == 10 and await provider.recording_usage(bob.id) == 0
+    with pytest.raises(QuotaExceeded) as full:
+        await provider.add_recording(
+            meeting.id,
+            alice.id,
+            recording_id=uuid.uuid4().hex,
+            filename="big.webm",
+            stored_name="big.webm",
+            content_type="video/webm",
+            size_bytes=91,
+            start_time=T0,
+            end_time=T0,
+            quota_bytes=100,
+        )
+    assert "Delet" in full.value.user_message and "0.0 MB" in full.value.user_message
+    assert len(_rows(LocalRecording)) == 1
+
+    with pytest.raises(InvalidRequest):
+        await provider.delete_recording(kept.id, bob.id)  # he can't see it: he learns nothing about it
+    attendance.close_stay(
+        attendance.open_stay(meeting.id, bob.id, attendance.SOURCE_RTC, at=T0), at=T0 + timedelta(hours=1)
+    )
+    with pytest.raises(NotCallOwner):
+        await provider.delete_recording(kept.id, bob.id)  # he may watch it, but it isn't his to delete
+    assert len(_rows(LocalRecording)) == 1
+    await provider.delete_recording(kept.id, alice.id)
+    assert _rows(LocalRecording) == [] and list(files.iterdir()) == []
+    assert await provider.recording_usage(alice.id) == 0
+    with pytest.raises(InvalidRequest):
+        await provider.delete_recording(kept.id, alice.id)

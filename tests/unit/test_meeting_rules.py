@@ -101,9 +101,12 @@ def test_naive_datetimes_are_taken_as_utc():
 
 
 def test_personal_rules():
-    assert rules.is_personal_room_of(HOST, HOST)
-    assert not rules.is_personal_room_of(HOST, GUEST)
+    room = "Zq3-k9_xY2Lm"
+    assert rules.is_personal_room_of(room, room)  # the id stored on its owner
+    assert not rules.is_personal_room_of(HOST, room)  # their user id is not their room
+    assert not rules.is_personal_room_of(room, "an-older-room-id")
     assert not rules.is_personal_room_of("", "")
+    assert not rules.is_personal_room_of("", None)
     assert rules.is_personal_meeting(meeting(kind=CallKind.PERSONAL), False)
     assert rules.is_personal_meeting(meeting(), True)
     assert not rules.is_personal_meeting(meeting(), False)
@@ -167,3 +170,74 @@ def test_unknown_invitees_message():
     assert rules.unknown_invitees_message(["x", "y"]) == "No Yoom account for: x, y"
     many = rules.unknown_invitees_message([f"u{i}" for i in range(13)])
     assert many.startswith("No Yoom account for: u0, u1") and many.endswith("u9 and 3 more")
+
+
+# --- who may watch a recording -------------------------------------------------------------------
+
+REC_START, REC_END = NOW - timedelta(hours=2), NOW - timedelta(hours=1)
+
+
+def stay(start_minutes: int, end_minutes: int | None) -> rules.Attendance:
+    """A stay from/to so many minutes after the recording started (None: never closed)."""
+    left = None if end_minutes is None else REC_START + timedelta(minutes=end_minutes)
+    return rules.Attendance(joined_at=REC_START + timedelta(minutes=start_minutes), left_at=left)
+
+
+def may_watch(user, stays=(), **kw) -> bool:
+    return rules.may_watch_recording(user, meeting(**kw), REC_START, REC_END, list(stays), NOW)
+
+
+def test_the_host_may_always_watch():
+    assert may_watch(HOST)
+    assert may_watch(HOST, kind=CallKind.PERSONAL)
+
+
+@pytest.mark.parametrize(
+    ("stays", "allowed"),
+    [
+        ([stay(-30, 10)], True),  # came before, left while it recorded
+        ([stay(50, 90)], True),  # came while it recorded
+        ([stay(10, 20)], True),  # a moment in the middle
+        ([stay(-90, -10)], False),  # left before it started
+        ([stay(61, 120)], False),  # came after it stopped
+        ([stay(-90, -10), stay(70, 80)], False),
+        ([stay(-90, -10), stay(30, 31)], True),  # the second visit counts
+        ([stay(-10, None)], True),  # never closed: still there as far as anyone knows
+        ([], False),
+    ],
+)
+def test_people_who_were_there_while_it_recorded(stays, allowed):
+    assert may_watch(GUEST, stays) is allowed
+
+
+def test_an_unclosed_stay_counts_only_up_to_its_bound_and_the_call_s_end():
+    long_ago = rules.Attendance(joined_at=REC_START - rules.MAX_OPEN_ATTENDANCE - timedelta(minutes=1))
+    assert not may_watch(GUEST, [long_ago])  # a tab that vanished a day before the recording
+    assert long_ago.end(NOW) == long_ago.joined_at + rules.MAX_OPEN_ATTENDANCE
+    before_end = rules.Attendance(joined_at=REC_START - timedelta(hours=3))
+    assert may_watch(GUEST, [before_end])
+    assert not may_watch(GUEST, [before_end], ended_at=REC_START - timedelta(minutes=1))
+    assert rules.Attendance(joined_at=NOW - timedelta(minutes=5)).end(NOW) == NOW
+
+
+def test_invitees_only_when_an_invite_only_meeting_shares_its_recordings():
+    invited = {"members": (HOST, GUEST)}
+    assert may_watch(GUEST, invite_only=True, share_recordings=True, **invited)
+    assert not may_watch(GUEST, invite_only=True, share_recordings=False, **invited)
+    assert not may_watch(GUEST, invite_only=False, share_recordings=True, **invited)  # an open link has no list
+    assert not may_watch(GUEST, **invited)  # a member of an open meeting
+    assert not may_watch("c" * 32, invite_only=True, share_recordings=True, **invited)
+
+
+def test_a_personal_room_visit_reaches_only_recordings_made_during_it():
+    room = {"kind": CallKind.PERSONAL, "id": "Zq3-k9_xY2Lm"}
+    assert not may_watch(GUEST, [stay(-600, -300)], **room)
+    assert may_watch(GUEST, [stay(5, 6)], **room)
+
+
+def test_nobody_and_zero_length_recordings():
+    assert not may_watch("")
+    assert not rules.may_watch_recording(None, meeting(), REC_START, REC_END, [], NOW)
+    at = REC_START + timedelta(minutes=5)
+    assert rules.may_watch_recording(GUEST, meeting(), at, at, [stay(0, 10)], NOW)
+    assert not rules.may_watch_recording(GUEST, meeting(), at, at, [stay(6, 10)], NOW)

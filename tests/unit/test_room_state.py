@@ -34,6 +34,7 @@ pytestmark = pytest.mark.asyncio
 
 class FakeProvider:
     name = "local"
+    records_attendance = True  # the embedded signaling writes attendance; Stream's page does it itself
 
     def __init__(self):
         self.calls: dict[str, Meeting] = {}
@@ -67,7 +68,7 @@ class FakeProvider:
         self._maybe_fail()
         self.created.append((creator.id, kind, call_id))
         return self.add(
-            id=creator.id if kind == CallKind.PERSONAL else call_id,
+            id=call_id,
             created_by=creator.id,
             kind=kind,
             description=description,
@@ -197,31 +198,51 @@ async def test_scheduled_call_opens_ten_minutes_early(monkeypatch, provider):
 
 
 async def test_own_personal_room_is_created_on_first_visit(monkeypatch, provider):
-    state = make_state(monkeypatch, HOST, call_id=HOST.id, query="personal=true")
+    room_id = HOST.personal_room_id
+    state = make_state(monkeypatch, HOST, call_id=room_id, query="personal=true")
     await state.load_room()
-    assert provider.created == [(HOST.id, CallKind.PERSONAL, HOST.id)]
+    assert provider.created == [(HOST.id, CallKind.PERSONAL, room_id)]
     assert state.phase == "setup"
     assert state.is_owner and state.is_personal
 
 
-async def test_own_ended_personal_room_is_reopened(monkeypatch, provider):
-    provider.add(id=HOST.id, kind=CallKind.PERSONAL, ended_at=utcnow() - timedelta(days=1))
-    state = make_state(monkeypatch, HOST, call_id=HOST.id)
+async def test_the_owners_user_id_opens_no_room(monkeypatch, provider):
+    # The user id reaches everyone in a call: it must never name (or start) the owner's room.
+    state = make_state(monkeypatch, HOST, call_id=HOST.id, query="personal=true")
     await state.load_room()
-    assert provider.created == [(HOST.id, CallKind.PERSONAL, HOST.id)]
+    assert provider.created == []
+    assert state.phase == "not_found"
+
+
+async def test_own_ended_personal_room_is_reopened(monkeypatch, provider):
+    room_id = HOST.personal_room_id
+    provider.add(id=room_id, kind=CallKind.PERSONAL, ended_at=utcnow() - timedelta(days=1))
+    state = make_state(monkeypatch, HOST, call_id=room_id)
+    await state.load_room()
+    assert provider.created == [(HOST.id, CallKind.PERSONAL, room_id)]
     assert state.phase == "setup"
 
 
+async def test_a_room_whose_link_its_owner_reset_stays_ended_even_for_them(monkeypatch, provider):
+    old_id = "old-room-id-1234"  # not HOST.personal_room_id any more
+    provider.add(id=old_id, kind=CallKind.PERSONAL, ended_at=utcnow() - timedelta(minutes=1))
+    state = make_state(monkeypatch, HOST, call_id=old_id, query="personal=true")
+    await state.load_room()
+    assert provider.created == []
+    assert state.phase == "ended"
+
+
 async def test_someone_elses_ended_personal_room_stays_ended(monkeypatch, provider):
-    provider.add(id=HOST.id, kind=CallKind.PERSONAL, ended_at=utcnow() - timedelta(days=1))
-    state = make_state(monkeypatch, GUEST, call_id=HOST.id)
+    room_id = HOST.personal_room_id
+    provider.add(id=room_id, kind=CallKind.PERSONAL, ended_at=utcnow() - timedelta(days=1))
+    state = make_state(monkeypatch, GUEST, call_id=room_id)
     await state.load_room()
     assert provider.created == []
     assert state.phase == "ended"
 
 
 async def test_someone_elses_missing_personal_room_is_not_created(monkeypatch, provider):
-    state = make_state(monkeypatch, GUEST, call_id=HOST.id, query="personal=true")
+    state = make_state(monkeypatch, GUEST, call_id=HOST.personal_room_id, query="personal=true")
     await state.load_room()
     assert provider.created == []
     assert state.phase == "not_found"
@@ -260,15 +281,80 @@ async def test_unexpected_exception_shows_generic_message(monkeypatch, provider)
     assert state.error_message == GENERIC_ERROR
 
 
-async def test_join_records_membership_and_enters_the_call(monkeypatch, provider):
+async def test_join_enters_the_call_without_making_a_member(monkeypatch, provider):
     provider.add()
     state = make_state(monkeypatch, GUEST)
     await state.load_room()
     await state.join_meeting()
     assert state.phase == "in_call"
-    assert provider.members == [(CALL_ID, GUEST.id)]
+    assert provider.members == []  # joining once used to make a permanent member (who saw every recording)
     await state.on_joined()
     assert state.connected is True
+
+
+class FakeAttendance:
+    """yoom.attendance's open_stay / close_stay, in memory."""
+
+    def __init__(self):
+        self.stays: dict[int, dict] = {}
+
+    def open_stay(self, call_id, user_id, source):
+        stay_id = len(self.stays) + 1
+        self.stays[stay_id] = {"call_id": call_id, "user_id": user_id, "source": source, "open": True}
+        return stay_id
+
+    def close_stay(self, stay_id, *, user_id=None):
+        stay = self.stays.get(stay_id)
+        if stay and stay["open"] and user_id in (None, stay["user_id"]):
+            stay["open"] = False
+            return True
+        return False
+
+    def open_ones(self):
+        return [(s["call_id"], s["user_id"]) for s in self.stays.values() if s["open"]]
+
+
+@pytest.fixture
+def book(monkeypatch, provider):
+    """The page writes attendance (as on Stream, where no Yoom socket sees people come and go)."""
+    fake = FakeAttendance()
+    monkeypatch.setattr(room_module.attendance, "open_stay", fake.open_stay)
+    monkeypatch.setattr(room_module.attendance, "close_stay", fake.close_stay)
+    provider.records_attendance = False
+    return fake
+
+
+@pytest.mark.parametrize("leaving", ["on_left", "on_call_ended", "on_error", "load_room"])
+async def test_on_stream_the_page_writes_down_when_the_person_was_in_the_call(monkeypatch, provider, book, leaving):
+    provider.add()
+    state = make_state(monkeypatch, GUEST)
+    await state.load_room()
+    assert book.stays == {}  # the setup screen is not the call
+    await state.join_meeting()
+    assert state.phase == "in_call" and book.open_ones() == [(CALL_ID, GUEST.id)]
+    handler = getattr(state, leaving)
+    await (handler("lost") if leaving == "on_error" else handler())
+    assert book.open_ones() == [] and len(book.stays) == 1
+    assert [s["source"] for s in book.stays.values()] == ["page"]
+
+
+async def test_a_second_join_from_the_same_page_closes_the_first_stay(monkeypatch, provider, book):
+    provider.add()
+    state = make_state(monkeypatch, GUEST)
+    await state.load_room()
+    await state.join_meeting()
+    state.phase = "setup"  # e.g. after "Try again"
+    await state.join_meeting()
+    assert len(book.stays) == 2 and book.open_ones() == [(CALL_ID, GUEST.id)]
+
+
+async def test_the_embedded_provider_leaves_attendance_to_its_signaling(monkeypatch, provider, book):
+    provider.records_attendance = True
+    provider.add()
+    state = make_state(monkeypatch, GUEST)
+    await state.load_room()
+    await state.join_meeting()
+    assert state.phase == "in_call" and book.stays == {}
 
 
 async def test_join_after_the_call_ended_shows_ended(monkeypatch, provider):
@@ -346,7 +432,7 @@ async def test_end_call_for_everyone_refused_for_guest(monkeypatch, provider):
 
 
 async def test_personal_room_is_not_ended(monkeypatch, provider):
-    state = make_state(monkeypatch, HOST, call_id=HOST.id)
+    state = make_state(monkeypatch, HOST, call_id=HOST.personal_room_id)
     await state.load_room()
     assert state.is_personal  # by its kind, even without ?personal=true
     await state.join_meeting()
@@ -456,17 +542,18 @@ async def test_invite_link_prefers_the_public_url(monkeypatch, provider, public_
 
 async def test_invite_link_of_a_personal_room_keeps_the_flag(monkeypatch, provider, public_url):
     # The owner opening their own personal room (created on the way), and a guest following the link.
-    owner = make_state(monkeypatch, HOST, call_id=HOST.id, query="personal=true")
+    room_id = HOST.personal_room_id
+    owner = make_state(monkeypatch, HOST, call_id=room_id, query="personal=true")
     await owner.load_room()
     assert owner.phase == "setup" and owner.is_personal is True
-    assert owner.invite_link == f"http://localhost:3000/meeting/{HOST.id}?personal=true"
-    guest = make_state(monkeypatch, GUEST, call_id=HOST.id, query="personal=true")
+    assert owner.invite_link == f"http://localhost:3000/meeting/{room_id}?personal=true"
+    guest = make_state(monkeypatch, GUEST, call_id=room_id, query="personal=true")
     await guest.load_room()
-    assert guest.invite_link == f"http://localhost:3000/meeting/{HOST.id}?personal=true"
+    assert guest.invite_link == f"http://localhost:3000/meeting/{room_id}?personal=true"
     # A personal room is personal by its kind too, whatever the link said.
-    plain = make_state(monkeypatch, GUEST, call_id=HOST.id)
+    plain = make_state(monkeypatch, GUEST, call_id=room_id)
     await plain.load_room()
-    assert plain.invite_link.endswith(f"/meeting/{HOST.id}?personal=true")
+    assert plain.invite_link.endswith(f"/meeting/{room_id}?personal=true")
 
 
 async def test_no_invite_link_where_nothing_may_be_revealed(monkeypatch, provider, public_url):
@@ -503,3 +590,13 @@ async def test_copy_invite_link_signed_out(monkeypatch, provider, public_url):
     await state.load_room()
     monkeypatch.setattr(RoomState, "_signed_in_user", _nobody)
     assert "/sign-in" in redirect_target(await state.copy_invite_link())
+
+
+async def test_the_page_opens_the_call_on_its_own_type_and_tells_a_stranger_nothing(monkeypatch, provider):
+    provider.add(invite_only=True, members=(HOST.id, GUEST.id), call_type="yoom_invite_only")
+    guest = make_state(monkeypatch, GUEST)
+    await guest.load_room()
+    assert guest.phase == "setup" and guest.call_type == "yoom_invite_only"
+    stranger = make_state(monkeypatch, User(id="c" * 32, username="c", display_name="C", created_at=utcnow()))
+    await stranger.load_room()
+    assert stranger.phase == "not_allowed" and stranger.call_type == "default"

@@ -1,12 +1,16 @@
-"""Recordings of the built-in video: the host's browser uploads them, members play them back.
+"""Recordings of the built-in video: the host's browser uploads them; the people allowed play them back.
 
 POST /api/recordings?call_id=…&started_at=…&ended_at=…   (ISO 8601 with a time zone)
     body: the file itself (Content-Type video/webm or video/mp4), or multipart/form-data with one
-    file part of those types. Signed-in host of the call only. The size limit
-    (YOOM_RECORDING_MAX_MB) is enforced while the body streams to disk; the declared type must
-    match the file's magic bytes (WebM/Matroska EBML header, or an MP4 `ftyp` box). 201 + JSON.
+    file part of those types. Signed-in host of the call only. The size limit (YOOM_RECORDING_MAX_MB)
+    and the host's storage quota (YOOM_RECORDING_QUOTA_MB: all their stored recordings together) are
+    enforced before the body is read (from Content-Length) and while it streams to disk, and once more
+    when the recording is saved; the declared type must match the file's magic bytes (WebM/Matroska EBML
+    header, or an MP4 `ftyp` box). 201 + JSON.
 GET /api/recordings/{id}
-    the file, with Range requests (206) so a <video> can seek; for the call's creator and members.
+    the file, with Range requests (206) so a <video> can seek; for the people
+    yoom.meeting_rules.may_watch_recording allows (the host, who was there while it recorded, and the
+    invitees of an invite-only meeting that shares its recordings); 404 for everyone else.
 Errors are JSON `{"error": "..."}`: 400, 401, 403, 404, 413, 415.
 """
 
@@ -30,7 +34,7 @@ from yoom.db import as_utc, utcnow
 from yoom.settings import get_settings
 from yoom.video import get_provider
 from yoom.video.base import CallNotFound, NotCallOwner, Recording, is_valid_call_id
-from yoom.video.local_provider import LocalProvider
+from yoom.video.local_provider import LocalProvider, QuotaExceeded, quota_message
 
 try:
     from python_multipart.exceptions import MultipartParseError
@@ -85,11 +89,13 @@ def _wrong_type(declared: str) -> UploadError:
 
 
 class _Sink:
-    """Writes the uploaded file to a temporary name in the recordings folder, checking as it goes."""
+    """Writes the uploaded file to a temporary name in the recordings folder, checking as it goes.
+    `too_large` is what going past `max_bytes` answers (the size limit, or the quota when that is less)."""
 
-    def __init__(self, directory: Path, max_bytes: int):
+    def __init__(self, directory: Path, max_bytes: int, too_large: UploadError | None = None):
         self.directory = directory
         self.max_bytes = max_bytes
+        self.too_large = too_large or _too_large(max_bytes)
         self.path = directory / f".upload-{uuid.uuid4().hex}.part"
         self.declared = ""
         self.size = 0
@@ -107,7 +113,7 @@ class _Sink:
             return
         self.size += len(data)
         if self.size > self.max_bytes:
-            raise _too_large(self.max_bytes)
+            raise self.too_large
         if len(self.head) < 8:
             self.head += data[: 8 - len(self.head)]
             if len(self.head) >= 8 and sniff(self.head) != self.declared:
@@ -146,19 +152,19 @@ class _Sink:
         await asyncio.to_thread(self.discard_now)
 
 
-async def _limited_stream(request: Request, limit: int, max_bytes: int):
+async def _limited_stream(request: Request, limit: int, too_large: UploadError):
     """The request body, refused once it goes past `limit` bytes (whatever Content-Length said)."""
     seen = 0
     async for chunk in request.stream():
         seen += len(chunk)
         if seen > limit:
-            raise _too_large(max_bytes)
+            raise too_large
         yield chunk
 
 
 async def _receive_raw(request: Request, sink: _Sink) -> None:
     sink.declare(_media_type(request.headers.get("content-type")))
-    async for chunk in _limited_stream(request, sink.max_bytes, sink.max_bytes):
+    async for chunk in _limited_stream(request, sink.max_bytes, sink.too_large):
         await sink.write(chunk)
 
 
@@ -226,7 +232,7 @@ async def _receive_multipart(request: Request, sink: _Sink) -> None:
         },
     )
     try:
-        async for chunk in _limited_stream(request, sink.max_bytes + MULTIPART_OVERHEAD, sink.max_bytes):
+        async for chunk in _limited_stream(request, sink.max_bytes + MULTIPART_OVERHEAD, sink.too_large):
             parser.write(chunk)
             for data in pending:
                 await sink.write(data)
@@ -283,7 +289,7 @@ async def upload_recording(request: Request) -> Response:
     if provider is None:
         return _error(404, "Recording uploads belong to the built-in video, which isn't enabled on this server.")
     settings = get_settings()
-    max_bytes = settings.recording_max_bytes
+    max_bytes, quota = settings.recording_max_bytes, settings.recording_quota_bytes
 
     try:
         call_id = request.query_params.get("call_id", "")
@@ -300,15 +306,27 @@ async def upload_recording(request: Request) -> Response:
             raise UploadError(404, "That meeting doesn't exist.")
         if call.created_by != user.id:
             raise UploadError(403, "Only the meeting's host can upload its recording.")
+        used = await provider.recording_usage(user.id)
+        over_quota = UploadError(413, quota_message(used, quota))
+        if used >= quota:
+            raise over_quota
         content_type = _media_type(request.headers.get("content-type"))
         is_multipart = content_type == "multipart/form-data"
+        overhead = MULTIPART_OVERHEAD if is_multipart else 0
         declared_length = request.headers.get("content-length", "")
-        if declared_length.isdigit() and int(declared_length) > max_bytes + (MULTIPART_OVERHEAD if is_multipart else 0):
+        if declared_length.isdigit() and int(declared_length) > max_bytes + overhead:
             raise _too_large(max_bytes)
+        if declared_length.isdigit() and int(declared_length) - overhead > quota - used:
+            raise over_quota
     except UploadError as exc:
         return _error(exc.status, exc.message)
 
-    sink = _Sink(settings.recordings_dir, max_bytes)
+    room = quota - used
+    sink = (
+        _Sink(settings.recordings_dir, room, over_quota)
+        if room < max_bytes
+        else _Sink(settings.recordings_dir, max_bytes)
+    )
     try:
         if is_multipart:
             await _receive_multipart(request, sink)
@@ -332,6 +350,7 @@ async def upload_recording(request: Request) -> Response:
                 size_bytes=sink.size,
                 start_time=started_at,
                 end_time=ended_at,
+                quota_bytes=quota,  # again, now: another upload of theirs may have finished meanwhile
             )
         except BaseException:
             final.unlink(missing_ok=True)
@@ -342,6 +361,9 @@ async def upload_recording(request: Request) -> Response:
     except ClientDisconnect:
         await sink.discard()
         return _error(400, "The upload was interrupted.")
+    except QuotaExceeded as exc:
+        await sink.discard()
+        return _error(413, exc.user_message)
     except CallNotFound:
         await sink.discard()
         return _error(404, "That meeting doesn't exist.")

@@ -4,6 +4,10 @@ Authenticated by the local video token (from POST /api/video/token), sent as the
 `{"type": "auth", "token": …}` — never in the URL; the user id comes from the token only, and the Yoom
 session it was minted for (`sid`) must still be alive. Every refusal is an `error` frame followed by the protocol's close code.
 Plain ASGI WebSocket use through Starlette, so it runs the same under Granian and uvicorn.
+
+It also writes down who was in the call and when (yoom/attendance.py): a stay opens when a person with a
+Yoom account is admitted and closes when their peer leaves, disconnects, times out or the call ends.
+Joining never makes someone a member of the call.
 """
 
 from __future__ import annotations
@@ -17,13 +21,13 @@ from typing import Any
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketState
 
-from yoom import accounts, meeting_rules, moderation
+from yoom import accounts, attendance, meeting_rules, moderation
 from yoom.db import utcnow
 from yoom.meeting_rules import Phase
 from yoom.rtc.hub import Hub, Peer, RoomFull, get_hub
 from yoom.rtc.protocol import CLOSE_CODES, CLOSE_SERVER_ERROR, MESSAGES, ErrorCode, error_frame
 from yoom.video import get_provider
-from yoom.video.base import CALL_TYPE, CallKind, VideoError, VideoUser, is_valid_call_id
+from yoom.video.base import CALL_TYPE, CallEnded, CallKind, VideoUser, is_valid_call_id
 from yoom.video.local_provider import LocalProvider
 from yoom.video.tokens import TokenInvalid
 
@@ -120,7 +124,11 @@ async def _admit(websocket: WebSocket) -> _Admission:
         raise _Refused(ErrorCode.UNAUTHORIZED, MESSAGES["no-account"])
     is_owner = user is not None and call.created_by == user.id
     if call.has_ended and call.kind is CallKind.PERSONAL and is_owner:
-        call = await provider.reopen_call(call_id, user_id)  # the owner walking in opens the room again
+        try:
+            # The owner walking into their current room opens it again (never a room whose link they reset).
+            call = await provider.reopen_call(call_id, user_id)
+        except CallEnded as ended:
+            raise _Refused(ErrorCode.ENDED, ended.user_message) from None
     # The page's own rule, again at the socket: invite-only first (someone not invited learns nothing more),
     # then ended, then the scheduled start's join window.
     removed = not is_owner and await asyncio.to_thread(moderation.is_removed, call_id, user_id)
@@ -138,13 +146,44 @@ async def _admit(websocket: WebSocket) -> _Admission:
     return _Admission(provider, call_id, video_user, user is not None, is_owner)
 
 
+async def _close_stay(stay_id: int) -> None:
+    try:
+        await asyncio.to_thread(attendance.close_stay, stay_id)
+    except Exception:  # the next start closes it; until then it counts only up to its bound
+        log.exception("rtc: could not close attendance %s", stay_id)
+
+
+async def _keep_stay(admission: _Admission, peer: Peer) -> None:
+    """Write down that this person is in the call from now, and close that the moment the hub lets the
+    peer go (left, timed out, call ended, too slow): its writer stops then, even while the socket of a
+    frozen browser still fails to answer the close."""
+    try:
+        stay_id = await asyncio.to_thread(
+            attendance.open_stay, admission.call_id, admission.video_user.id, attendance.SOURCE_RTC
+        )
+    except Exception:
+        log.exception("rtc: could not write the attendance of %s in %s", admission.video_user.id, admission.call_id)
+        return
+    if peer.writer is not None:
+        await asyncio.wait({peer.writer})
+    await _close_stay(stay_id)
+
+
+# Stays are kept by tasks of their own, not the connection's: a connection torn down by cancellation, at
+# any point, still closes the stay it opened.
+_stay_keepers: set[asyncio.Task] = set()
+
+
+def _start_stay(admission: _Admission, peer: Peer) -> None:
+    if not admission.registered:  # a guest without an account: nobody to show recordings to
+        return
+    task = asyncio.create_task(_keep_stay(admission, peer), name=f"rtc-stay-{peer.peer_id}")
+    _stay_keepers.add(task)
+    task.add_done_callback(_stay_keepers.discard)
+
+
 async def _after_join(admission: _Admission, hub: Hub, peer: Peer) -> None:
     provider, call_id = admission.provider, admission.call_id
-    if admission.registered:
-        try:
-            await provider.add_member(call_id, admission.video_user)  # so it lists among their meetings
-        except VideoError as exc:
-            log.warning("rtc: could not record %s as a member of %s: %s", admission.video_user.id, call_id, exc)
     # end_call marks the database before it tells the hub: if it ended while we joined, say so now.
     fresh = await provider.get_call(call_id)
     if fresh is None or fresh.has_ended:
@@ -182,6 +221,7 @@ async def rtc_endpoint(websocket: WebSocket) -> None:
         except RoomFull as full:
             await _refuse(websocket, ErrorCode.FULL, MESSAGES["full"].format(capacity=full.capacity))
             return
+        _start_stay(admission, peer)
         await _after_join(admission, hub, peer)
         await _pump(websocket, hub, peer)
     except Exception:
@@ -189,7 +229,8 @@ async def rtc_endpoint(websocket: WebSocket) -> None:
         close_code = CLOSE_SERVER_ERROR
     finally:
         if peer is not None:
-            await hub.leave(peer, "disconnected")  # no-op if it already left, timed out or the call ended
+            # No-op if it already left, timed out or the call ended; either way its stay closes now.
+            await hub.leave(peer, "disconnected")
             await hub.wait_closed(peer)
         if (
             websocket.application_state == WebSocketState.CONNECTED

@@ -147,6 +147,7 @@ def stream_meeting_screen() -> rx.Component:
             sv.stream_call(
                 rx.cond(in_call, in_call_screen(), setup_screen()),
                 call_id=RoomState.room_id,
+                call_type=RoomState.call_type,
                 base_url=sv.client_base_url(),
                 join=in_call,
                 mic_off=RoomState.join_mic_off,

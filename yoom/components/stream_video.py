@@ -50,8 +50,11 @@ class YoomStreamCall(rx.NoSSRComponent):
     tag = "YoomStreamCall"
     lib_dependencies: list[str] = [SDK_PINNED]
 
-    # The call to open: `default:{call_id}`.
+    # The call to open: `{call_type}:{call_id}`. Invite-only meetings live on Yoom's own call type
+    # (yoom.video.stream_provider.INVITE_ONLY_CALL_TYPE), so the bridge must open the `callType` prop it is
+    # given; a bridge that ignores it opens `default:{call_id}` and finds no such call.
     call_id: rx.Var[str]
+    call_type: rx.Var[str]
     # The client's `baseURL` option (Stream's servers when empty).
     base_url: rx.Var[str]
     # Give up (on_error) when the token, the connection and the call are not there within this time.

@@ -181,6 +181,33 @@ def schedule_meeting_dialog() -> rx.Component:
             color=styles.TEXT_MUTED,
             data_testid="invite-only-hint",
         ),
+        rx.cond(
+            Form.schedule_invite_only,
+            rx.vstack(
+                rx.hstack(
+                    rx.switch(
+                        id="schedule-share-recordings",
+                        checked=Form.schedule_share_recordings,
+                        on_change=Form.set_schedule_share_recordings,
+                    ),
+                    rx.el.label("Share recordings with invitees", html_for="schedule-share-recordings"),
+                    align="center",
+                    spacing="2",
+                ),
+                rx.text(
+                    rx.cond(
+                        Form.schedule_share_recordings,
+                        "Everyone you invite can watch this meeting's recordings, even if they missed it.",
+                        "Recordings are for you and the people in the meeting while it records.",
+                    ),
+                    size="1",
+                    color=styles.TEXT_MUTED,
+                    data_testid="share-recordings-hint",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+        ),
         _form_error(Form.schedule_error),
         rx.button(
             "Schedule Meeting",
@@ -213,6 +240,15 @@ def meeting_created_dialog() -> rx.Component:
                 rx.text("Invite only: just you and the people you invited can join."),
                 align="center",
                 data_testid="created-invite-only",
+            ),
+        ),
+        rx.cond(
+            Form.created_share_recordings,
+            rx.hstack(
+                rx.icon("video", size=16),
+                rx.text("Recordings are shared with the people you invited."),
+                align="center",
+                data_testid="created-share-recordings",
             ),
         ),
         rx.cond(

@@ -1,4 +1,4 @@
-"""/personal-room — the viewer's own room with a fixed invite link."""
+"""/personal-room — the viewer's own room with its invite link, which "Reset link" replaces."""
 
 import reflex as rx
 
@@ -19,6 +19,33 @@ def _row(label: str, value: rx.Var, test_id: str) -> rx.Component:
     )
 
 
+def reset_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Reset your room's link?"),
+            rx.alert_dialog.description(
+                "Your room gets a new meeting ID and link. The old link stops working, and anyone in the "
+                "room now is removed from it."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", style=styles.button_dark)),
+                rx.button(
+                    "Reset link",
+                    on_click=Room.reset_link,
+                    loading=Room.resetting,
+                    color_scheme="red",
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
+            ),
+            style={"background_color": styles.DARK_1, "color": styles.TEXT, "max_width": "480px"},
+        ),
+        open=Room.confirm_reset,
+        on_open_change=Room.set_confirm_reset,
+    )
+
+
 @page("/personal-room", "Personal Room", on_load=Room.load_room)
 def personal_room_page() -> rx.Component:
     return app_shell(
@@ -35,10 +62,18 @@ def personal_room_page() -> rx.Component:
                     style=styles.button_primary,
                 ),
                 rx.button("Copy Invitation", on_click=Room.copy_invitation, size="3", style=styles.button_dark),
+                rx.button(
+                    rx.icon("refresh-cw", size=16),
+                    "Reset link",
+                    on_click=Room.set_confirm_reset(True),
+                    size="3",
+                    style=styles.button_dark,
+                ),
                 spacing="4",
                 wrap="wrap",
                 margin_top="1rem",
             ),
+            reset_dialog(),
             spacing="5",
             width="100%",
             max_width="900px",

@@ -19,7 +19,42 @@ def recording_actions(r) -> rx.Component:
             style=styles.button_dark,
             on_click=[rx.set_clipboard(absolute_api_url(r["url"])), rx.toast.success("Link copied")],
         ),
+        rx.cond(
+            r["can_delete"] != "",
+            rx.button(
+                rx.icon("trash-2", size=16),
+                "Delete",
+                on_click=Rec.ask_delete(r["id"]),
+                color_scheme="red",
+                variant="soft",
+            ),
+        ),
         spacing="3",
+        wrap="wrap",
+    )
+
+
+def delete_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Delete this recording?"),
+            rx.alert_dialog.description(
+                rx.text(
+                    rx.text.strong(Rec.confirm_delete_title),
+                    " is deleted for everyone who can watch it. This can't be undone.",
+                )
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", style=styles.button_dark)),
+                rx.button("Delete", on_click=Rec.confirm_delete, loading=Rec.deleting, color_scheme="red"),
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
+            ),
+            style={"background_color": styles.DARK_1, "color": styles.TEXT, "max_width": "480px"},
+        ),
+        open=Rec.confirm_delete_id != "",
+        on_open_change=Rec.on_confirm_delete_change,
     )
 
 
@@ -62,6 +97,7 @@ def recordings_page() -> rx.Component:
                 retry=Rec.load_recordings,
             ),
             player(),
+            delete_dialog(),
             spacing="5",
             width="100%",
         ),

@@ -17,7 +17,15 @@ from yoom.meetings import MeetingInputError
 from yoom.models import User
 from yoom.state.base import AuthState, signed_in
 from yoom.video import get_provider
-from yoom.video.base import CallKind, Meeting, VideoError, is_valid_call_id
+from yoom.video.base import (
+    CallKind,
+    CallNotFound,
+    Meeting,
+    NotCallOwner,
+    VideoError,
+    is_personal_room_id,
+    is_valid_call_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +46,7 @@ class MeetingFormState(AuthState):
     schedule_description: str = ""
     schedule_when: str = ""
     schedule_invite_only: bool = False
+    schedule_share_recordings: bool = False
     schedule_invitees: str = ""
     schedule_error: str = ""
     join_input: str = ""
@@ -46,6 +55,7 @@ class MeetingFormState(AuthState):
     created_link: str = ""
     created_starts_iso: str = ""
     created_invite_only: bool = False
+    created_share_recordings: bool = False
     created_invited_count: int = 0
 
     @rx.event
@@ -112,6 +122,13 @@ class MeetingFormState(AuthState):
 
     @rx.event
     @signed_in
+    def set_schedule_share_recordings(self, _user: User, value: bool):
+        if isinstance(value, bool):
+            self.schedule_share_recordings = value
+        self.schedule_error = ""
+
+    @rx.event
+    @signed_in
     def set_schedule_invitees(self, _user: User, value: str):
         self.schedule_invitees = _text(value)
         self.schedule_error = ""
@@ -149,6 +166,8 @@ class MeetingFormState(AuthState):
             self.schedule_error = str(exc)
             return
         invite_only = bool(self.schedule_invite_only)
+        # Shared with invitees only when there is a closed list of them (the switch shows under invite-only).
+        share_recordings = invite_only and bool(self.schedule_share_recordings)
         self.busy = True
         yield
         try:
@@ -167,6 +186,7 @@ class MeetingFormState(AuthState):
                 description=request.description,
                 invitees=invitees,
                 invite_only=invite_only,
+                share_recordings=share_recordings,
             )
             link = meetings.meeting_link(self._base_url(), meeting.id)
         except (VideoError, MeetingInputError, accounts.AccountError) as exc:
@@ -183,9 +203,10 @@ class MeetingFormState(AuthState):
         self.created_link = link
         self.created_starts_iso = request.starts_at.isoformat()
         self.created_invite_only = meeting.invite_only
+        self.created_share_recordings = meeting.share_recordings
         self.created_invited_count = len(invitees)
         self.schedule_description = self.schedule_when = self.schedule_invitees = ""
-        self.schedule_invite_only = False
+        self.schedule_invite_only = self.schedule_share_recordings = False
         self.dialog = "created"
         if not self.next_meeting_iso or request.starts_at.isoformat() < self.next_meeting_iso:
             self.next_meeting_iso = request.starts_at.isoformat()
@@ -327,14 +348,21 @@ class CallListState(_PagedState):
 
 
 class RecordingsState(_PagedState):
-    """Every recording the viewer may watch, newest first, page by page; played on the page."""
+    """Every recording the viewer may watch, newest first, page by page; played on the page. The host of
+    a meeting may delete its recordings (embedded provider: that frees their storage quota)."""
 
     recordings: list[dict[str, str]] = []
     playing_url: str = ""
     playing_title: str = ""
+    # The recording waiting for "Delete" to be confirmed ("" when no confirmation is open).
+    confirm_delete_id: str = ""
+    confirm_delete_title: str = ""
+    deleting: bool = False
 
     async def _next_page(self, user: User, cursor: str | None):
-        page = await get_provider().recordings(user.id, cursor=cursor)
+        provider = get_provider()
+        page = await provider.recordings(user.id, cursor=cursor)
+        deletable = provider.name == "local"  # Yoom stores only the embedded provider's recordings
         # Local recordings are `/api/...` paths: the page resolves them against the backend's address.
         return [
             {
@@ -343,6 +371,7 @@ class RecordingsState(_PagedState):
                 "start_time": r.start_time.isoformat(),
                 "end_time": r.end_time.isoformat(),
                 "url": r.url,
+                "can_delete": "yes" if deletable and r.id and r.host_id == user.id else "",
             }
             for r in page.items
         ], page.next_cursor
@@ -354,6 +383,7 @@ class RecordingsState(_PagedState):
     @signed_in
     async def load_recordings(self, user: User):
         self.playing_url = ""
+        self.confirm_delete_id = self.confirm_delete_title = ""
         async for update in self._load(user, more=False, what="recordings"):
             yield update
 
@@ -377,17 +407,74 @@ class RecordingsState(_PagedState):
         if not is_open:
             self.playing_url = ""
 
+    @rx.event
+    @signed_in
+    def ask_delete(self, _user: User, recording_id: str):
+        """Open the confirmation for one of the listed recordings this viewer may delete."""
+        match = next((r for r in self.recordings if r["id"] == recording_id and r["can_delete"]), None)
+        if match is None or self.deleting:
+            return
+        self.confirm_delete_id, self.confirm_delete_title = match["id"], match["title"]
+
+    @rx.event
+    @signed_in
+    def on_confirm_delete_change(self, _user: User, is_open: bool):
+        if not is_open and not self.deleting:
+            self.confirm_delete_id = self.confirm_delete_title = ""
+
+    @rx.event
+    @signed_in
+    async def confirm_delete(self, user: User):
+        recording_id = self.confirm_delete_id
+        if not recording_id or self.deleting:
+            return
+        self.deleting = True
+        yield
+        try:
+            # The provider checks again that this user is the meeting's host: the page's list is no proof.
+            await get_provider().delete_recording(recording_id, user.id)
+        except VideoError as exc:
+            self.deleting = False
+            yield rx.toast.error(exc.user_message)
+            return
+        except Exception:
+            log.exception("deleting recording %s failed", recording_id)
+            self.deleting = False
+            yield rx.toast.error(UNEXPECTED)
+            return
+        self.deleting = False
+        self.recordings = [r for r in self.recordings if r["id"] != recording_id]
+        if self.playing_url and not any(r["url"] == self.playing_url for r in self.recordings):
+            self.playing_url = ""
+        self.confirm_delete_id = self.confirm_delete_title = ""
+        yield rx.toast.success("Recording deleted.")
+
 
 class PersonalRoomState(AuthState):
     room_id: str = ""
     invite_link: str = ""
     starting: bool = False
+    confirm_reset: bool = False
+    resetting: bool = False
+
+    async def _room_id(self, user: User) -> str:
+        """The id stored on the user; an account that somehow has none gets one now."""
+        if is_personal_room_id(user.personal_room_id):
+            return user.personal_room_id
+        return await asyncio.to_thread(accounts.reset_personal_room_id, user.id)
+
+    def _show_room(self, room_id: str) -> None:
+        self.room_id = room_id
+        self.invite_link = meetings.meeting_link(self._base_url(), room_id, personal=True)
 
     @rx.event
     @signed_in
-    def load_room(self, user: User):
-        self.room_id = user.id
-        self.invite_link = meetings.meeting_link(self._base_url(), user.id, personal=True)
+    async def load_room(self, user: User):
+        self.confirm_reset = False
+        try:
+            self._show_room(await self._room_id(user))
+        except (accounts.AccountError, MeetingInputError) as exc:
+            return rx.toast.error(str(exc))
 
     @rx.event
     @signed_in
@@ -395,7 +482,7 @@ class PersonalRoomState(AuthState):
         self.starting = True
         yield
         # create_call for a personal room is get-or-create (and reopens an ended room).
-        meeting, problem = await _create_call(user, CallKind.PERSONAL, call_id=user.id)
+        meeting, problem = await _create_call(user, CallKind.PERSONAL, call_id=await self._room_id(user))
         self.starting = False
         if problem:
             yield rx.toast.error(problem)
@@ -404,8 +491,54 @@ class PersonalRoomState(AuthState):
 
     @rx.event
     @signed_in
-    def copy_invitation(self, user: User):
+    async def copy_invitation(self, user: User):
+        room_id = await self._room_id(user)
         return [
-            rx.set_clipboard(meetings.meeting_link(self._base_url(), user.id, personal=True)),
+            rx.set_clipboard(meetings.meeting_link(self._base_url(), room_id, personal=True)),
             rx.toast.success("Link copied"),
         ]
+
+    @rx.event
+    @signed_in
+    def set_confirm_reset(self, _user: User, is_open: bool):
+        if isinstance(is_open, bool) and not self.resetting:
+            self.confirm_reset = is_open
+
+    @rx.event
+    @signed_in
+    async def reset_link(self, user: User):
+        """A new room id: the old link stops working (its room is ended, everyone in it leaves)."""
+        if self.resetting:
+            return
+        self.resetting = True
+        yield
+        old = user.personal_room_id
+        try:
+            if is_personal_room_id(old):
+                try:
+                    await get_provider().end_call(old, user.id)
+                except (CallNotFound, NotCallOwner):
+                    pass  # never started (or not theirs to end): nothing to close
+            new_id = await asyncio.to_thread(accounts.reset_personal_room_id, user.id)
+        except VideoError as exc:
+            self.resetting = False
+            yield rx.toast.error(exc.user_message)
+            return
+        except accounts.AccountError as exc:
+            self.resetting = False
+            yield rx.toast.error(str(exc))
+            return
+        except Exception:
+            log.exception("resetting the personal room of %s failed", user.id)
+            self.resetting = False
+            yield rx.toast.error(UNEXPECTED)
+            return
+        self.resetting = False
+        self.confirm_reset = False
+        try:
+            self._show_room(new_id)
+        except MeetingInputError as exc:
+            self.room_id, self.invite_link = new_id, ""
+            yield rx.toast.error(str(exc))
+            return
+        yield rx.toast.success("New link ready. The old link no longer works.")

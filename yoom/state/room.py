@@ -13,7 +13,7 @@ import re
 
 import reflex as rx
 
-from yoom import accounts, meeting_rules, meetings, moderation, video
+from yoom import accounts, attendance, meeting_rules, meetings, moderation, video
 from yoom.db import utcnow
 from yoom.meeting_rules import Phase
 from yoom.models import User
@@ -58,6 +58,10 @@ class RoomState(AuthState):
     # The absolute link to this meeting (YOOM_PUBLIC_URL, else the browser's origin), for "Copy invite link".
     invite_link: str = ""
     provider: str = get_settings().video_provider
+    # The Stream call type of this meeting (invite-only meetings have Yoom's own), for the browser's SDK.
+    call_type: str = "default"
+    # This tab's open attendance stay (providers that don't record it themselves: Stream), 0 when none.
+    _stay_id: int = 0
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -87,6 +91,7 @@ class RoomState(AuthState):
         self.participant_count = 0
         self.connected = False
         self.invite_link = ""
+        self.call_type = "default"
 
     def _invite_link_for(self, call_id: str) -> str:
         try:
@@ -111,6 +116,7 @@ class RoomState(AuthState):
     @signed_in
     async def load_room(self, user: User):
         self._show_user(user)
+        await self._close_stay(user)  # a reloaded page has left the call it was in
         self._reset_room()
         call_id = self._route_call_id()
         if not is_valid_call_id(call_id):
@@ -121,7 +127,9 @@ class RoomState(AuthState):
         self.provider = provider.name
         try:
             meeting = await provider.get_call(call_id)
-            if meeting_rules.is_personal_room_of(call_id, user.id) and (meeting is None or meeting.has_ended):
+            if meeting_rules.is_personal_room_of(call_id, user.personal_room_id) and (
+                meeting is None or meeting.has_ended
+            ):
                 # The owner opening their personal room starts it (get-or-create; reopens it if ended).
                 meeting = await provider.create_call(accounts.video_user(user), CallKind.PERSONAL, call_id=call_id)
         except VideoError as exc:
@@ -143,6 +151,7 @@ class RoomState(AuthState):
             self.description = meeting.description or ""
             self.starts_at_iso = meeting_rules.utc_iso(meeting.starts_at)
             self.is_owner = meeting.created_by == user.id
+            self.call_type = meeting.call_type
         self.is_personal = meeting_rules.is_personal_meeting(meeting, personal_flag)
         if meeting is not None:
             self.invite_link = self._invite_link_for(call_id)
@@ -186,7 +195,10 @@ class RoomState(AuthState):
                 if decision.starts_at is not None:
                     self.starts_at_iso = meeting_rules.utc_iso(decision.starts_at)
                 return
-            await provider.add_member(call_id, accounts.video_user(user))
+            if not provider.records_attendance:
+                # Who was there, and when, decides who may watch recordings; joining makes nobody a member.
+                await self._close_stay(user)
+                self._stay_id = await asyncio.to_thread(attendance.open_stay, call_id, user.id, attendance.SOURCE_PAGE)
         except CallEnded:
             self.phase = Phase.ENDED
             return
@@ -204,6 +216,14 @@ class RoomState(AuthState):
         self.phase = Phase.IN_CALL
 
     # --- in the call ---------------------------------------------------------------------------
+
+    async def _close_stay(self, user: User) -> None:
+        stay_id, self._stay_id = self._stay_id, 0
+        if stay_id:
+            try:
+                await asyncio.to_thread(attendance.close_stay, stay_id, user_id=user.id)
+            except Exception:  # it stays open, counting only up to its bound
+                log.exception("closing attendance %s failed", stay_id)
 
     @rx.event
     @signed_in
@@ -275,20 +295,23 @@ class RoomState(AuthState):
 
     @rx.event
     @signed_in
-    def on_left(self, _user: User):
+    async def on_left(self, user: User):
         self.connected = False
+        await self._close_stay(user)
         return rx.redirect("/")
 
     @rx.event
     @signed_in
-    def on_call_ended(self, _user: User):
+    async def on_call_ended(self, user: User):
         self.phase = Phase.ENDED
         self.connected = False
+        await self._close_stay(user)
 
     @rx.event
     @signed_in
-    def on_error(self, _user: User, message: str):
+    async def on_error(self, user: User, message: str):
         self._fail(clean_message(message))
+        await self._close_stay(user)
 
     @rx.event
     @signed_in

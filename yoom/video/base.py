@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import re
+import secrets
 import time
 import uuid
 from collections import OrderedDict
@@ -28,8 +29,12 @@ MAX_DESCRIPTION_LENGTH = 200
 MAX_MEMBERS = 100
 # A start time this far in the past still counts as "now": filling in the form takes a moment.
 SCHEDULE_GRACE = timedelta(minutes=5)
-# A call id: a UUID for instant and scheduled calls, the owner's user id for a personal room. Stream's rule.
+# A call id: a UUID for instant and scheduled calls, a random id stored on its owner for a personal room
+# (see new_personal_room_id). Stream's rule.
 CALL_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# 9 random bytes → 12 URL-safe characters (72 bits): nobody finds a room by trying ids.
+PERSONAL_ROOM_ID_BYTES = 9
+PERSONAL_ROOM_ID_MIN_LENGTH = 12
 # A user id: Yoom's own (hex) or an identity provider's (e.g. Clerk's `user_…`); Stream also allows '@'.
 USER_ID_RE = re.compile(r"[@A-Za-z0-9_-]{1,64}")
 
@@ -40,6 +45,17 @@ def is_valid_call_id(value: object) -> bool:
 
 def is_valid_user_id(value: object) -> bool:
     return isinstance(value, str) and USER_ID_RE.fullmatch(value) is not None
+
+
+def new_personal_room_id() -> str:
+    """A fresh personal-room id: unguessable, and never a UUID, so it can't collide with an instant or
+    scheduled meeting (those are UUIDs only)."""
+    return secrets.token_urlsafe(PERSONAL_ROOM_ID_BYTES)
+
+
+def is_personal_room_id(value: object) -> bool:
+    """Whether `value` can name a personal room: a call id of at least 12 characters that is not a UUID."""
+    return is_valid_call_id(value) and len(value) >= PERSONAL_ROOM_ID_MIN_LENGTH and not _is_canonical_uuid(value)
 
 
 INVITE_ONLY_MESSAGE = "This meeting is invite-only. Ask the host to invite you."
@@ -70,9 +86,12 @@ class Meeting:
     starts_at: datetime | None = None
     ended_at: datetime | None = None
     call_type: str = CALL_TYPE
+    # Its host and the people invited when it was made (never people who merely joined: see attendance).
     members: tuple[str, ...] = ()
     # Only its creator and its members may enter (members: people invited when it was made).
     invite_only: bool = False
+    # The host chose, when scheduling an invite-only meeting, that its invitees may watch its recordings.
+    share_recordings: bool = False
 
     @property
     def cid(self) -> str:
@@ -82,8 +101,8 @@ class Meeting:
         """Whether this person may enter: anyone, unless the call is invite-only; then its creator and members.
 
         Yoom's server asks this before it shows the setup screen (RoomState) and before the local signaling
-        lets a socket in. On Stream, a user token could still reach the call through Stream's own API: hard
-        enforcement there belongs to the call type's permissions (see yoom/video/stream_provider.py).
+        lets a socket in. On Stream, invite-only calls live on a call type of Yoom's own whose permissions
+        let only members join (see yoom/video/stream_provider.py), so a user token can't get round it.
         """
         if not self.invite_only:
             return True
@@ -102,6 +121,7 @@ class Recording:
     start_time: datetime
     end_time: datetime
     id: str = ""
+    host_id: str = ""  # who created the recorded meeting: the only one who may delete it
 
 
 @dataclass(frozen=True)
@@ -171,6 +191,7 @@ class CallRequest:
     invitees: tuple[VideoUser, ...]  # without the creator, no repeats
     member_ids: tuple[str, ...]  # every member but the creator: the invitees' ids and `member_ids`
     invite_only: bool
+    share_recordings: bool  # only ever True for an invite-only meeting
 
 
 def _is_canonical_uuid(value: object) -> bool:
@@ -190,10 +211,12 @@ def validate_call_request(
     member_ids: object = (),
     invitees: object = (),
     invite_only: object = False,
+    share_recordings: object = False,
     now: datetime | None = None,
 ) -> CallRequest:
     """Check and normalise `create_call`'s arguments once, for every provider; raises InvalidRequest
-    with words for the page. A personal room's id is its owner's user id; other calls get a UUID."""
+    with words for the page. A personal room's id comes from the caller (the random id stored on its
+    owner, never their user id); other calls get a UUID."""
     if not isinstance(creator, VideoUser) or not is_valid_user_id(creator.id):
         raise InvalidRequest("create_call needs the creator", user_message="Sign in to start a meeting.")
     try:
@@ -218,6 +241,14 @@ def validate_call_request(
         raise InvalidRequest(
             "a personal room can't be invite-only", user_message="A personal room is open to anyone with its link."
         )
+    if not isinstance(share_recordings, bool):
+        raise InvalidRequest("share_recordings must be a boolean")
+    if share_recordings and not invite_only:
+        # With an open link anyone could be "invited": only a closed list of people can share recordings.
+        raise InvalidRequest(
+            "share_recordings without invite_only",
+            user_message="Recordings can be shared only with the invitees of an invite-only meeting.",
+        )
 
     now = now or datetime.now(UTC)
     if kind is CallKind.SCHEDULED:
@@ -239,15 +270,12 @@ def validate_call_request(
 
     generated = False
     if kind is CallKind.PERSONAL:
-        if call_id is not None and call_id != creator.id:
+        # The user id is sent to everyone in a call: as a room id it would let any visitor back in for good.
+        if not is_personal_room_id(call_id) or call_id == creator.id:
             raise InvalidRequest(
-                "a personal room's id is its owner's", user_message="You can only open your own personal room."
+                f"bad personal room id {call_id!r}", user_message="Your personal room can't be opened."
             )
-        new_id = creator.id
-        if not is_valid_call_id(new_id):
-            raise InvalidRequest(
-                f"user id {new_id!r} can't name a room", user_message="Your personal room can't be opened."
-            )
+        new_id = call_id
     elif call_id is None:
         new_id, generated = str(uuid.uuid4()), True
     elif _is_canonical_uuid(call_id):
@@ -286,6 +314,7 @@ def validate_call_request(
         invitees=tuple(people.values()),
         member_ids=tuple(members),
         invite_only=invite_only,
+        share_recordings=share_recordings,
     )
 
 
@@ -299,6 +328,9 @@ class VideoProvider(abc.ABC):
     """What Yoom needs from a video backend. Implemented by StreamProvider and LocalProvider."""
 
     name: str  # "stream" | "local"
+    # True when the provider itself writes attendance (the embedded signaling sees every socket come and
+    # go); otherwise the meeting page records it when the person joins and leaves.
+    records_attendance: bool = False
 
     def user_token(self, user_id: str, *, session_id: str | None = None) -> UserToken:
         """`mint_user_token`, reused for TOKEN_REUSE_SECONDS per (user, session)."""
@@ -356,11 +388,14 @@ class VideoProvider(abc.ABC):
         member_ids: Sequence[str] = (),
         invitees: Sequence[VideoUser] = (),
         invite_only: bool = False,
+        share_recordings: bool = False,
     ) -> Meeting:
         """Create a call owned by `creator`. Instant and scheduled calls get a random UUID;
-        a personal room's id is the owner's user id (`get_or_create` semantics for that kind).
+        a personal room's id is the one stored on its owner, passed as `call_id` (`get_or_create` semantics
+        for that kind; a room of that id made by someone else is refused).
         `member_ids` and `invitees` (people with their names, for providers that keep their own copy of
-        users) become members. `invite_only` lets only the creator and members in (never a personal room).
+        users) become members. `invite_only` lets only the creator and members in (never a personal room);
+        `share_recordings` (invite-only only) lets those members watch its recordings.
         On failure nothing is left behind."""
 
     @abc.abstractmethod
@@ -369,7 +404,8 @@ class VideoProvider(abc.ABC):
 
     @abc.abstractmethod
     async def add_member(self, call_id: str, user: VideoUser) -> None:
-        """Record that `user` belongs to the call (joined or invited), so it lists among their meetings."""
+        """Invite `user` to the call: a member lists it among their meetings, may enter it when it is
+        invite-only, and may watch its recordings if the host shared them. Joining never makes a member."""
 
     @abc.abstractmethod
     async def upcoming_calls(
@@ -381,7 +417,7 @@ class VideoProvider(abc.ABC):
     async def previous_calls(
         self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
     ) -> Page[Meeting]:
-        """Ended, or started in the past; the user's as above; most recent first."""
+        """Ended, or started in the past; the user's as above or attended by them; most recent first."""
 
     @abc.abstractmethod
     async def end_call(self, call_id: str, by_user_id: str) -> Meeting:
@@ -391,7 +427,16 @@ class VideoProvider(abc.ABC):
     async def recordings(
         self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
     ) -> Page[Recording]:
-        """Recordings the user may watch, newest first, a page at a time (`next_cursor` for the next)."""
+        """Recordings the user may watch (yoom.meeting_rules.may_watch_recording), newest first, a page at
+        a time (`next_cursor` for the next)."""
+
+    async def delete_recording(self, recording_id: str, by_user_id: str) -> None:
+        """Delete a recording for good (only its meeting's host). Providers whose recordings Yoom doesn't
+        store say so."""
+        raise InvalidRequest(
+            "this provider keeps its own recordings",
+            user_message="Recordings of this video service can't be deleted from Yoom.",
+        )
 
     # --- moderation (the host's, enforced here for every provider) ---
     async def remove_participant(self, call_id: str, by_user_id: str, user_id: str) -> None:

@@ -11,15 +11,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy
-from sqlmodel import Session, and_, col, or_, select
+from sqlmodel import Session, and_, col, delete, or_, select
 
+from yoom.attendance import stays_in
 from yoom.db import as_utc, session_scope, to_db, utcnow
-from yoom.models import LocalCall, LocalCallMember, LocalRecording, User
+from yoom.meeting_rules import may_watch_recording
+from yoom.models import CallAttendance, LocalCall, LocalCallMember, LocalRecording, User
 from yoom.settings import Settings
 from yoom.video import tokens
 from yoom.video.base import (
@@ -41,7 +45,34 @@ from yoom.video.base import (
     validate_call_request,
 )
 
+log = logging.getLogger(__name__)
+
 API_KEY = "local"
+# Recordings read per round while filling a page (most candidates usually pass the rule).
+RECORDING_SCAN_BATCH = 100
+MB = 1024 * 1024
+
+
+class QuotaExceeded(InvalidRequest):
+    """The upload would take its uploader past their recording storage quota."""
+
+    def __init__(self, used_bytes: int, quota_bytes: int):
+        super().__init__(
+            f"quota {quota_bytes} exceeded ({used_bytes} used)", user_message=quota_message(used_bytes, quota_bytes)
+        )
+        self.used_bytes = used_bytes
+        self.quota_bytes = quota_bytes
+
+
+def quota_message(used_bytes: int, quota_bytes: int) -> str:
+    return (
+        f"Your recordings use {_mb(used_bytes)} of your {_mb(quota_bytes)} storage, so this one doesn't fit. "
+        "Deleting old recordings on the Recordings page frees space."
+    )
+
+
+def _mb(size: int) -> str:
+    return f"{size / MB:,.0f} MB" if size >= 10 * MB else f"{size / MB:,.1f} MB"
 
 
 def recording_url(recording_id: str) -> str:
@@ -66,6 +97,7 @@ def _members(db: Session, call_ids: Sequence[str]) -> dict[str, tuple[str, ...]]
 
 
 def _meeting(row: LocalCall, members: tuple[str, ...] = ()) -> Meeting:
+    invite_only = bool(row.invite_only)
     return Meeting(
         id=row.id,
         created_by=row.created_by,
@@ -76,11 +108,12 @@ def _meeting(row: LocalCall, members: tuple[str, ...] = ()) -> Meeting:
         ended_at=as_utc(row.ended_at),
         call_type=row.call_type,
         members=members,
-        invite_only=bool(row.invite_only),
+        invite_only=invite_only,
+        share_recordings=invite_only and bool(row.share_recordings),
     )
 
 
-def _recording(row: LocalRecording) -> Recording:
+def _recording(row: LocalRecording, host_id: str = "") -> Recording:
     return Recording(
         id=row.id,
         call_id=row.call_id,
@@ -88,13 +121,57 @@ def _recording(row: LocalRecording) -> Recording:
         url=recording_url(row.id),
         start_time=as_utc(row.start_time),
         end_time=as_utc(row.end_time),
+        host_id=host_id,
     )
 
 
+def _member_of(user_id: str):
+    return select(LocalCallMember.call_id).where(LocalCallMember.user_id == user_id)
+
+
+def _attended_by(user_id: str):
+    return select(CallAttendance.call_id).where(CallAttendance.user_id == user_id)
+
+
 def _visible_to(user_id: str):
-    """Calls the user created or belongs to."""
-    member_of = select(LocalCallMember.call_id).where(LocalCallMember.user_id == user_id)
-    return or_(LocalCall.created_by == user_id, col(LocalCall.id).in_(member_of))
+    """Calls the user created, was invited to, or was in (listed only: being listed grants nothing)."""
+    return or_(
+        LocalCall.created_by == user_id,
+        col(LocalCall.id).in_(_member_of(user_id)),
+        col(LocalCall.id).in_(_attended_by(user_id)),
+    )
+
+
+def _may_hold_recordings_for(user_id: str):
+    """Calls whose recordings this user *might* watch: a superset of `may_watch_recording`, to narrow the
+    query; the rule itself decides each recording."""
+    return or_(
+        LocalCall.created_by == user_id,
+        col(LocalCall.id).in_(_attended_by(user_id)),
+        and_(
+            col(LocalCall.invite_only).is_(True),
+            col(LocalCall.share_recordings).is_(True),
+            col(LocalCall.id).in_(_member_of(user_id)),
+        ),
+    )
+
+
+def _watchable(db: Session, user_id: str, pairs: list[tuple[LocalRecording, LocalCall]], now: datetime) -> list[bool]:
+    """For each (recording, its call): may this user watch it (yoom.meeting_rules.may_watch_recording)."""
+    call_ids = list({call.id for _, call in pairs})
+    members = _members(db, call_ids)
+    attendance = stays_in(db, user_id, call_ids)
+    return [
+        may_watch_recording(
+            user_id,
+            _meeting(call, members[call.id]),
+            as_utc(recording.start_time),
+            as_utc(recording.end_time),
+            attendance[call.id],
+            now,
+        )
+        for recording, call in pairs
+    ]
 
 
 def _encode_cursor(listing: str, starts_at: datetime, call_id: str) -> str:
@@ -127,6 +204,8 @@ def _page_size(limit: Any) -> int:
 class LocalProvider(VideoProvider):
     name = "local"
 
+    records_attendance = True  # the signaling route sees every socket come and go (yoom/api/rtc.py)
+
     def __init__(
         self,
         secret: str,
@@ -135,6 +214,7 @@ class LocalProvider(VideoProvider):
         engine: sqlalchemy.Engine | None = None,
         hub: Any = None,
         clock: Callable[[], datetime] = utcnow,
+        recordings_dir: Path | None = None,
     ):
         if not secret:
             raise ValueError("the local provider needs a signing secret")
@@ -143,10 +223,25 @@ class LocalProvider(VideoProvider):
         self._engine = engine  # None: yoom.db.get_engine(), the app's database
         self._hub = hub  # None: yoom.rtc.get_hub(), the process's signaling hub
         self._clock = clock
+        self._recordings_dir = recordings_dir  # None: Settings.recordings_dir
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> LocalProvider:
-        return cls(settings.local_video_secret, token_ttl_seconds=settings.video_token_ttl_seconds, **kwargs)
+        return cls(
+            settings.local_video_secret,
+            token_ttl_seconds=settings.video_token_ttl_seconds,
+            recordings_dir=settings.recordings_dir,
+            **kwargs,
+        )
+
+    @property
+    def recordings_dir(self) -> Path:
+        """Where uploaded recordings are stored (one file per recording, named by the server)."""
+        if self._recordings_dir is not None:
+            return self._recordings_dir
+        from yoom.settings import get_settings
+
+        return get_settings().recordings_dir
 
     @property
     def api_key(self) -> str:
@@ -211,6 +306,7 @@ class LocalProvider(VideoProvider):
         member_ids: Sequence[str] = (),
         invitees: Sequence[VideoUser] = (),
         invite_only: bool = False,
+        share_recordings: bool = False,
     ) -> Meeting:
         now = self._now()
         request = validate_call_request(
@@ -222,16 +318,24 @@ class LocalProvider(VideoProvider):
             member_ids=member_ids,
             invitees=invitees,
             invite_only=invite_only,
+            share_recordings=share_recordings,
             now=now,
         )
         kind, new_id, members, description = request.kind, request.call_id, request.member_ids, request.description
-        start, invite_only = request.starts_at, request.invite_only
+        start, invite_only, share = request.starts_at, request.invite_only, request.share_recordings
 
         def create() -> Meeting:
             with self._db() as db:
-                if db.get(User, creator.id) is None:
+                owner = db.get(User, creator.id)
+                if owner is None:
                     raise InvalidRequest(
                         "creator is not a Yoom user", user_message="Your account wasn't found. Sign in again."
+                    )
+                if kind is CallKind.PERSONAL and owner.personal_room_id != new_id:
+                    # Only the id stored on the owner opens as their room: an old, reset one stays closed.
+                    raise InvalidRequest(
+                        f"{new_id} is not {creator.id}'s personal room",
+                        user_message="This personal room link has changed. Open your room from Personal Room.",
                     )
                 if members:
                     known = set(db.exec(select(User.id).where(col(User.id).in_(members))).all())
@@ -242,7 +346,11 @@ class LocalProvider(VideoProvider):
                         )
                 existing = db.get(LocalCall, new_id)
                 if existing is not None:
-                    if kind is not CallKind.PERSONAL:
+                    if (
+                        kind is not CallKind.PERSONAL
+                        or existing.kind != CallKind.PERSONAL.value
+                        or existing.created_by != creator.id
+                    ):
                         raise InvalidRequest("call id taken", user_message="A meeting with that ID already exists.")
                     if existing.ended_at is not None:  # a personal room is reusable: starting it reopens it
                         existing.ended_at = None
@@ -262,6 +370,7 @@ class LocalProvider(VideoProvider):
                         starts_at=to_db(start),
                         created_at=to_db(now),
                         invite_only=invite_only,
+                        share_recordings=share,
                     )
                     db.add(row)
                     db.flush()
@@ -390,7 +499,8 @@ class LocalProvider(VideoProvider):
         await self._signaling_hub().remove_user(call_id, user_id)
 
     async def reopen_call(self, call_id: str, by_user_id: str) -> Meeting:
-        """Open an ended personal room again (only its owner; other meetings stay ended)."""
+        """Open an ended personal room again (only its owner, and only while it is their current room:
+        after "Reset link" the old one stays closed; other meetings stay ended)."""
         if not is_valid_call_id(call_id):
             raise CallNotFound(f"bad call id {call_id!r}")
 
@@ -408,6 +518,9 @@ class LocalProvider(VideoProvider):
                     if row.ended_at is not None:
                         raise CallEnded(call_id, user_message="This meeting has ended. Start a new one instead.")
                 elif row.ended_at is not None:
+                    owner = db.get(User, by_user_id)
+                    if owner is None or owner.personal_room_id != call_id:
+                        raise CallEnded(call_id, user_message="This personal room link was reset: it no longer opens.")
                     row.ended_at = None
                     row.ended_by = None
                     row.starts_at = to_db(self._now())
@@ -425,24 +538,43 @@ class LocalProvider(VideoProvider):
             raise InvalidRequest("user_id required", user_message="Sign in to see your recordings.")
         size = _page_size(limit)
         after = _decode_cursor("recordings", cursor) if cursor else None
+        now = self._now()
 
         def query() -> Page[Recording]:
-            visible = select(LocalCall.id).where(_visible_to(user_id))
-            statement = select(LocalRecording).where(col(LocalRecording.call_id).in_(visible))
-            if after:
-                statement = statement.where(
-                    or_(
-                        col(LocalRecording.start_time) < after[0],
-                        and_(col(LocalRecording.start_time) == after[0], col(LocalRecording.id) < after[1]),
-                    )
-                )
-            statement = statement.order_by(col(LocalRecording.start_time).desc(), col(LocalRecording.id).desc())
+            base = (
+                select(LocalRecording, LocalCall)
+                .join(LocalCall, col(LocalRecording.call_id) == col(LocalCall.id))
+                .where(_may_hold_recordings_for(user_id))
+                .order_by(col(LocalRecording.start_time).desc(), col(LocalRecording.id).desc())
+            )
+            kept: list[tuple[LocalRecording, LocalCall]] = []
+            position = after
             with self._db() as db:
-                rows = list(db.exec(statement.limit(size + 1)).all())
-            more = len(rows) > size
-            rows = rows[:size]
-            next_cursor = _encode_cursor("recordings", rows[-1].start_time, rows[-1].id) if more else None
-            return Page(items=[_recording(r) for r in rows], next_cursor=next_cursor)
+                # Read candidates newest first until the page (and one more, to know there is a next page)
+                # is full of recordings the rule lets this user watch, or there are no more.
+                while len(kept) <= size:
+                    statement = base
+                    if position:
+                        statement = statement.where(
+                            or_(
+                                col(LocalRecording.start_time) < position[0],
+                                and_(
+                                    col(LocalRecording.start_time) == position[0], col(LocalRecording.id) < position[1]
+                                ),
+                            )
+                        )
+                    batch = [tuple(pair) for pair in db.exec(statement.limit(RECORDING_SCAN_BATCH)).all()]
+                    for pair, allowed in zip(batch, _watchable(db, user_id, batch, now), strict=True):
+                        if allowed:
+                            kept.append(pair)
+                    if len(batch) < RECORDING_SCAN_BATCH:
+                        break
+                    last = batch[-1][0]
+                    position = (to_db(last.start_time), last.id)
+            more = len(kept) > size
+            kept = kept[:size]
+            next_cursor = _encode_cursor("recordings", kept[-1][0].start_time, kept[-1][0].id) if more else None
+            return Page(items=[_recording(rec, call.created_by) for rec, call in kept], next_cursor=next_cursor)
 
         return await asyncio.to_thread(query)
 
@@ -458,8 +590,10 @@ class LocalProvider(VideoProvider):
         size_bytes: int,
         start_time: datetime,
         end_time: datetime,
+        quota_bytes: int | None = None,
     ) -> Recording:
-        """Record an uploaded file (already stored) as a recording of the call; only its creator may."""
+        """Record an uploaded file (already stored) as a recording of the call; only its creator may.
+        With `quota_bytes`, raises QuotaExceeded when the uploader's recordings would then take more."""
 
         def add() -> Recording:
             with self._db() as db:
@@ -468,6 +602,13 @@ class LocalProvider(VideoProvider):
                     raise CallNotFound(call_id)
                 if call.created_by != by_user_id:
                     raise NotCallOwner(by_user_id, user_message="Only the meeting's host can upload its recording.")
+                if quota_bytes is not None:
+                    # One upload at a time per person on PostgreSQL (SQLite writes one at a time anyway), so
+                    # two at once can't both fit in the same remaining space.
+                    db.exec(select(User.id).where(User.id == by_user_id).with_for_update()).first()
+                    used = _usage(db, by_user_id)
+                    if used + size_bytes > quota_bytes:
+                        raise QuotaExceeded(used, quota_bytes)
                 row = LocalRecording(
                     id=recording_id,
                     call_id=call_id,
@@ -482,21 +623,80 @@ class LocalProvider(VideoProvider):
                 )
                 db.add(row)
                 db.flush()
-                return _recording(row)
+                return _recording(row, call.created_by)
 
         return await asyncio.to_thread(add)
 
+    async def recording_usage(self, user_id: str) -> int:
+        """Bytes of recordings stored for this person (what counts against their quota)."""
+
+        def usage() -> int:
+            with self._db() as db:
+                return _usage(db, user_id)
+
+        return await asyncio.to_thread(usage)
+
     async def recording_for_user(self, recording_id: str, user_id: str) -> LocalRecording | None:
-        """The recording's row if the user created its call or is a member of it, else None."""
+        """The recording's row if the rule (yoom.meeting_rules.may_watch_recording) lets the user watch it,
+        else None (whether it exists or not)."""
         if not isinstance(recording_id, str) or not is_valid_call_id(recording_id) or not user_id:
             return None
+        now = self._now()
 
         def get() -> LocalRecording | None:
-            statement = select(LocalRecording).where(
-                LocalRecording.id == recording_id,
-                col(LocalRecording.call_id).in_(select(LocalCall.id).where(_visible_to(user_id))),
+            statement = (
+                select(LocalRecording, LocalCall)
+                .join(LocalCall, col(LocalRecording.call_id) == col(LocalCall.id))
+                .where(LocalRecording.id == recording_id)
             )
             with self._db() as db:
-                return db.exec(statement).first()
+                pair = db.exec(statement).first()
+                if pair is None or not _watchable(db, user_id, [tuple(pair)], now)[0]:
+                    return None
+                return pair[0]
 
         return await asyncio.to_thread(get)
+
+    async def delete_recording(self, recording_id: str, by_user_id: str) -> None:
+        """Delete a recording's row and its file; only the host of its meeting may. Raises InvalidRequest
+        ("doesn't exist") when this user can't see such a recording, NotCallOwner when they may watch it but
+        aren't the host."""
+        missing = InvalidRequest(
+            f"no recording {recording_id!r}", user_message="That recording doesn't exist any more."
+        )
+        if not isinstance(recording_id, str) or not is_valid_call_id(recording_id):
+            raise missing
+        now = self._now()
+
+        def remove() -> str:
+            statement = (
+                select(LocalRecording, LocalCall)
+                .join(LocalCall, col(LocalRecording.call_id) == col(LocalCall.id))
+                .where(LocalRecording.id == recording_id)
+            )
+            with self._db() as db:
+                pair = db.exec(statement).first()
+                if pair is None or not _watchable(db, by_user_id, [tuple(pair)], now)[0]:
+                    raise missing  # someone who may not see it learns nothing about it
+                recording, call = pair
+                if call.created_by != by_user_id:
+                    raise NotCallOwner(by_user_id, user_message="Only the meeting's host can delete its recording.")
+                db.exec(delete(LocalRecording).where(LocalRecording.id == recording_id))
+                return recording.stored_name
+
+        stored_name = await asyncio.to_thread(remove)
+        # The row is gone first: a file that can't be removed now is an orphan, never a broken listing.
+        path = self.recordings_dir / stored_name
+        try:
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+        except OSError as exc:
+            log.warning("recording %s: could not remove %s: %s", recording_id, path, exc)
+
+
+def _usage(db: Session, user_id: str) -> int:
+    total = db.exec(
+        select(sqlalchemy.func.coalesce(sqlalchemy.func.sum(LocalRecording.size_bytes), 0)).where(
+            LocalRecording.created_by == user_id
+        )
+    ).one()
+    return int(total)

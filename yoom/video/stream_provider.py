@@ -15,13 +15,23 @@ the SDK's errors onto Yoom's typed `VideoError`s and retries where that is safe:
 The SDK's own retry (`RetryConfig`) is left off on purpose: it only covers GET/HEAD, and stacking two retry
 layers would multiply the attempts. Backoff here is exponential with jitter.
 
-Invite-only calls: `invite_only` is kept in the call's custom data (next to `description` and `kind`) and the
-invitees are the call's members. Yoom's server enforces it where it decides what the page shows
-(yoom/state/room.py: `Meeting.admits` before the setup screen and again before joining). A signed-in user's
-Stream token can still reach Stream's API directly, so the hard guarantee belongs to Stream's call-type
-permissions (grants per call-level role, set in the dashboard or with `update_call_type(grants=...)`): grant
-`join-call` only to the roles members hold (`host`, `call_member`), not to `user`, on the call type that
-invite-only calls use (a call type of their own keeps open calls open to anyone with the link).
+Invite-only calls live on a call type of Yoom's own, INVITE_ONLY_CALL_TYPE, whose grants let only members
+in: the role every signed-in user holds (`user`, and `guest`/`anonymous`) has no `read-call`, `join-call` or
+`create-call` there, while the call-level roles of members (`call_member`, `host`) and `admin` keep them.
+Yoom creates or updates that type through Stream's API once per process, before the first call that needs
+it (`_ensure_call_type`), so a user token that reaches Stream directly can't read or join an invite-only
+call it wasn't invited to. Open meetings and personal rooms stay on `default`, open to anyone with the link.
+`invite_only` and `share_recordings` are also kept in the call's custom data, and the invitees are the
+call's members (joining never makes a member: presence is Yoom's attendance, yoom/attendance.py).
+
+Finding a call by id alone (a meeting link carries no type): the type is remembered for every call this
+process created or read (a bounded cache); otherwise Yoom asks for INVITE_ONLY_CALL_TYPE first, then
+`default`. That order matters: any user token may create a `default` call with any id, so someone who
+learned an invite-only meeting's id could make a `default` twin of it, but nobody but Yoom's server can
+create calls on Yoom's own type: the invite-only meeting always wins.
+
+Recordings live per call on Stream; Yoom lists those yoom.meeting_rules.may_watch_recording allows, using
+the attendance Yoom's meeting page wrote down (yoom/state/room.py).
 """
 
 from __future__ import annotations
@@ -48,6 +58,8 @@ from getstream.exceptions import (
 from getstream.models import CallRequest, CallResponse, MemberRequest, SortParamRequest, UserRequest
 from getstream.stream import BASE_URL as STREAM_DEFAULT_BASE_URL
 
+from yoom.attendance import AttendanceBook
+from yoom.meeting_rules import may_watch_recording
 from yoom.settings import WHERE, Settings, SettingsError
 from yoom.video import tokens
 from yoom.video.base import (
@@ -78,6 +90,36 @@ R = TypeVar("R")
 
 STREAM_NOT_FOUND_CODE = 16  # Stream's "DoesNotExist" API error code
 HOST_ROLE = "host"
+# The call type of invite-only meetings (see the module docstring).
+INVITE_ONLY_CALL_TYPE = "yoom_invite_only"
+# Stream's call permissions (OwnCapability) for taking part in a call, and for running it.
+_TAKE_PART = ["read-call", "join-call", "create-call", "send-audio", "send-video", "screenshare", "create-reaction"]
+_RUN = [
+    *_TAKE_PART,
+    "end-call",
+    "update-call",
+    "update-call-member",
+    "remove-call-member",
+    "mute-users",
+    "kick-user",
+    "block-users",
+    "pin-for-everyone",
+    "start-record-call",
+    "stop-record-call",
+]
+# Grants per role on INVITE_ONLY_CALL_TYPE. Roles left out would keep Stream's defaults, which let any
+# signed-in user in: every role a non-member can hold is listed, with nothing.
+INVITE_ONLY_GRANTS: dict[str, list[str]] = {
+    "user": [],
+    "guest": [],
+    "anonymous": [],
+    "call_member": list(_TAKE_PART),
+    HOST_ROLE: list(_RUN),
+    "admin": list(_RUN),
+}
+# Where a call is looked for when its type isn't known: Yoom's own type first (see the module docstring).
+LOOKUP_ORDER = (INVITE_ONLY_CALL_TYPE, CALL_TYPE)
+CALL_TYPE_CACHE_SIZE = 10_000
 MEMBERS_LIMIT = 100  # members returned with a call (Stream's maximum)
 RECORDING_CONCURRENCY = 8  # parallel list-recordings requests
 RECORDING_SCAN_PAGES = 5  # pages of calls read for one page of recordings when calls have none
@@ -149,11 +191,16 @@ def _meeting(call: CallResponse | None, members: Sequence[Any] | None) -> Meetin
         call_type=call.type if isinstance(call.type, str) and call.type else CALL_TYPE,
         members=tuple(member_ids),
         invite_only=custom.get("invite_only") is True,
+        share_recordings=custom.get("invite_only") is True and custom.get("share_recordings") is True,
     )
 
 
-def _user_filter(user_id: str) -> dict:
-    return {"$or": [{"created_by_user_id": user_id}, {"members": {"$in": [user_id]}}]}
+def _user_filter(user_id: str, attended: Sequence[str] = ()) -> dict:
+    """Calls the user created, was invited to (a member), or was in (Yoom's attendance)."""
+    mine: list[dict] = [{"created_by_user_id": user_id}, {"members": {"$in": [user_id]}}]
+    if attended:
+        mine.append({"id": {"$in": list(attended)}})
+    return {"$or": mine}
 
 
 def _check_user_id(user_id: Any) -> str:
@@ -221,6 +268,7 @@ class StreamProvider(VideoProvider):
         token_ttl_seconds: int = 3600,
         backoff_base_seconds: float = 0.25,
         backoff_max_seconds: float = 4.0,
+        attendance: AttendanceBook | None = None,
     ):
         if not api_key:
             raise SettingsError(f"STREAM_API_KEY is not set. {WHERE}")
@@ -248,6 +296,10 @@ class StreamProvider(VideoProvider):
         self._known_users: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
         self._upserting: dict[str, float] = {}
         self._upsert_failed: dict[str, float] = {}
+        self._attendance = attendance or AttendanceBook()  # Yoom's database by default
+        self._call_type_ready = False
+        self._call_type_lock = asyncio.Lock()
+        self._types: OrderedDict[str, str] = OrderedDict()  # call id -> call type, for calls seen here
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StreamProvider:
@@ -424,6 +476,60 @@ class StreamProvider(VideoProvider):
         for person in stale.values():
             self._remember_user(person)
 
+    # --- the invite-only call type -------------------------------------------------------------
+
+    async def _ensure_call_type(self) -> None:
+        """Create INVITE_ONLY_CALL_TYPE on Stream, or bring its grants back to INVITE_ONLY_GRANTS: once per
+        process (a failure is tried again on the next call that needs it). Idempotent, so any number of
+        processes may do it at once."""
+        if self._call_type_ready:
+            return
+        async with self._call_type_lock:
+            if self._call_type_ready:
+                return
+            try:
+                current = await self._request(
+                    "get call type",
+                    lambda: self._video.get_call_type(INVITE_ONLY_CALL_TYPE),
+                    lambda data: data.grants if isinstance(data.grants, dict) else {},
+                    idempotent=True,
+                )
+            except _NotFound:
+                current = None
+            if current is None:
+                try:
+                    await self._request(
+                        "create call type",
+                        lambda: self._video.create_call_type(name=INVITE_ONLY_CALL_TYPE, grants=INVITE_ONLY_GRANTS),
+                        lambda data: None,
+                        idempotent=False,
+                    )
+                except (ProviderRejected, _NotFound):
+                    # Another process made it meanwhile ("already exists"): set its grants instead.
+                    await self._update_call_type()
+            elif any(set(current.get(role) or ()) != set(perms) for role, perms in INVITE_ONLY_GRANTS.items()):
+                log.warning("Stream call type %s had other grants; restoring Yoom's", INVITE_ONLY_CALL_TYPE)
+                await self._update_call_type()
+            self._call_type_ready = True
+
+    async def _update_call_type(self) -> None:
+        try:
+            await self._request(
+                "update call type",
+                lambda: self._video.update_call_type(INVITE_ONLY_CALL_TYPE, grants=INVITE_ONLY_GRANTS),
+                lambda data: None,
+                idempotent=True,  # setting the same grants again changes nothing
+            )
+        except _NotFound:
+            raise ProviderRejected(f"Stream call type {INVITE_ONLY_CALL_TYPE} can't be updated") from None
+
+    def _remember_type(self, meeting: Meeting) -> Meeting:
+        self._types[meeting.id] = meeting.call_type
+        self._types.move_to_end(meeting.id)
+        while len(self._types) > CALL_TYPE_CACHE_SIZE:
+            self._types.popitem(last=False)
+        return meeting
+
     # --- calls --------------------------------------------------------------------------------
 
     async def create_call(
@@ -437,6 +543,7 @@ class StreamProvider(VideoProvider):
         member_ids: Sequence[str] = (),
         invitees: Sequence[VideoUser] = (),
         invite_only: bool = False,
+        share_recordings: bool = False,
     ) -> Meeting:
         request = validate_call_request(
             creator,
@@ -447,11 +554,16 @@ class StreamProvider(VideoProvider):
             member_ids=member_ids,
             invitees=invitees,
             invite_only=invite_only,
+            share_recordings=share_recordings,
         )
         kind, call_id, generated_id = request.kind, request.call_id, request.generated_id
+        call_type = INVITE_ONLY_CALL_TYPE if request.invite_only else CALL_TYPE
         members = [MemberRequest(user_id=creator.id, role=HOST_ROLE)]
         members += [MemberRequest(user_id=member_id) for member_id in request.member_ids]
 
+        if request.invite_only:
+            # Never an invite-only meeting on a type that would let anyone in.
+            await self._ensure_call_type()
         # Stream needs the creator and the invitees to exist first; this is idempotent and leaves no call
         # behind if it fails.
         await self._ensure_user(creator)
@@ -460,6 +572,8 @@ class StreamProvider(VideoProvider):
         custom: dict[str, Any] = {"description": request.description, "kind": kind.value}
         if request.invite_only:
             custom["invite_only"] = True
+        if request.share_recordings:
+            custom["share_recordings"] = True
         data = CallRequest(created_by_id=creator.id, starts_at=request.starts_at, custom=custom, members=members)
 
         def convert(answer: Any) -> tuple[Meeting, bool]:
@@ -469,17 +583,17 @@ class StreamProvider(VideoProvider):
             # One request creates the call with its owner, data and members: nothing half-made on failure.
             meeting, created = await self._request(
                 "create call",
-                lambda: self._video.get_or_create_call(CALL_TYPE, call_id, members_limit=MEMBERS_LIMIT, data=data),
+                lambda: self._video.get_or_create_call(call_type, call_id, members_limit=MEMBERS_LIMIT, data=data),
                 convert,
                 idempotent=True,  # get-or-create with the same id: a repeat returns the same call
             )
         except _NotFound:
-            raise ProviderRejected(f"Stream has no call type {CALL_TYPE!r}") from None
+            raise ProviderRejected(f"Stream has no call type {call_type!r}") from None
         except ProviderUnavailable:
             # The request may have been applied before the failure: remove what we may have made.
             # Only for ids generated here (a personal room, or a caller's id, may be someone's existing call).
             if generated_id:
-                await self._discard(call_id)
+                await self._discard(call_type, call_id)
             raise
         if meeting.created_by != creator.id:
             raise InvalidRequest(
@@ -487,14 +601,14 @@ class StreamProvider(VideoProvider):
             )
         if not created and kind is not CallKind.PERSONAL and not generated_id and meeting.kind is not kind:
             raise InvalidRequest(f"call {call_id} already exists", user_message="That meeting ID is already taken.")
-        return meeting
+        return self._remember_type(meeting)
 
-    async def _discard(self, call_id: str) -> None:
+    async def _discard(self, call_type: str, call_id: str) -> None:
         """Best effort: hard-delete a call whose creation failed midway (one attempt, errors only logged)."""
         try:
             await self._request(
                 "delete failed call",
-                lambda: self._video.delete_call(CALL_TYPE, call_id, hard=True),
+                lambda: self._video.delete_call(call_type, call_id, hard=True),
                 lambda _data: None,
                 idempotent=True,
                 retries=0,
@@ -512,13 +626,30 @@ class StreamProvider(VideoProvider):
         except _NotFound:
             return None
 
-    async def _fetch(self, call_id: str) -> Meeting:
-        return await self._request(
+    async def _fetch_typed(self, call_type: str, call_id: str) -> Meeting:
+        meeting = await self._request(
             "get call",
-            lambda: self._video.get_call(CALL_TYPE, call_id, members_limit=MEMBERS_LIMIT),
+            lambda: self._video.get_call(call_type, call_id, members_limit=MEMBERS_LIMIT),
             lambda data: _meeting(data.call, data.members),
             idempotent=True,
         )
+        return self._remember_type(meeting)
+
+    async def _fetch(self, call_id: str) -> Meeting:
+        """The call of this id on whichever type holds it (see the module docstring); _NotFound if none."""
+        known = self._types.get(call_id)
+        if known is not None:
+            try:
+                return await self._fetch_typed(known, call_id)
+            except _NotFound:
+                self._types.pop(call_id, None)  # deleted since: look again
+        await self._ensure_call_type()  # Yoom's type must exist before Stream is asked about calls on it
+        for call_type in LOOKUP_ORDER:
+            try:
+                return await self._fetch_typed(call_type, call_id)
+            except _NotFound:
+                continue
+        raise _NotFound(call_id)
 
     async def _require(self, call_id: str) -> Meeting:
         _check_call_id(call_id)
@@ -538,7 +669,7 @@ class StreamProvider(VideoProvider):
             await self._request(
                 "add member",
                 lambda: self._video.update_call_members(
-                    CALL_TYPE, call_id, update_members=[MemberRequest(user_id=user.id, role=role)]
+                    meeting.call_type, call_id, update_members=[MemberRequest(user_id=user.id, role=role)]
                 ),
                 lambda data: None,
                 idempotent=True,  # an upsert of the same member
@@ -558,7 +689,7 @@ class StreamProvider(VideoProvider):
         def convert(data: Any) -> Page[Meeting]:
             if not isinstance(data.calls, list):
                 raise _Malformed("calls missing")
-            items = [_meeting(state.call, state.members) for state in data.calls]
+            items = [self._remember_type(_meeting(state.call, state.members)) for state in data.calls]
             nxt = data.next if isinstance(data.next, str) and data.next else None
             return Page(items=items, next_cursor=_join_cursor(at, nxt))
 
@@ -580,18 +711,23 @@ class StreamProvider(VideoProvider):
         _check_user_id(user_id)
         limit = _check_limit(limit)
         at, stream_next = _split_cursor(cursor)
+        attended = await self._attendance.attended_call_ids(user_id)
         filters = {
-            "$and": [{"starts_at": {"$gt": _rfc3339(at)}}, {"ended_at": {"$exists": False}}, _user_filter(user_id)]
+            "$and": [
+                {"starts_at": {"$gt": _rfc3339(at)}},
+                {"ended_at": {"$exists": False}},
+                _user_filter(user_id, attended),
+            ]
         }
         sort = [SortParamRequest(field="starts_at", direction=1), SortParamRequest(field="created_at", direction=1)]
         return await self._query("upcoming calls", filters, sort, limit, stream_next, at)
 
     @staticmethod
-    def _previous_filter(user_id: str, at: datetime) -> dict:
+    def _previous_filter(user_id: str, at: datetime, attended: Sequence[str] = ()) -> dict:
         return {
             "$and": [
                 {"$or": [{"ended_at": {"$exists": True}}, {"starts_at": {"$lt": _rfc3339(at)}}]},
-                _user_filter(user_id),
+                _user_filter(user_id, attended),
             ]
         }
 
@@ -606,8 +742,9 @@ class StreamProvider(VideoProvider):
         _check_user_id(user_id)
         limit = _check_limit(limit)
         at, stream_next = _split_cursor(cursor)
+        attended = await self._attendance.attended_call_ids(user_id)
         return await self._query(
-            "previous calls", self._previous_filter(user_id, at), self._PREVIOUS_SORT, limit, stream_next, at
+            "previous calls", self._previous_filter(user_id, at, attended), self._PREVIOUS_SORT, limit, stream_next, at
         )
 
     async def end_call(self, call_id: str, by_user_id: str) -> Meeting:
@@ -620,14 +757,14 @@ class StreamProvider(VideoProvider):
         try:
             await self._request(
                 "end call",
-                lambda: self._video.end_call(CALL_TYPE, call_id),
+                lambda: self._video.end_call(meeting.call_type, call_id),
                 lambda data: None,
                 idempotent=True,  # ending an ended call changes nothing
             )
         except _NotFound:
             raise CallNotFound(f"no call {call_id}") from None
         try:
-            ended = await self._fetch(call_id)
+            ended = await self._fetch_typed(meeting.call_type, call_id)
         except (VideoError, _NotFound):
             ended = None
         if ended is None or ended.ended_at is None:
@@ -640,22 +777,45 @@ class StreamProvider(VideoProvider):
     async def recordings(
         self, user_id: str, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
     ) -> Page[Recording]:
-        """Recordings live per call on Stream: one page of recordings is those of the next `limit` previous
-        calls that have any (reading on through at most RECORDING_SCAN_PAGES pages of calls without one)."""
+        """Recordings live per call on Stream: one page of recordings is those the user may watch
+        (yoom.meeting_rules.may_watch_recording) of the next `limit` previous calls that have any (reading
+        on through at most RECORDING_SCAN_PAGES pages of calls without one)."""
         _check_user_id(user_id)
         limit = _check_limit(limit)
         at, stream_next = _split_cursor(cursor)
+        attended = await self._attendance.attended_call_ids(user_id)
         found: list[Recording] = []
         for _ in range(RECORDING_SCAN_PAGES):
             calls = await self._query(
-                "calls with recordings", self._previous_filter(user_id, at), self._PREVIOUS_SORT, limit, stream_next, at
+                "calls with recordings",
+                self._previous_filter(user_id, at, attended),
+                self._PREVIOUS_SORT,
+                limit,
+                stream_next,
+                at,
             )
-            found += await self._recordings_of(calls.items)
+            found += await self._watchable_recordings(user_id, calls.items)
             stream_next = _split_cursor(calls.next_cursor)[1] if calls.next_cursor else None
             if found or stream_next is None:
                 break
         found.sort(key=lambda r: (r.start_time, r.end_time), reverse=True)
         return Page(items=found, next_cursor=_join_cursor(at, stream_next))
+
+    async def _watchable_recordings(self, user_id: str, calls: Sequence[Meeting]) -> list[Recording]:
+        stays = await self._attendance.stays(user_id, [m.id for m in calls])
+        now = datetime.now(UTC)
+        # Only calls where the rule can let this user see something are asked for their recordings.
+        hopeful = [
+            m
+            for m in calls
+            if m.created_by == user_id or stays[m.id] or (m.invite_only and m.share_recordings and user_id in m.members)
+        ]
+        by_call = {m.id: m for m in hopeful}
+        return [
+            rec
+            for rec in await self._recordings_of(hopeful)
+            if may_watch_recording(user_id, by_call[rec.call_id], rec.start_time, rec.end_time, stays[rec.call_id], now)
+        ]
 
     async def _recordings_of(self, calls: Sequence[Meeting]) -> list[Recording]:
         gate = asyncio.Semaphore(RECORDING_CONCURRENCY)
@@ -676,6 +836,7 @@ class StreamProvider(VideoProvider):
                             start_time=_utc(rec.start_time, "start_time", required=True),
                             end_time=_utc(rec.end_time, "end_time", required=True),
                             id=f"{rec.session_id}/{rec.filename}" if rec.session_id else rec.filename,
+                            host_id=meeting.created_by,
                         )
                     )
                 return found
