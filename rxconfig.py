@@ -2,6 +2,7 @@ import sys
 
 import reflex as rx
 
+from yoom.frontend_packages import ALWAYS_INSTALLED
 from yoom.settings import SettingsError, get_settings
 
 try:
@@ -19,6 +20,8 @@ config = rx.Config(
     # Only Yoom's own pages may call the backend with a user's cookie (yoom/api/auth.py checks Origin too).
     cors_allowed_origins=settings.allowed_origins,
     trusted_proxy_hops=settings.trusted_proxy_hops,
+    # The same lock file (reflex.lock/) whatever the mode: see yoom/frontend_packages.py.
+    frontend_packages=ALWAYS_INSTALLED,
     plugins=[
         rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="dark", accent_color="blue", radius="large")),
         rx.plugins.SitemapPlugin(),

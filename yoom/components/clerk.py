@@ -19,11 +19,9 @@ from typing import Any, Literal
 import reflex as rx
 from reflex.event import EventHandler, passthrough_event_spec
 
+from yoom.frontend_packages import CLERK_REACT, CLERK_REACT_PINNED, CLERK_REACT_VERSION  # noqa: F401
 from yoom.settings import get_settings
 
-CLERK_REACT = "@clerk/clerk-react"
-CLERK_REACT_VERSION = "5.61.11"
-CLERK_REACT_PINNED = f"{CLERK_REACT}@{CLERK_REACT_VERSION}"
 SIGN_IN_URL = "/sign-in"
 SIGN_UP_URL = "/sign-up"
 APP_WRAP_ORDER = 50  # inside Reflex's error boundary (55), outside the toaster (44)
