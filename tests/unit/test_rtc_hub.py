@@ -123,6 +123,7 @@ async def test_welcome_and_peer_joined(make_hub):
             "audio": True,
             "video": False,
             "screen": False,
+            "hand_raised_at": None,
         }
     ]
     joined = await ta.expect("peer-joined")
@@ -239,6 +240,7 @@ async def test_media_state_is_broadcast_and_kept(make_hub):
         "audio": True,
         "video": True,
         "screen": True,
+        "hand_raised_at": None,
     }
     await ta.silent()
     _, _, welcome_c = await join(hub, 3)
@@ -248,6 +250,7 @@ async def test_media_state_is_broadcast_and_kept(make_hub):
         "audio": True,
         "video": True,
         "screen": True,
+        "hand_raised_at": None,
     }
 
 

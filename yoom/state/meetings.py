@@ -11,7 +11,7 @@ import logging
 
 import reflex as rx
 
-from yoom import accounts, meeting_rules, meetings
+from yoom import accounts, chat, meeting_rules, meetings
 from yoom.accounts import video_user
 from yoom.meetings import MeetingInputError
 from yoom.models import User
@@ -520,6 +520,9 @@ class PersonalRoomState(AuthState):
                 except (CallNotFound, NotCallOwner):
                     pass  # never started (or not theirs to end): nothing to close
             new_id = await asyncio.to_thread(accounts.reset_personal_room_id, user.id)
+            if is_personal_room_id(old):
+                # That room is gone for good, and its chat with it (yoom/chat.py).
+                await asyncio.to_thread(chat.delete_call, old)
         except VideoError as exc:
             self.resetting = False
             yield rx.toast.error(exc.user_message)
