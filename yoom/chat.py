@@ -37,6 +37,30 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
+# A web address in a message: shown as a link only for http and https (never javascript:, data: …).
+_LINK = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}'\""
+
+
+def link_parts(text: str) -> list[dict[str, str]]:
+    """A message as pieces to show: `{"text", "href"}`, `href` empty for plain text. React renders every
+    piece as text, so nothing in a message is ever markup; links open with rel="noopener noreferrer"."""
+    parts: list[dict[str, str]] = []
+    position = 0
+    for match in _LINK.finditer(text):
+        url = match.group(0).rstrip(_TRAILING)
+        start, end = match.start(), match.start() + len(url)
+        if len(url) <= len("https://"):
+            continue
+        if start > position:
+            parts.append({"text": text[position:start], "href": ""})
+        parts.append({"text": url, "href": url})
+        position = end
+    if position < len(text):
+        parts.append({"text": text[position:], "href": ""})
+    return parts
+
+
 class ChatRefused(ValueError):
     """A message that can't be sent; the text says why, for the sender."""
 

@@ -240,7 +240,6 @@ async def test_media_state_is_broadcast_and_kept(make_hub):
         "audio": True,
         "video": True,
         "screen": True,
-        "hand_raised_at": None,
     }
     await ta.silent()
     _, _, welcome_c = await join(hub, 3)
