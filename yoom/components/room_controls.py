@@ -138,7 +138,7 @@ def reactions_menu() -> rx.Component:
                         rx.button(
                             emoji,
                             on_click=react(emoji),
-                            variant="ghost",
+                            variant="soft",
                             size="3",
                             aria_label=f"React {emoji}",
                             font_size="1.5rem",
