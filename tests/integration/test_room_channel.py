@@ -168,6 +168,10 @@ def test_stream_meetings_share_the_room_channel_with_a_room_token(stream_client,
             assert next_of(ws, "chat")["message"]["user"]["id"] == people["carol"].user.id
         wb.send_json({"type": "reaction", "emoji": "👏"})
         assert next_of(wa, "reaction")["emoji"] == "👏"
+        # The host removes carol: out of the room channel at once, and the others are told.
+        run(stream_client, yoom.video.get_provider().remove_participant, call.id, alice.id, people["carol"].user.id)
+        assert next_of(wc, "error")["code"] == "removed" and expect_close(wc)[0] == 4430
+        assert next_of(wa, "peer-left")["reason"] == "removed"
     # The meeting page's rules hold at the socket on Stream too: removed people stay out …
     moderation.remove(call.id, people["dan"].user.id, alice.id)
     dan = passes(stream_client, people["dan"].session_token)["room_token"]
