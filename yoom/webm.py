@@ -17,6 +17,7 @@ one mechanism serves a finished recording and a broken one alike.
 
 from __future__ import annotations
 
+import io
 import struct
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -39,6 +40,7 @@ CLUSTER_TIMECODE = 0xE7
 SIMPLE_BLOCK = 0xA3
 BLOCK_GROUP = 0xA0
 BLOCK = 0xA1
+REFERENCE_BLOCK = 0xFB
 CUES = 0x1C53BB6B
 CUE_POINT = 0xBB
 CUE_TIME = 0xB3
@@ -123,8 +125,6 @@ class _Scan:
 
 def _children(data: bytes) -> list[tuple[int, bytes, bytes]]:
     """(id, whole element, payload) of each child in a small element held in memory."""
-    import io
-
     f = io.BytesIO(data)
     out = []
     while True:
@@ -198,20 +198,24 @@ def _scan(f: BinaryIO, end: int) -> _Scan:
             if element == CLUSTER_TIMECODE:
                 cluster.timecode = _uint(f.read(size))
             elif element in (SIMPLE_BLOCK, BLOCK_GROUP):
-                block_size = size
-                if element == BLOCK_GROUP:  # its Block is the first child (as browsers write it)
-                    inner = _read_header(f)
-                    block_size = inner[1] if inner and inner[0] == BLOCK else 0
-                found = _block_head(f, block_size) if block_size > 0 else None
+                found, keyframe = None, False
+                if element == SIMPLE_BLOCK:
+                    found = _block_head(f, size)
+                    keyframe = found is not None and bool(found[2] & 0x80)
+                else:
+                    # Chrome writes video frames as BlockGroups: a Block, and a ReferenceBlock unless it is
+                    # a keyframe.
+                    group = f.read(size)
+                    children = {child: data for child, _, data in _children(group)}
+                    if BLOCK in children:
+                        found = _block_head(io.BytesIO(children[BLOCK]), len(children[BLOCK]))
+                        keyframe = REFERENCE_BLOCK not in children
                 f.seek(start + head + size)
                 if found is not None:
-                    track, relative, flags = found
+                    track, relative, _flags = found
                     at = cluster.timecode + relative
                     scan.last_time = max(scan.last_time, at)
                     if track == scan.video_track:
-                        # A SimpleBlock says so in its flags; a Block in a group (rare from browsers) is
-                        # taken as a keyframe only when it is the very first frame.
-                        keyframe = bool(flags & 0x80) if element == SIMPLE_BLOCK else not video_times
                         video_times.append(at)
                         if keyframe and cluster.keyframe_at is None:
                             cluster.keyframe_at = at

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import struct
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +96,41 @@ def test_what_is_not_a_playable_webm_is_refused():
     for data in (b"", b"not a video at all", recorder_output()[:60]):
         with pytest.raises(webm.NotWebM):
             fix(data)
+
+
+def test_a_real_chromium_recording_in_parts_is_assembled_and_fixed(tmp_path):
+    """Chromium's MediaRecorder (VP8 video as BlockGroups, Opus audio as SimpleBlocks, 4 s), cut into parts
+    the way the recorder uploads them, read through the parts reader the server assembles with."""
+    from yoom.recording_uploads import _Parts
+
+    raw = (Path(__file__).parent / "data" / "chromium_mediarecorder.webm").read_bytes()
+    whole = io.BytesIO()
+    fixed = webm.make_seekable(io.BytesIO(raw), whole)
+    assert 3500 <= fixed.duration_ms <= 4600 and fixed.clusters >= 3 and fixed.cues >= 1
+    files = []
+    for n, start in enumerate(range(0, len(raw), 7000)):
+        files.append(tmp_path / f"{n:06d}.part")
+        files[-1].write_bytes(raw[start : start + 7000])
+    parts = _Parts(files)
+    assembled = io.BytesIO()
+    webm.make_seekable(parts, assembled)
+    parts.close()
+    assert assembled.getvalue() == whole.getvalue()
+    layout = webm.read_layout(io.BytesIO(whole.getvalue()))
+    assert layout["known_sizes"] and layout["duration_ms"] == fixed.duration_ms
+
+
+def test_keyframes_in_block_groups_are_the_ones_without_a_reference():
+    header = el(webm.EBML, uint(0x4286, 1) + el(0x4282, b"webm"))
+    video = el(webm.TRACK_ENTRY, uint(webm.TRACK_NUMBER, 1) + uint(webm.TRACK_TYPE, 1))
+    body = el(webm.INFO, uint(webm.TIMECODE_SCALE, 1_000_000)) + el(webm.TRACKS, video)
+    for start in (0, 1000, 2000):
+        frames = uint(webm.CLUSTER_TIMECODE, start)
+        for t in range(0, 1000, 100):
+            block = el(webm.BLOCK, bytes([0x81]) + struct.pack(">h", t) + b"\x00" + bytes(30))
+            keyframe = start != 1000 and t == 0  # the middle second has none
+            frames += el(webm.BLOCK_GROUP, block + (b"" if keyframe else el(webm.REFERENCE_BLOCK, b"\x9c")))
+        body += el(webm.CLUSTER, frames, unknown=True)
+    raw = header + webm._id_bytes(webm.SEGMENT) + b"\x01\xff\xff\xff\xff\xff\xff\xff" + body
+    fixed, layout, _ = fix(raw)
+    assert (fixed.duration_ms, fixed.clusters, fixed.cues, layout["cues"]) == (3000, 3, 2, 2)
