@@ -7,19 +7,34 @@
 // happens through event triggers: onReady, onJoined, onLeft, onCallEnded, onError(message).
 // Every wait is bounded: if Stream cannot be reached, onError fires instead of an endless spinner.
 //
+// In the call it also opens Yoom's room channel (room_channel/: the same socket and client as the
+// embedded provider's, without media) for chat, raised hands, reactions and app messages, reported to
+// Python as onChat, onHands, onRoomMessage, onRoomNotice; keyboard shortcuts as onShortcut. The layouts
+// Python composes (YoomSpeakerLayout, YoomPaginatedGridLayout) are the SDK's with a tile overlay that
+// shows raised hands and reactions. Recording stays Stream's own (its CallControls).
+//
 // Loaded only through a client-side dynamic import (Reflex NoSSRComponent), so the SDK and its CSS
 // land in chunks that only the meeting route downloads.
-import { createElement, useEffect, useRef, useState } from "react";
+import { createContext, createElement, Fragment, useContext, useEffect, useRef, useState } from "react";
 import {
   CallingState,
+  DefaultParticipantViewUI,
+  PaginatedGridLayout,
+  SpeakerLayout,
   StreamCall,
   StreamTheme,
   StreamVideo,
   StreamVideoClient,
+  useParticipantViewContext,
 } from "@stream-io/video-react-sdk";
 import "@stream-io/video-react-sdk/dist/css/styles.css";
+import "./stream_room.css";
 import env from "$/env.json";
 import { getBackendURL } from "$/utils/state";
+import { RoomChannelClient } from "./room_channel/client.js";
+import { readProtocol, wsUrl } from "./room_channel/protocol.js";
+import { registerRoom, RoomModel } from "./room_channel/room.js";
+import { listenForShortcuts } from "./room_channel/shortcuts.js";
 import { fetchVideoToken, TOKEN_PATH, TokenError, tokenURL as videoTokenURL } from "./yoom_token.js";
 
 export { TOKEN_PATH };
@@ -125,10 +140,117 @@ function describe(err) {
 
 const seconds = (ms) => Math.max(1, Math.round(ms / 1000));
 
+// The room channel's model (room_channel/room.js) and a version that changes with it, for the tiles.
+const RoomContext = createContext(null);
+
+// Over each of the SDK's tiles: the raised hand (its place in the queue) and the reactions.
+function YoomParticipantViewUI() {
+  const { participant } = useParticipantViewContext();
+  const ctx = useContext(RoomContext);
+  const badges = [];
+  if (ctx && ctx.model && participant) {
+    const { model } = ctx;
+    const peerId = [...model.members.entries()].find(([, m]) => m.user.id === participant.userId)?.[0];
+    const place = peerId ? model.handPositions()[peerId] : 0;
+    const name = participant.name || participant.userId;
+    if (place) {
+      badges.push(
+        createElement(
+          "div",
+          { key: "hand", className: "yoom-stream-hand", "data-testid": "hand-raised", role: "img", "aria-label": `${name} raised their hand (${place})` },
+          "✋ ",
+          createElement("b", null, place),
+        ),
+      );
+    }
+    const floating = (peerId && model.liveReactions()[peerId]) || [];
+    if (floating.length) {
+      badges.push(
+        createElement(
+          "div",
+          { key: "reactions", className: "yoom-stream-reactions", "aria-live": "polite" },
+          floating.map((r) =>
+            createElement("span", { key: r.key, className: "yoom-stream-reaction", "data-testid": "reaction", role: "img", "aria-label": `${name} reacted ${r.emoji}` }, r.emoji),
+          ),
+        ),
+      );
+    }
+  }
+  return createElement(Fragment, null, createElement(DefaultParticipantViewUI), ...badges);
+}
+
+const overlay = createElement(YoomParticipantViewUI);
+
+export function YoomSpeakerLayout(props) {
+  return createElement(SpeakerLayout, { ...props, ParticipantViewUISpotlight: overlay, ParticipantViewUIBar: overlay });
+}
+
+export function YoomPaginatedGridLayout(props) {
+  return createElement(PaginatedGridLayout, { ...props, ParticipantViewUI: overlay });
+}
+
+// The room channel while in the call: chat, hands, reactions, app messages; the keyboard shortcuts.
+function useRoomChannel({ session, join, callId, wsRoute, protocol, handlers }) {
+  const [room, setRoom] = useState(null);
+  useEffect(() => {
+    if (!session || !join || !callId) return undefined;
+    const { call } = session;
+    const notify = (name) => (arg) => handlers.current[name]?.(arg);
+    let version = 0;
+    const model = new RoomModel({
+      callbacks: () => ({
+        onChat: notify("onChat"),
+        onHands: notify("onHands"),
+        onRoomMessage: notify("onRoomMessage"),
+        onNotice: notify("onRoomNotice"),
+        onChange: () => setRoom({ model, version: (version += 1) }),
+      }),
+    });
+    const backend = getBackendURL(env.PING);
+    const client = new RoomChannelClient({
+      callId,
+      tokenUrl: tokenURL(),
+      wsBase: wsUrl(wsRoute, backend),
+      protocol: readProtocol(protocol),
+      handlers: {
+        onFrame: (msg) => model.onFrame(msg),
+        onReconnecting: () => {},
+        onEnded: () => {}, // Stream says when the call ends
+        onFailed: (message) =>
+          handlers.current.onRoomNotice?.({ for: "room", message: `Chat, hands and reactions are unavailable: ${message}` }),
+      },
+    });
+    model.send = (frame) => client.send(frame);
+    const unregister = registerRoom(model, {
+      toggleMic: () => call.microphone.toggle().catch((err) => console.warn("Stream: microphone", err)),
+      toggleCamera: () => call.camera.toggle().catch((err) => console.warn("Stream: camera", err)),
+    });
+    const stopShortcuts = listenForShortcuts(document, (action) => {
+      if (action === "mic") window.yoomRoom?.toggleMic();
+      else if (action === "camera") window.yoomRoom?.toggleCamera();
+      else if (action === "hand") model.toggleHand();
+      else handlers.current.onShortcut?.(action);
+    });
+    client.start();
+    window.__yoomRoomChannel = client; // for tests (dropping the socket)
+    setRoom({ model, version });
+    return () => {
+      stopShortcuts();
+      unregister();
+      client.stop();
+      if (window.__yoomRoomChannel === client) window.__yoomRoomChannel = null;
+      setRoom(null);
+    };
+  }, [session, join, callId, wsRoute]); // eslint-disable-line react-hooks/exhaustive-deps
+  return room;
+}
+
 export function YoomStreamCall({
   callId,
   callType,
   baseUrl,
+  wsUrl: wsRoute = "/api/rtc",
+  protocol,
   timeoutMs = 8000,
   joinTimeoutMs = 15000,
   join = false,
@@ -141,12 +263,17 @@ export function YoomStreamCall({
   onLeft,
   onCallEnded,
   onError,
+  onChat,
+  onHands,
+  onRoomMessage,
+  onRoomNotice,
+  onShortcut,
   children,
 }) {
   const [session, setSession] = useState(null);
   // The latest callbacks, read when something happens (props change on every render).
   const handlers = useRef({});
-  handlers.current = { onReady, onJoined, onLeft, onCallEnded, onError };
+  handlers.current = { onReady, onJoined, onLeft, onCallEnded, onError, onChat, onHands, onRoomMessage, onRoomNotice, onShortcut };
 
   // Connect: token -> client -> call.get(), all within timeoutMs; torn down on unmount or error.
   useEffect(() => {
@@ -254,6 +381,8 @@ export function YoomStreamCall({
     };
   }, [session, join, joinTimeoutMs]);
 
+  const room = useRoomChannel({ session, join, callId, wsRoute, protocol, handlers });
+
   // Left / ended / connection lost, reported once per session.
   useEffect(() => {
     if (!session) return;
@@ -294,7 +423,11 @@ export function YoomStreamCall({
     createElement(
       StreamTheme,
       { className },
-      createElement(StreamCall, { call: session.call }, children),
+      createElement(
+        StreamCall,
+        { call: session.call },
+        createElement(RoomContext.Provider, { value: room }, children),
+      ),
     ),
   );
 }

@@ -145,3 +145,40 @@ class CallAttendance(SQLModel, table=True):
     source: str = Field(max_length=8)
     joined_at: datetime
     left_at: datetime | None = Field(default=None, index=True)
+
+
+class ChatMessage(SQLModel, table=True):
+    """One chat message sent in a meeting (either provider) through the room channel (yoom/rtc/room.py).
+    Read only through the room channel, by the people it admits into the meeting (yoom/chat.py says who
+    and how far back). Not a foreign key to yoom_local_call: Stream's calls live at Stream; the sender may
+    be a guest without an account, so neither to yoom_user."""
+
+    __tablename__ = "yoom_chat_message"
+    __table_args__ = (sqlalchemy.Index("ix_yoom_chat_message_call_sent", "call_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: str = Field(max_length=64)
+    user_id: str = Field(max_length=64)
+    # The name shown when it was sent (a guest has no account to look it up in later).
+    user_name: str = Field(max_length=80)
+    text: str = Field(max_length=2000)
+    sent_at: datetime
+
+
+class RecordingUpload(SQLModel, table=True):
+    """A recording arriving in parts while the meeting is recorded (yoom/api/recording_parts.py). The parts
+    are appended, in order, to one file in the recordings folder; when the recorder says it is done, or it
+    stops sending (a closed tab, a crash, a lost network), what arrived becomes a recording
+    (yoom/recording_uploads.py)."""
+
+    __tablename__ = "yoom_recording_upload"
+
+    id: str = Field(primary_key=True, max_length=64)
+    call_id: str = Field(foreign_key="yoom_local_call.id", index=True, max_length=64)
+    created_by: str = Field(foreign_key="yoom_user.id", index=True, max_length=64)
+    content_type: str = Field(max_length=100)
+    started_at: datetime
+    parts: int = 0
+    size_bytes: int = 0
+    # When the last part arrived: an upload quiet for long enough is finalised from what it has.
+    last_part_at: datetime = Field(index=True)

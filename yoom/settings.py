@@ -111,6 +111,8 @@ class Settings:
     room_capacity: int = 6
     recording_max_bytes: int = 500 * 1024 * 1024
     recording_quota_bytes: int = 2000 * 1024 * 1024  # per person, all their stored recordings together
+    # A recording upload that receives no part for this long is finalised from the parts that arrived.
+    recording_idle_seconds: int = 60
     clerk: ClerkSettings | None = None
 
     @property
@@ -337,6 +339,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         recording_max_bytes=_int(env, "YOOM_RECORDING_MAX_MB", 500, maximum=10_000) * 1024 * 1024,
         clerk=_clerk(env),
         recording_quota_bytes=_int(env, "YOOM_RECORDING_QUOTA_MB", 2000, maximum=10_000_000) * 1024 * 1024,
+        recording_idle_seconds=_int(env, "YOOM_RECORDING_IDLE_SECONDS", 60, minimum=2, maximum=86_400),
     )
 
 

@@ -8,23 +8,26 @@ import sys
 import reflex as rx
 
 import yoom.pages  # noqa: F401  (each page module registers itself with yoom.pages.registry)
-from yoom import accounts, attendance, migrations, styles
+from yoom import accounts, attendance, migrations, recording_uploads, styles
 from yoom.api import build_api
 from yoom.api.auth import socket_origin_allowed
 from yoom.components.clerk import clerk_app_wraps
 from yoom.components.connection import connection_notice
 from yoom.db import get_engine
 from yoom.pages.registry import add_pages
+from yoom.settings import get_settings
 from yoom.video import get_provider
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 3600
+FINALISE_EVERY_SECONDS = 15
 
 
 @contextlib.asynccontextmanager
 async def housekeeping():
     """Migrate the database at start (a bare `reflex run` works on a fresh clone); close attendance left
-    open by a previous run; purge expired sessions hourly; close the provider's HTTP client at shutdown."""
+    open by a previous run; purge expired sessions hourly; save recordings whose upload went quiet (a closed
+    tab, a crash) from the parts that arrived; close the provider's HTTP client at shutdown."""
     try:
         await asyncio.to_thread(migrations.upgrade, get_engine())
     except migrations.MigrationError as problem:
@@ -46,11 +49,25 @@ async def housekeeping():
                 log.exception("purging expired sessions failed")
             await asyncio.sleep(PURGE_EVERY_SECONDS)
 
-    task = asyncio.create_task(purge_forever())
+    async def finalise_forever():
+        settings = get_settings()
+        while True:
+            await asyncio.sleep(min(FINALISE_EVERY_SECONDS, settings.recording_idle_seconds))
+            if settings.video_provider != "local":
+                return  # recordings are Stream's own there
+            try:
+                await asyncio.to_thread(
+                    recording_uploads.finalise_idle, settings.recordings_dir, settings.recording_idle_seconds
+                )
+            except Exception:
+                log.exception("finalising quiet recording uploads failed")
+
+    tasks = [asyncio.create_task(purge_forever()), asyncio.create_task(finalise_forever())]
     try:
         yield
     finally:
-        task.cancel()
+        for task in tasks:
+            task.cancel()
         await get_provider().close()
 
 

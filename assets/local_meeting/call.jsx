@@ -2,6 +2,7 @@
 // through context with the views inside it (views.jsx), which are composed in Python
 // (yoom/components/local_room.py).
 import React, { createContext, useContext, useEffect, useMemo, useRef, useState } from "react";
+import { listenForShortcuts } from "../room_channel/shortcuts.js";
 import { MeshEngine } from "./engine.js";
 
 const LocalCallContext = createContext(null);
@@ -71,6 +72,18 @@ export function LocalCall({
 
   useEffect(() => {
     if (engine && joined) engine.join();
+  }, [engine, joined]);
+
+  // Keyboard shortcuts in the call (room_channel/shortcuts.js): mic, camera and hand here; chat,
+  // participants and the list of shortcuts are Python's panels (onShortcut).
+  useEffect(() => {
+    if (!engine || !joined) return undefined;
+    return listenForShortcuts(document, (action) => {
+      if (action === "mic") engine.media.setMic(!engine.media.micOn);
+      else if (action === "camera") engine.media.setCamera(!engine.media.camOn);
+      else if (action === "hand") engine.room.toggleHand();
+      else latest.current.onShortcut?.(action);
+    });
   }, [engine, joined]);
 
   const snap = engine ? engine.snapshot() : null;

@@ -7,7 +7,8 @@ import { readProtocol, senderLimits, wsUrl } from "./helpers.js";
 import { canShareScreen, LocalMedia } from "./media.js";
 import { loudestPeer, Peer } from "./peer.js";
 import { canRecord, MeetingRecorder, recordingErrorMessage } from "./recorder.js";
-import { SignalingClient } from "./signaling.js";
+import { RoomChannelClient } from "../room_channel/client.js";
+import { registerRoom, RoomModel } from "../room_channel/room.js";
 import { mark } from "./timeline.js";
 
 const SPEAKER_POLL_MS = 400;
@@ -35,6 +36,7 @@ export class MeshEngine {
     this.recordingBy = null; // peer id of whoever records (everyone sees the indicator)
     this.recorder = null;
     this.recordingBusy = false;
+    this.recordingProgress = null; // {sent, total} bytes of the parts uploaded so far
     this.lastCount = -1;
     this.listeners = new Set();
     this.version = 0;
@@ -45,10 +47,27 @@ export class MeshEngine {
       onChange: () => this.emit(),
       onTrack: (kind) => this.replaceOutgoing(kind),
       onAnnounce: () => this.sendMedia(),
+      onNotice: (message) => this.fire("onRoomNotice", { for: "device", message }),
+    });
+    // Chat, hands, reactions and app messages ride the same socket as the signaling (room.js).
+    this.room = new RoomModel({
+      callbacks: () => ({
+        onChat: (messages) => this.fire("onChat", messages),
+        onHands: (hands) => this.fire("onHands", hands),
+        onRoomMessage: (message) => this.fire("onRoomMessage", message),
+        onNotice: (notice) => this.fire("onRoomNotice", notice),
+        onChange: () => this.emit(),
+      }),
+    });
+    this.room.send = (frame) => this.signaling.send(frame);
+    this.unregisterRoom = registerRoom(this.room, {
+      toggleMic: () => this.media.setMic(!this.media.micOn),
+      toggleCamera: () => this.media.setCamera(!this.media.camOn),
     });
     this.media.ready.then(() => mark("media-ready"));
-    this.signaling = new SignalingClient({
+    this.signaling = new RoomChannelClient({
       callId,
+      mark,
       tokenUrl: tokenURL(backend, tokenUrl),
       wsBase: wsUrl(wsRoute, backend),
       protocol: this.protocol,
@@ -94,7 +113,11 @@ export class MeshEngine {
       recordingBy: this.recordingBy,
       recording: !!this.recorder,
       recordingBusy: this.recordingBusy,
+      recordingProgress: this.recordingProgress,
       canShareScreen: canShareScreen(),
+      hands: this.room.handPositions(),
+      myHandRaised: this.room.myHandRaised(),
+      reactions: this.room.liveReactions(),
     };
   }
 
@@ -138,6 +161,7 @@ export class MeshEngine {
   }
 
   onFrame(msg) {
+    if (this.room.onFrame(msg)) return; // chat, hands, reactions, app messages
     switch (msg.type) {
       case "welcome":
         return this.onWelcome(msg);
@@ -314,7 +338,19 @@ export class MeshEngine {
           this.fire("onRecordingError", "The recording reached its size limit and was stopped. It is being saved.");
           this.stopRecording();
         },
+        upload: {
+          base: this.recordingsUrl,
+          callId: this.callId,
+          onProgress: (progress) => {
+            this.recordingProgress = progress;
+            if (this.recordingBusy) this.emit();
+          },
+        },
       });
+      // The server refused a part (the quota, say): stop; saving says why (onRecordingError).
+      recorder.onUploadFailed = () => {
+        if (this.recorder === recorder) this.stopRecording();
+      };
     } catch (err) {
       return this.fire("onRecordingError", recordingErrorMessage(err, "Recording couldn't start in this browser."));
     }
@@ -339,6 +375,7 @@ export class MeshEngine {
       this.fire("onRecordingError", recordingErrorMessage(err, "The recording couldn't be saved."));
     } finally {
       this.recordingBusy = false;
+      this.recordingProgress = null;
       this.emit();
     }
   }
@@ -385,6 +422,7 @@ export class MeshEngine {
     if (this.recorder) this.stopRecording();
     this.stopNetwork();
     this.media.destroy();
+    this.unregisterRoom();
     this.destroyed = true;
     this.status = this.status === "idle" ? "idle" : "left";
     this.listeners.clear();

@@ -29,6 +29,9 @@ export function containRect(width, height, cell) {
 
 // The tiles of an engine snapshot: me first, then everyone else in the order they came.
 export function tilesOf(snap) {
+  const hands = snap.hands || {};
+  const reactions = snap.reactions || {};
+  const mine = snap.me ? snap.me.peerId : "me";
   const tiles = [
     {
       key: "me",
@@ -41,6 +44,8 @@ export function tilesOf(snap) {
       screen: snap.screenOn,
       speaking: false,
       mirrored: !snap.screenOn,
+      hand: hands[mine] || 0,
+      reactions: reactions[mine] || [],
     },
   ];
   for (const p of snap.peers) {
@@ -55,6 +60,8 @@ export function tilesOf(snap) {
       screen: p.screen,
       speaking: p.speaking,
       mirrored: false,
+      hand: hands[p.peerId] || 0,
+      reactions: reactions[p.peerId] || [],
     });
   }
   return tiles;

@@ -1,13 +1,21 @@
 // My camera, microphone and screen: the tracks, the device lists, switching devices, screen sharing.
 //
-// Tells the engine through three callbacks: onChange() (something to show changed), onTrack(kind)
-// (the track to send of that kind is another one: swap it on every connection), and onAnnounce()
-// (my mic/camera/screen state changed: tell the others).
+// Tells the engine through four callbacks: onChange() (something to show changed), onTrack(kind)
+// (the track to send of that kind is another one: swap it on every connection, with replaceTrack, so
+// the others keep seeing and hearing me), onAnnounce() (my mic/camera/screen state changed: tell the
+// others), and onNotice(words) (a device went away and another took its place, or none could).
 import { mediaErrorMessage } from "./helpers.js";
 
 function hasMediaDevices() {
   return typeof navigator !== "undefined" && !!navigator.mediaDevices && !!navigator.mediaDevices.getUserMedia;
 }
+
+// Whether this browser can choose where sound plays (HTMLMediaElement.setSinkId: Chromium, Firefox 116+).
+export function canPickSpeaker() {
+  return typeof HTMLMediaElement !== "undefined" && "setSinkId" in HTMLMediaElement.prototype;
+}
+
+const KIND_WORDS = { audioinput: "microphone", videoinput: "camera", audiooutput: "speaker" };
 
 export function canShareScreen() {
   return typeof navigator !== "undefined" && !!navigator.mediaDevices && !!navigator.mediaDevices.getDisplayMedia;
@@ -16,7 +24,7 @@ export function canShareScreen() {
 const stopAll = (stream) => stream.getTracks().forEach((t) => t.stop());
 
 export class LocalMedia {
-  constructor({ micOn, camOn, onChange, onTrack, onAnnounce }) {
+  constructor({ micOn, camOn, onChange, onTrack, onAnnounce, onNotice = () => {} }) {
     this.micOn = micOn;
     this.camOn = camOn;
     this.screenOn = false;
@@ -24,10 +32,11 @@ export class LocalMedia {
     this.camTrack = null;
     this.screenTrack = null;
     this.stream = new MediaStream(); // what my own tile and the preview show
-    this.devices = { audioinput: [], videoinput: [] };
-    this.selected = { audioinput: "", videoinput: "" };
+    this.devices = { audioinput: [], videoinput: [], audiooutput: [] };
+    this.selected = { audioinput: "", videoinput: "", audiooutput: "" };
     this.error = "";
     this.destroyed = false;
+    this.onNotice = onNotice;
     this.onChange = onChange;
     this.onTrack = onTrack;
     this.onAnnounce = onAnnounce;
@@ -99,6 +108,7 @@ export class LocalMedia {
     if (this.audioTrack) {
       this.audioTrack.enabled = this.micOn;
       this.selected.audioinput = this.audioTrack.getSettings().deviceId || "";
+      this.watchMic(this.audioTrack);
     }
     if (this.camTrack) {
       this.selected.videoinput = this.camTrack.getSettings().deviceId || "";
@@ -109,16 +119,24 @@ export class LocalMedia {
     await this.refreshDevices();
   }
 
-  // A camera unplugged or taken over ends its track: turn the camera off and say why.
+  // A camera unplugged or taken over ends its track: another one takes over if there is one, else the
+  // camera goes off, and either way the person is told.
   watchCamera(track) {
     track.addEventListener("ended", () => {
       if (this.destroyed || this.camTrack !== track) return;
       this.camTrack = null;
-      this.camOn = false;
-      this.error = "Your camera stopped.";
       this.updateStream();
       this.onTrack("video");
-      this.onAnnounce();
+      this.refreshDevices();
+    });
+  }
+
+  watchMic(track) {
+    track.addEventListener("ended", () => {
+      if (this.destroyed || this.audioTrack !== track) return;
+      this.audioTrack = null;
+      this.onTrack("audio");
+      this.refreshDevices();
     });
   }
 
@@ -129,15 +147,46 @@ export class LocalMedia {
       const pick = (kind) =>
         all
           .filter((d) => d.kind === kind && d.deviceId)
-          .map((d, i) => ({
-            deviceId: d.deviceId,
-            label: d.label || `${kind === "videoinput" ? "Camera" : "Microphone"} ${i + 1}`,
-          }));
-      this.devices = { audioinput: pick("audioinput"), videoinput: pick("videoinput") };
+          .map((d, i) => ({ deviceId: d.deviceId, label: d.label || `${KIND_WORDS[kind]} ${i + 1}` }));
+      this.devices = { audioinput: pick("audioinput"), videoinput: pick("videoinput"), audiooutput: pick("audiooutput") };
     } catch (_err) {
-      this.devices = { audioinput: [], videoinput: [] };
+      this.devices = { audioinput: [], videoinput: [], audiooutput: [] };
     }
     this.onChange();
+    await this.fallBack();
+  }
+
+  // A device in use went away (devicechange, or its track ended): the first remaining one of that kind
+  // takes its place, and the person reads which.
+  async fallBack() {
+    const gone = (kind) => {
+      const chosen = this.selected[kind];
+      return !!chosen && !this.devices[kind].some((d) => d.deviceId === chosen);
+    };
+    const other = (kind) => this.devices[kind].find((d) => d.deviceId === "default") || this.devices[kind][0];
+    if (gone("audiooutput")) {
+      this.selected = { ...this.selected, audiooutput: "" };
+      this.onNotice("Your speaker was disconnected. Sound plays on the default speaker.");
+      this.onChange();
+    }
+    for (const kind of ["audioinput", "videoinput"]) {
+      const using = kind === "audioinput" ? this.audioTrack : this.camTrack;
+      const wanted = kind === "audioinput" ? this.micOn : this.camOn;
+      const lost = (using && gone(kind)) || (!using && wanted && this.selected[kind] && gone(kind));
+      if (!lost) continue;
+      const next = other(kind);
+      const what = KIND_WORDS[kind];
+      if (!next) {
+        this.selected = { ...this.selected, [kind]: "" };
+        if (kind === "videoinput") await this.setCamera(false);
+        else await this.setMic(false);
+        this.onNotice(`Your ${what} was disconnected, and there is no other one.`);
+        continue;
+      }
+      this.selected = { ...this.selected, [kind]: "" };
+      await this.selectDevice(kind, next.deviceId, { force: true });
+      this.onNotice(`Your ${what} was disconnected. Switched to ${next.label}.`);
+    }
   }
 
   updateStream() {
@@ -155,6 +204,7 @@ export class LocalMedia {
         const s = await navigator.mediaDevices.getUserMedia({ audio: this.audioConstraints() });
         if (this.destroyed) return stopAll(s);
         this.audioTrack = s.getAudioTracks()[0] || null;
+        if (this.audioTrack) this.watchMic(this.audioTrack);
         this.error = "";
         this.onTrack("audio");
       } catch (err) {
@@ -200,9 +250,12 @@ export class LocalMedia {
     this.onAnnounce();
   }
 
-  async selectDevice(kind, deviceId) {
+  // Switch a device, in a call too: the new track replaces the old on every connection (replaceTrack),
+  // so the others keep seeing and hearing me. "audiooutput" only changes where the others' sound plays.
+  async selectDevice(kind, deviceId, { force = false } = {}) {
     await this.ready;
-    if (this.destroyed || !deviceId || this.selected[kind] === deviceId) return;
+    if (this.destroyed || (!deviceId && kind !== "audiooutput")) return;
+    if (!force && this.selected[kind] === deviceId) return;
     this.selected = { ...this.selected, [kind]: deviceId };
     try {
       if (kind === "audioinput") {
@@ -210,21 +263,30 @@ export class LocalMedia {
         if (this.destroyed) return stopAll(s);
         const old = this.audioTrack;
         this.audioTrack = s.getAudioTracks()[0] || null;
-        if (this.audioTrack) this.audioTrack.enabled = this.micOn;
+        if (this.audioTrack) {
+          this.audioTrack.enabled = this.micOn;
+          this.watchMic(this.audioTrack);
+        }
         this.onTrack("audio");
         if (old) old.stop();
-      } else if (kind === "videoinput" && this.camOn) {
-        if (this.camTrack) this.camTrack.stop(); // some cameras can't be opened twice
+      } else if (kind === "videoinput" && (this.camOn || force)) {
+        const old = this.camTrack;
+        this.camTrack = null;
+        if (old) old.stop(); // some cameras can't be opened twice
         const s = await navigator.mediaDevices.getUserMedia({ video: this.videoConstraints() });
         if (this.destroyed) return stopAll(s);
         this.camTrack = s.getVideoTracks()[0] || null;
-        if (this.camTrack) this.watchCamera(this.camTrack);
+        if (this.camTrack) {
+          this.watchCamera(this.camTrack);
+          this.camOn = true;
+        }
         this.updateStream();
         this.onTrack("video");
+        this.onAnnounce();
       }
       this.error = "";
     } catch (err) {
-      this.error = mediaErrorMessage(err, kind === "audioinput" ? "microphone" : "camera");
+      this.error = mediaErrorMessage(err, KIND_WORDS[kind]);
     }
     this.onChange();
   }

@@ -1,8 +1,14 @@
 // The host's recording: everyone's video drawn as a grid on a canvas, everyone's audio mixed, both
-// recorded by a MediaRecorder in this browser, then uploaded to Yoom (POST /api/recordings).
+// recorded by a MediaRecorder in this browser and uploaded to Yoom in parts while it records (every
+// PART_MS, uploader.js), so a closed tab or a crash loses at most the last part; the server assembles the
+// parts and makes the file seekable. A browser that can't record WebM (Safari: MP4) uploads the whole
+// file at the end instead (POST /api/recordings).
 import { serverMessage } from "../yoom_token.js";
 import { initialsOf } from "./helpers.js";
 import { containRect, gridCells } from "./layout.js";
+import { PartUploader, UploadError } from "./uploader.js";
+
+export const PART_MS = 10000;
 
 const FPS = 15;
 const VIDEO_BPS = 1000000; // ~450 MB an hour
@@ -12,6 +18,24 @@ const GAP = 8;
 const MIME_TYPES = ["video/webm;codecs=vp8,opus", "video/webm;codecs=vp9,opus", "video/webm"];
 
 class RecordingError extends Error {}
+
+// The parts a MediaRecorder hands over, grouped into one upload part every PART_MS.
+class PartBuffer {
+  constructor() {
+    this.blobs = [];
+  }
+
+  push(blob) {
+    this.blobs.push(blob);
+  }
+
+  take(type) {
+    if (!this.blobs.length) return null;
+    const blob = new Blob(this.blobs, { type });
+    this.blobs = [];
+    return blob;
+  }
+}
 
 // The page's design tokens (yoom/styles.py CSS_VARIABLES, in every page's <head>), read once per
 // recording; the fallbacks only matter on a page without them.
@@ -33,8 +57,9 @@ export function canRecord() {
 
 export class MeetingRecorder {
   // tiles() → [{key, name, track, on}] and audioTracks() → [MediaStreamTrack]: who is in the call now.
-  // onFull(): the recording reached maxBytes (the server refuses larger files).
-  constructor({ tiles, audioTracks, maxBytes, onFull }) {
+  // onFull(): the recording reached maxBytes (the server refuses larger files). upload: {base, callId,
+  // onProgress({sent, total}), onFailed(message)} — where the parts go while it records.
+  constructor({ tiles, audioTracks, maxBytes, onFull, upload }) {
     this.tiles = tiles;
     this.audioTracks = audioTracks;
     this.maxBytes = maxBytes;
@@ -62,14 +87,32 @@ export class MeetingRecorder {
       this.release();
       throw new RecordingError("Recording couldn't start in this browser.");
     }
+    this.startedAt = new Date();
+    this.type = (mimeType || this.rec.mimeType || "video/webm").split(";")[0];
+    if (upload && this.type === "video/webm") {
+      this.parts = new PartBuffer();
+      this.uploader = new PartUploader({
+        base: upload.base,
+        callId: upload.callId,
+        startedAt: this.startedAt,
+        onProgress: upload.onProgress || (() => {}),
+      });
+      this.partTimer = setInterval(() => this.sendPart(), PART_MS);
+    }
     this.rec.ondataavailable = (e) => {
       if (!e.data || !e.data.size) return;
-      this.chunks.push(e.data);
+      if (this.parts) this.parts.push(e.data);
+      else this.chunks.push(e.data);
       this.size += e.data.size;
       if (this.size > this.maxBytes) this.onFull();
     };
     this.rec.start(1000);
-    this.startedAt = new Date();
+  }
+
+  sendPart() {
+    const blob = this.parts && this.parts.take("video/webm");
+    if (blob) this.uploader.add(blob);
+    if (this.uploader && this.uploader.failure && this.onUploadFailed) this.onUploadFailed(this.uploader.failure.message);
   }
 
   // Every audio track present now joins the mix (people come and go while recording).
@@ -156,6 +199,7 @@ export class MeetingRecorder {
 
   release() {
     clearInterval(this.timer);
+    clearInterval(this.partTimer);
     this.out.getTracks().forEach((t) => t.stop());
     for (const { el } of this.videos.values()) el.srcObject = null;
     this.audioCtx.close().catch(() => {});
@@ -173,7 +217,15 @@ export class MeetingRecorder {
     });
     const endedAt = new Date();
     this.release();
-    const blob = new Blob(this.chunks, { type: "video/webm" });
+    if (this.uploader) {
+      this.sendPart(); // the last one
+      try {
+        return await this.uploader.finish(endedAt);
+      } catch (err) {
+        throw new RecordingError(err instanceof UploadError ? err.message : "The recording couldn't be saved.");
+      }
+    }
+    const blob = new Blob(this.chunks, { type: this.type });
     if (!blob.size) throw new RecordingError("Nothing was recorded.");
     const q = new URLSearchParams({
       call_id: callId,
@@ -185,7 +237,7 @@ export class MeetingRecorder {
       res = await fetch(`${uploadUrl}?${q}`, {
         method: "POST",
         credentials: "include",
-        headers: { "Content-Type": "video/webm" },
+        headers: { "Content-Type": this.type },
         body: blob,
       });
     } catch (_err) {

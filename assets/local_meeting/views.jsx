@@ -3,9 +3,16 @@
 import React, { useEffect, useRef } from "react";
 import { Circle, Mic, MicOff, PhoneOff, ScreenShare, ScreenShareOff, Square, Video, VideoOff } from "lucide-react";
 import { useLocalCall } from "./call.jsx";
+import { canPickSpeaker } from "./media.js";
 import { initialsOf } from "./helpers.js";
 import { arrangement, gridShape, speakerSplit, tilesOf } from "./layout.js";
 import { markFirstRemoteFrame } from "./timeline.js";
+
+// "Saving the recording… 40%": the parts still on their way when recording stopped.
+function savingText(progress) {
+  if (!progress || !progress.total) return "Saving the recording…";
+  return `Saving the recording… ${Math.min(100, Math.floor((100 * progress.sent) / progress.total))}%`;
+}
 
 const STATUS_TEXT = {
   idle: "Getting ready…",
@@ -17,7 +24,7 @@ function Icon({ as: Glyph, size = 20, filled = false }) {
   return <Glyph size={size} fill={filled ? "currentColor" : "none"} aria-hidden="true" focusable="false" />;
 }
 
-function StreamVideo({ stream, muted = false, mirrored = false, testId, onFirstFrame }) {
+function StreamVideo({ stream, muted = false, mirrored = false, testId, onFirstFrame, sinkId = "" }) {
   const ref = useRef(null);
   useEffect(() => {
     // Let go of the stream when the element goes: a removed <video> keeps its player (and the
@@ -60,6 +67,12 @@ function StreamVideo({ stream, muted = false, mirrored = false, testId, onFirstF
       if (unmuteOnClick) document.removeEventListener("click", unmuteOnClick);
     };
   }, [stream, muted, onFirstFrame]);
+  useEffect(() => {
+    // The speaker chosen in the device settings ("" = the system's default), where the browser can.
+    const el = ref.current;
+    if (!el || muted || !canPickSpeaker() || el.sinkId === sinkId) return;
+    el.setSinkId(sinkId).catch((err) => console.warn("[yoom] setSinkId", err));
+  }, [sinkId, muted]);
   return (
     <video
       ref={ref}
@@ -72,7 +85,30 @@ function StreamVideo({ stream, muted = false, mirrored = false, testId, onFirstF
   );
 }
 
-function Tile({ name, stream, videoOn, audioOn, isLocal, screen, speaking, mirrored }) {
+// A raised hand (with its place in the queue) and the reactions floating over the tile.
+function TileBadges({ name, hand, reactions }) {
+  return (
+    <>
+      {hand > 0 && (
+        <div className="yoom-lm-hand" data-testid="hand-raised" role="img" aria-label={`${name} raised their hand (${hand})`} title="Hand raised">
+          <span aria-hidden="true">✋</span>
+          <b>{hand}</b>
+        </div>
+      )}
+      {reactions.length > 0 && (
+        <div className="yoom-lm-reactions" aria-live="polite">
+          {reactions.map((r) => (
+            <span key={r.key} className="yoom-lm-reaction" data-testid="reaction" role="img" aria-label={`${name} reacted ${r.emoji}`}>
+              {r.emoji}
+            </span>
+          ))}
+        </div>
+      )}
+    </>
+  );
+}
+
+function Tile({ name, stream, videoOn, audioOn, isLocal, screen, speaking, mirrored, hand = 0, reactions = [], sinkId = "" }) {
   const cls = ["yoom-lm-tile", screen ? "yoom-lm-screen" : "", speaking ? "yoom-lm-speaking" : ""].filter(Boolean).join(" ");
   return (
     <div className={cls} data-testid="participant-tile" data-participant-name={name} data-local={isLocal ? "true" : "false"}>
@@ -82,7 +118,9 @@ function Tile({ name, stream, videoOn, audioOn, isLocal, screen, speaking, mirro
         mirrored={mirrored}
         testId={isLocal ? "local-video" : "remote-video"}
         onFirstFrame={isLocal ? null : markFirstRemoteFrame}
+        sinkId={sinkId}
       />
+      <TileBadges name={name} hand={hand} reactions={reactions} />
       {!videoOn && (
         <div className="yoom-lm-avatar">
           <span>{initialsOf(name)}</span>
@@ -100,7 +138,7 @@ function Tile({ name, stream, videoOn, audioOn, isLocal, screen, speaking, mirro
   );
 }
 
-const tileList = (tiles) => tiles.map(({ key, ...t }) => <Tile key={key} {...t} />);
+const tileList = (tiles, sinkId) => tiles.map(({ key, ...t }) => <Tile key={key} {...t} sinkId={sinkId} />);
 
 // `layout`: RoomState.layout, one of yoom.meeting_rules.Layout's values (the wrapper's prop type).
 export function LocalParticipantsView({ layout = "speaker-left" }) {
@@ -108,14 +146,15 @@ export function LocalParticipantsView({ layout = "speaker-left" }) {
   if (!ctx || !ctx.snap) return null;
   const { snap } = ctx;
   const tiles = tilesOf(snap);
-  const status = snap.recordingBusy ? "Saving the recording…" : STATUS_TEXT[snap.status];
+  const sinkId = snap.selected.audiooutput || "";
+  const status = snap.recordingBusy ? savingText(snap.recordingProgress) : STATUS_TEXT[snap.status];
   const shown = arrangement(layout, tiles.length);
   let body;
   if (shown === "grid") {
     const { cols, rows } = gridShape(tiles.length);
     body = (
       <div className="yoom-lm-grid" style={{ "--cols": cols, "--rows": rows }} data-layout="grid">
-        {tileList(tiles)}
+        {tileList(tiles, sinkId)}
       </div>
     );
   } else {
@@ -124,9 +163,9 @@ export function LocalParticipantsView({ layout = "speaker-left" }) {
     body = (
       <div className={`yoom-lm-speakerlayout ${shown === "speaker-right" ? "yoom-lm-right" : ""}`} data-layout={shown}>
         <div className="yoom-lm-main">
-          <Tile key={mainKey} {...mainProps} />
+          <Tile key={mainKey} {...mainProps} sinkId={sinkId} />
         </div>
-        <div className="yoom-lm-bar">{tileList(rest)}</div>
+        <div className="yoom-lm-bar">{tileList(rest, sinkId)}</div>
       </div>
     );
   }
@@ -204,6 +243,7 @@ export function LocalDeviceSettings() {
     <div className="yoom-lm yoom-lm-devices" data-testid="device-settings">
       {select("videoinput", "Camera", snap.devices.videoinput)}
       {select("audioinput", "Microphone", snap.devices.audioinput)}
+      {canPickSpeaker() && snap.devices.audiooutput.length > 0 && select("audiooutput", "Speaker", snap.devices.audiooutput)}
     </div>
   );
 }
@@ -305,6 +345,11 @@ export function LocalParticipantsList() {
             {initialsOf(t.name)}
           </span>
           <span className="yoom-lm-name">{t.isLocal ? `${t.name} (You)` : t.name}</span>
+          {t.hand > 0 && (
+            <span className="yoom-lm-hand-row" data-testid="participant-hand" aria-label={`Hand raised (${t.hand})`} title="Hand raised">
+              ✋ {t.hand}
+            </span>
+          )}
           <span className="yoom-lm-icons">
             <span className={t.audioOn ? "" : "yoom-lm-off"} aria-label={t.audioOn ? "Microphone on" : "Muted"} title={t.audioOn ? "Microphone on" : "Muted"}>
               <Icon as={t.audioOn ? Mic : MicOff} size={16} />

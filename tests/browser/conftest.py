@@ -24,7 +24,9 @@ FAILURE_FOLDERS = pytest.StashKey[list]()
 CHROMIUM = os.environ.get("YOOM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
-    "--use-fake-device-for-media-stream",
+    # Two fake cameras (fake_device_0 and fake_device_1), so a camera can be switched mid-call; the
+    # microphones and speakers are Fake Audio Input/Output 1 and 2 besides the defaults.
+    "--use-fake-device-for-media-stream=device-count=2",
     "--use-fake-ui-for-media-stream",
     "--disable-background-networking",
     "--disable-component-update",

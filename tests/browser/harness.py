@@ -41,6 +41,8 @@ YOOM_VARIABLES = (
     "YOOM_SESSION_TTL_HOURS",
     "YOOM_ROOM_CAPACITY",
     "YOOM_RECORDING_MAX_MB",
+    "YOOM_RECORDING_QUOTA_MB",
+    "YOOM_RECORDING_IDLE_SECONDS",
 )
 
 
@@ -67,6 +69,9 @@ def app_environment(data_dir: Path, overrides: dict[str, str]) -> dict[str, str]
             "PYTHONUNBUFFERED": "1",
             # Every test signs people up from 127.0.0.1: the per-address sign-up limit would stop the suite.
             "YOOM_SIGNUPS_PER_HOUR": "100000",
+            # A recording whose page died is saved from its parts after this long without one (parts come
+            # every 10 s while it records), so a test finds it on Recordings within a minute.
+            "YOOM_RECORDING_IDLE_SECONDS": "20",
             # Each test app compiles into its own folder: tests never clash with a developer's .web
             # (or with another test run) and always build the code as it is now.
             "REFLEX_WEB_WORKDIR": str(data_dir / "web"),

@@ -275,6 +275,49 @@ def test_in_call_controls_layouts_participants_and_end_call_for_everyone(new_pag
     assert server.requests_to("POST", rf"/video/call/default/{call_id}/mark_ended$")
 
 
+def test_chat_hands_and_claps_on_stream_ride_yooms_room_channel(new_page, stream_app, stream_fakes):
+    """On Stream the page opens Yoom's room channel too (no media on it): chat both ways, a raised hand the
+    host lowers, the clap control, the shortcuts list — while Stream's own join is held."""
+    _server, client = stream_fakes
+    host, guest = new_page(), new_page()
+    sign_up(host, stream_app.url, new_account("Hana Host"))
+    call_id = start_instant_meeting(host)
+    expect_camera_playing(host)
+    sign_up(guest, stream_app.url, new_account("Gus Guest"))
+    guest.goto(f"{stream_app.url}/meeting/{call_id}")
+    expect_camera_playing(guest)
+    client.hold_joins()
+    try:
+        for page in (host, guest):
+            page.get_by_role("button", name="Join meeting").click()
+            expect(page.get_by_test_id("stream-in-call")).to_be_visible(timeout=10_000)
+        guest.get_by_test_id("chat-toggle").click()
+        guest.get_by_test_id("chat-input").fill("<b>hello</b> from Stream")
+        guest.get_by_test_id("chat-input").press("Enter")
+        expect(host.get_by_test_id("chat-unread")).to_have_text("1", timeout=10_000)
+        host.get_by_test_id("chat-toggle").click()
+        expect(host.get_by_test_id("chat-message")).to_contain_text("<b>hello</b> from Stream")
+        host.get_by_test_id("chat-input").fill("Hi Gus")
+        host.get_by_test_id("chat-input").press("Enter")
+        expect(guest.get_by_test_id("chat-message")).to_have_count(2, timeout=10_000)
+
+        guest.get_by_test_id("chat-input").blur()
+        guest.keyboard.press("h")
+        host.get_by_test_id("participants-toggle").click()
+        raised = host.get_by_test_id("raised-hand")
+        expect(raised).to_contain_text("Gus Guest", timeout=10_000)
+        host.get_by_role("button", name="Lower Gus Guest's hand").click()
+        expect(raised).to_have_count(0, timeout=10_000)
+        expect(guest.get_by_role("button", name="Raise hand")).to_be_visible()
+
+        guest.get_by_test_id("clap-button").click()
+        expect(host.get_by_test_id("clap-count")).to_have_text("1", timeout=10_000)
+        guest.keyboard.press("Shift+?")
+        expect(guest.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    finally:
+        client.release_joins()
+
+
 # ---- failures: never an endless spinner ----------------------------------------------------------
 
 

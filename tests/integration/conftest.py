@@ -69,8 +69,12 @@ def local_env(yoom_env, monkeypatch):
 
 @pytest.fixture
 def hub(local_env):
-    """The process hub the route uses; replace it with set_hub(Hub(...)) for other limits."""
+    """The process hub the route uses, with the room features as get_hub() installs them; replace it with
+    set_hub(Hub(...)) for other limits."""
+    from yoom.rtc.room import RoomFeatures
+
     made = Hub()
+    RoomFeatures(made).install()
     set_hub(made)
     return made
 

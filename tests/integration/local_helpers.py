@@ -20,9 +20,9 @@ if str(ROOT) not in sys.path:
 
 
 def build_app() -> Starlette:
-    from yoom.api import recordings, rtc
+    from yoom.api import recording_parts, recordings, rtc
 
-    return Starlette(routes=[*rtc.routes, *recordings.routes])
+    return Starlette(routes=[*rtc.routes, *recording_parts.routes, *recordings.routes])
 
 
 def make_user(name: str):

@@ -117,12 +117,11 @@ def test_unknown_and_malformed_call_ids(client, people):
     assert refused(client, "x" * 65, token)[::2] == ("not-found", 4404)
 
 
-def test_refused_when_the_local_provider_is_not_active(client, call, people, monkeypatch):
-    import yoom.api.rtc
-
-    monkeypatch.setattr(yoom.api.rtc, "get_provider", lambda: object())
-    code, message, close = refused(client, call.id, token_for(people["alice"].id))
-    assert (code, close) == ("not-found", 4404) and "built-in video" in message
+def test_a_stream_token_never_opens_the_room_channel(client, call, people):
+    """Room tokens are signed with Yoom's own secret: a token signed with another (Stream's) is refused."""
+    stream_token, _ = mint("s" * 48, people["alice"].id, 600)
+    code, _message, close = refused(client, call.id, stream_token)
+    assert (code, close) == ("unauthorized", 4401)
 
 
 def test_invite_only_call_refuses_everyone_not_invited_with_forbidden(client, people):
@@ -167,6 +166,7 @@ def test_relay_between_two_peers_and_membership(client, call, people):
                 "audio": False,
                 "video": False,
                 "screen": False,
+                "hand_raised_at": None,
             }
             offer = {"sdp": {"type": "offer", "sdp": "v=0\r\n"}}
             wb.send_json({"type": "signal", "to": wa_welcome["peer_id"], "data": offer})

@@ -2,7 +2,7 @@
 // token route: what each way a socket can end leads to.
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { readProtocol } from "../../assets/local_meeting/helpers.js";
-import { SignalingClient } from "../../assets/local_meeting/signaling.js";
+import { SignalingClient } from "../../assets/room_channel/client.js";
 
 const PROTOCOL = readProtocol({
   callEndedCodes: [4000, 4410],

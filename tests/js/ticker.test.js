@@ -1,7 +1,7 @@
 // The heartbeat's clock (assets/local_meeting/ticker.js): a Blob-URL worker's timer, or setInterval
 // where no worker can run.
 import { afterEach, expect, test } from "bun:test";
-import { Ticker } from "../../assets/local_meeting/ticker.js";
+import { Ticker } from "../../assets/room_channel/ticker.js";
 
 const real = { Worker: globalThis.Worker, setInterval: globalThis.setInterval, revoke: URL.revokeObjectURL };
 let ticker = null;

@@ -49,7 +49,7 @@ def find(component, name: str) -> list[dict]:
             for item in node:
                 walk(item)
 
-    walk(json.loads(json.dumps(component.render())))  # tuples → lists
+    walk(json.loads(json.dumps(component.render(), default=str)))  # tuples → lists; a foreach's Var as text
     return found
 
 

@@ -123,6 +123,7 @@ async def test_welcome_and_peer_joined(make_hub):
             "audio": True,
             "video": False,
             "screen": False,
+            "hand_raised_at": None,
         }
     ]
     joined = await ta.expect("peer-joined")
@@ -248,6 +249,7 @@ async def test_media_state_is_broadcast_and_kept(make_hub):
         "audio": True,
         "video": True,
         "screen": True,
+        "hand_raised_at": None,
     }
 
 

@@ -22,8 +22,6 @@ EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 WRAPPERS = [
     (sv.VideoPreview, "VideoPreview"),
     (sv.DeviceSettings, "DeviceSettings"),
-    (sv.SpeakerLayout, "SpeakerLayout"),
-    (sv.PaginatedGridLayout, "PaginatedGridLayout"),
     (sv.CallControls, "CallControls"),
     (sv.CallStatsButton, "CallStatsButton"),
     (sv.CallParticipantsList, "CallParticipantsList"),
@@ -53,7 +51,7 @@ def find_all(component: rx.Component, matches) -> list[dict]:
             for item in node:
                 walk(item)
 
-    walk(json.loads(json.dumps(component.render())))  # tuples → lists
+    walk(json.loads(json.dumps(component.render(), default=str)))  # tuples → lists; a foreach's Var as text
     return found
 
 
@@ -83,6 +81,15 @@ def test_every_wrapper_installs_the_pinned_sdk(cls):
 
 
 # ---- the SDK wrappers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", [sv.SpeakerLayout, sv.PaginatedGridLayout])
+def test_the_layouts_are_the_bridges_with_the_hands_and_reactions_overlay(cls):
+    component = cls.create()
+    assert isinstance(component, NoSSRComponent)
+    assert component.library.startswith("$/public/stream_bridge.jsx")
+    assert component.tag in ("YoomSpeakerLayout", "YoomPaginatedGridLayout")
+    assert f"mod.{component.tag})" in component._get_dynamic_imports()
 
 
 @pytest.mark.parametrize("cls,export", WRAPPERS)
@@ -273,12 +280,12 @@ def test_room_has_one_bridge_bound_to_room_state(screen):
 
 
 def test_room_setup_and_call_parts(screen):
-    rendered = json.dumps(screen.render())
+    rendered = json.dumps(screen.render(), default=str)
     for tag in (
         "StreamVideoPreview",
         "StreamDeviceSettings",
-        "StreamPaginatedGridLayout",
-        "StreamSpeakerLayout",
+        "YoomPaginatedGridLayout",
+        "YoomSpeakerLayout",
         "StreamCallControls",
         "StreamCallStatsButton",
         "StreamCallParticipantsList",
@@ -304,15 +311,15 @@ def test_speaker_layouts_put_the_participants_bar_opposite_the_speaker(screen):
     (match,) = [node for node in find_all(screen, lambda n: "match_cases" in n) if "layout_rx_state_" in node["cond"]]
     cases = {json.loads(values[0]): shown(node) for values, node in match["match_cases"]}
     assert cases == {
-        Layout.GRID.value: ("StreamPaginatedGridLayout", None),
-        Layout.SPEAKER_RIGHT.value: ("StreamSpeakerLayout", "left"),
+        Layout.GRID.value: ("YoomPaginatedGridLayout", None),
+        Layout.SPEAKER_RIGHT.value: ("YoomSpeakerLayout", "left"),
     }
-    assert shown(match["default"]) == ("StreamSpeakerLayout", "right")
+    assert shown(match["default"]) == ("YoomSpeakerLayout", "right")
     assert DEFAULT_LAYOUT not in cases  # the default layout is the match's default
 
 
 def test_end_call_for_everyone_only_for_the_creator_outside_personal_rooms(screen):
-    rendered = json.dumps(screen.render())
+    rendered = json.dumps(screen.render(), default=str)
     assert "End call for everyone" in rendered
     assert "room_state.end_call_for_everyone" in rendered
     # The button sits behind a condition on is_owner AND NOT is_personal.
@@ -328,6 +335,6 @@ def test_end_call_for_everyone_only_for_the_creator_outside_personal_rooms(scree
             for item in node:
                 walk(item)
 
-    walk(json.loads(json.dumps(screen.render())))
+    walk(json.loads(json.dumps(screen.render(), default=str)))
     innermost = conds[-1]
     assert "is_owner_rx_state_" in innermost and "!" in innermost and "is_personal_rx_state_" in innermost

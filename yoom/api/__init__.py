@@ -7,9 +7,16 @@ from starlette.routing import BaseRoute
 
 
 def routes() -> list[BaseRoute]:
-    from yoom.api import auth, clerk, recordings, rtc, video_token
+    from yoom.api import auth, clerk, recording_parts, recordings, rtc, video_token
 
-    return [*auth.routes, *clerk.routes, *video_token.routes, *rtc.routes, *recordings.routes]
+    return [
+        *auth.routes,
+        *clerk.routes,
+        *video_token.routes,
+        *rtc.routes,
+        *recording_parts.routes,  # before /api/recordings/{id}, which would also match their paths
+        *recordings.routes,
+    ]
 
 
 def build_api() -> Starlette:

@@ -1,13 +1,20 @@
-"""`/api/rtc/{call_id}`: the signaling WebSocket of Yoom's built-in video (docs/rtc-protocol.md).
+"""`/api/rtc/{call_id}`: the room channel (docs/rtc-protocol.md), one for both video providers.
 
-Authenticated by the local video token (from POST /api/video/token), sent as the socket's first frame
-`{"type": "auth", "token": …}` — never in the URL; the user id comes from the token only, and the Yoom
-session it was minted for (`sid`) must still be alive. Every refusal is an `error` frame followed by the protocol's close code.
-Plain ASGI WebSocket use through Starlette, so it runs the same under Granian and uvicorn.
+On the embedded provider it carries the WebRTC signaling of the mesh; on Stream the meeting page opens it
+too, for chat, hands, reactions and app messages only (yoom/rtc/room.py) — Stream carries the media. One
+channel, so those features, their rules and their tests are written once.
 
-It also writes down who was in the call and when (yoom/attendance.py): a stay opens when a person with a
-Yoom account is admitted and closes when their peer leaves, disconnects, times out or the call ends.
-Joining never makes someone a member of the call.
+Authenticated by a room token (from POST /api/video/token: `room_token`, signed with Yoom's own secret and
+bound to the Yoom session `sid`; on the embedded provider it is the video token itself), sent as the
+socket's first frame `{"type": "auth", "token": …}` — never in the URL; the user id comes from the token
+only, and the session it was minted for must still be alive. The meeting is looked up with the provider in
+use, and the meeting page's admission rules apply again here: invite-only, removed people, ended, the join
+window. Every refusal is an `error` frame followed by the protocol's close code. Plain ASGI WebSocket use
+through Starlette, so it runs the same under Granian and uvicorn.
+
+On the embedded provider it also writes down who was in the call and when (yoom/attendance.py): a stay
+opens when a person with a Yoom account is admitted and closes when their peer leaves, disconnects, times
+out or the call ends (on Stream the meeting page writes it). Joining never makes someone a member.
 """
 
 from __future__ import annotations
@@ -26,8 +33,10 @@ from yoom.db import utcnow
 from yoom.meeting_rules import Phase
 from yoom.rtc.hub import Hub, Peer, RoomFull, get_hub
 from yoom.rtc.protocol import CLOSE_CODES, CLOSE_SERVER_ERROR, MESSAGES, ErrorCode, error_frame
-from yoom.video import get_provider
-from yoom.video.base import CALL_TYPE, CallEnded, CallKind, VideoUser, is_valid_call_id
+from yoom.rtc.room import features_of
+from yoom.settings import get_settings
+from yoom.video import get_provider, tokens
+from yoom.video.base import CALL_TYPE, CallEnded, CallKind, VideoError, VideoProvider, VideoUser, is_valid_call_id
 from yoom.video.local_provider import LocalProvider
 from yoom.video.tokens import TokenInvalid
 
@@ -35,6 +44,9 @@ log = logging.getLogger(__name__)
 
 AUTH_TIMEOUT_SECONDS = 10.0
 MAX_AUTH_FRAME = 8192
+# People on one Stream meeting's room channel (it carries no media; the mesh's YOOM_ROOM_CAPACITY is for
+# the embedded provider, whose every peer sends video to every other).
+STREAM_ROOM_CAPACITY = 500
 
 
 class WebSocketTransport:
@@ -69,11 +81,13 @@ class _Refused(Exception):
 
 @dataclass
 class _Admission:
-    provider: LocalProvider
+    provider: VideoProvider
     call_id: str
     video_user: VideoUser
     registered: bool  # has a Yoom account (guests with only a call-scoped token may not)
     is_owner: bool
+    capacity: int | None  # None: the hub's (the mesh's)
+    chat_since: object  # datetime | None: where the chat history starts (yoom/chat.py's rule)
 
 
 async def _read_token(websocket: WebSocket) -> str:
@@ -100,12 +114,15 @@ async def _admit(websocket: WebSocket) -> _Admission:
     if not is_valid_call_id(call_id):
         raise _Refused(ErrorCode.NOT_FOUND, MESSAGES["not-found"])
     provider = get_provider()
-    if not isinstance(provider, LocalProvider):
-        raise _Refused(ErrorCode.NOT_FOUND, MESSAGES["not-local"])
+    local = isinstance(provider, LocalProvider)
 
     token = await _read_token(websocket)
     try:
-        claims = provider.verify_token(token)
+        # Room tokens are signed with Yoom's own secret on both providers (the embedded provider's video
+        # token is one): a Stream token, signed with Stream's secret, never opens this socket.
+        if len(token) > 4096:
+            raise TokenInvalid("token too long")
+        claims = tokens.verify(get_settings().local_video_secret, token)
     except TokenInvalid:
         raise _Refused(ErrorCode.UNAUTHORIZED, MESSAGES["bad-token"]) from None
     user_id: str = claims["user_id"]
@@ -123,7 +140,7 @@ async def _admit(websocket: WebSocket) -> _Admission:
     if user is None and not is_guest:
         raise _Refused(ErrorCode.UNAUTHORIZED, MESSAGES["no-account"])
     is_owner = user is not None and call.created_by == user.id
-    if call.has_ended and call.kind is CallKind.PERSONAL and is_owner:
+    if local and call.has_ended and call.kind is CallKind.PERSONAL and is_owner:
         try:
             # The owner walking into their current room opens it again (never a room whose link they reset).
             call = await provider.reopen_call(call_id, user_id)
@@ -143,7 +160,10 @@ async def _admit(websocket: WebSocket) -> _Admission:
         raise _Refused(ErrorCode.NOT_STARTED, MESSAGES["not-started"])
 
     video_user = accounts.video_user(user) if user is not None else VideoUser(id=user_id, name="Guest")
-    return _Admission(provider, call_id, video_user, user is not None, is_owner)
+    # A personal room is reused for unrelated meetings: its chat history starts at its current opening.
+    chat_since = call.starts_at if call.kind is CallKind.PERSONAL else None
+    capacity = None if local else STREAM_ROOM_CAPACITY
+    return _Admission(provider, call_id, video_user, user is not None, is_owner, capacity, chat_since)
 
 
 async def _close_stay(stay_id: int) -> None:
@@ -176,6 +196,8 @@ _stay_keepers: set[asyncio.Task] = set()
 
 def _start_stay(admission: _Admission, peer: Peer) -> None:
     if not admission.registered:  # a guest without an account: nobody to show recordings to
+        return
+    if not admission.provider.records_attendance:  # Stream: the meeting page writes it (yoom/state/room.py)
         return
     task = asyncio.create_task(_keep_stay(admission, peer), name=f"rtc-stay-{peer.peer_id}")
     _stay_keepers.add(task)
@@ -214,14 +236,31 @@ async def rtc_endpoint(websocket: WebSocket) -> None:
         except _Refused as refused:
             await _refuse(websocket, refused.code, refused.message)
             return
+        except VideoError as exc:  # Stream out of reach: not a refusal, the browser tries again
+            log.warning("rtc: could not check meeting %s: %s", websocket.path_params.get("call_id"), exc)
+            try:
+                await websocket.send_text(json.dumps(error_frame("server-error", exc.user_message)))
+            except Exception:
+                pass
+            close_code = CLOSE_SERVER_ERROR
+            return
         transport = WebSocketTransport(websocket)
         try:
             # No await between joining and holding `peer`: whatever happens next, `finally` removes it.
-            peer = await hub.join(admission.call_id, admission.video_user, transport, is_owner=admission.is_owner)
+            peer = await hub.join(
+                admission.call_id,
+                admission.video_user,
+                transport,
+                is_owner=admission.is_owner,
+                capacity=admission.capacity,
+            )
         except RoomFull as full:
             await _refuse(websocket, ErrorCode.FULL, MESSAGES["full"].format(capacity=full.capacity))
             return
         _start_stay(admission, peer)
+        features = features_of(hub)
+        if features is not None:  # it reads the chat so far when it asks (yoom/chat.py's rule)
+            features.admitted(peer, admission.chat_since)
         await _after_join(admission, hub, peer)
         await _pump(websocket, hub, peer)
     except Exception:

@@ -2,9 +2,14 @@
 
 The caller is identified only by the Yoom session (Bearer header or the HttpOnly `yoom_session` cookie,
 from Yoom's own pages only), checked on the server; nothing in the request body or other headers can
-choose the user. Works for both providers: the answer is `{token, api_key, user: {id, name, image},
+choose the user. Works for both providers: the answer is `{token, room_token, api_key, user: {id, name, image},
 provider, expires_at}`, plus `ice_servers` and `recording_max_bytes` for the local provider, whose token
 also names the session (`sid`) so that signing out ends its meetings' passes.
+
+`room_token` opens the room channel (`/api/rtc/{call_id}`: chat, hands, reactions; the mesh's signaling on
+the embedded provider). It is signed with Yoom's own secret and bound to the session (`sid`) on both
+providers — on the embedded one it is the video token itself; on Stream, a second token that Stream never
+sees (and a Stream token never opens the room channel).
 
 A provider that keeps its own copy of users (Stream) is told about the user after the response is sent,
 as a background task, when it says it needs to (`VideoProvider.needs_upsert`): a token never waits on
@@ -24,7 +29,7 @@ from starlette.routing import Route
 from yoom import accounts
 from yoom.api.auth import current_user, forbidden_origin, same_origin, session_token, uses_cookie
 from yoom.settings import SettingsError, get_settings
-from yoom.video import get_provider
+from yoom.video import get_provider, tokens
 from yoom.video.base import VideoError, VideoProvider, VideoUser
 
 log = logging.getLogger(__name__)
@@ -59,7 +64,15 @@ async def token_endpoint(request: Request) -> JSONResponse:
 
     try:
         provider = get_provider()
-        minted = provider.user_token(user.id, session_id=accounts.session_id(session_token(request)))
+        sid = accounts.session_id(session_token(request))
+        minted = provider.user_token(user.id, session_id=sid)
+        if provider.name == "local":
+            room_token = minted.token
+        else:
+            settings = get_settings()
+            room_token, _ = tokens.mint(
+                settings.local_video_secret, user.id, settings.video_token_ttl_seconds, session_id=sid
+            )
     except VideoError as exc:
         log.warning("minting a video token for %s failed: %s", user.id, exc)
         return _error(503, exc.user_message)
@@ -73,6 +86,7 @@ async def token_endpoint(request: Request) -> JSONResponse:
     video_user = accounts.video_user(user)
     body = {
         "token": minted.token,
+        "room_token": room_token,
         "api_key": minted.api_key,
         "user": {"id": video_user.id, "name": video_user.name, "image": video_user.image},
         "provider": provider.name,

@@ -11,16 +11,12 @@ import reflex as rx
 
 from yoom import styles
 from yoom.components import local_video as lv
-from yoom.components.room_controls import (
-    back_home,
-    end_call_button,
-    invite_button,
-    join_muted_checkbox,
-    layout_switcher,
-    participants_toggle,
-)
+from yoom.components.chat import chat_panel
+from yoom.components.control_bar import controls, room_message_handlers
+from yoom.components.room_controls import CONTROL_BUTTON, back_home, invite_button, join_muted_checkbox, raised_hands
 from yoom.meeting_rules import Phase
 from yoom.rtc.protocol import client_protocol
+from yoom.state.in_call import InCallState
 from yoom.state.room import RoomState
 
 
@@ -82,6 +78,7 @@ def local_participants_panel() -> rx.Component:
                 width="100%",
                 margin_bottom="0.75rem",
             ),
+            raised_hands(),
             lv.local_participants_list(),
             width=["100%", "100%", "320px"],
             max_height=["40vh", "40vh", "100%"],
@@ -124,6 +121,25 @@ def waiting_hint() -> rx.Component:
     )
 
 
+def device_menu() -> rx.Component:
+    """Camera, microphone and speaker during the call (switching keeps the others seeing and hearing you)."""
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.button(
+                rx.icon("settings", size=20),
+                aria_label="Devices",
+                title="Camera, microphone and speaker",
+                style=CONTROL_BUTTON,
+                data_testid="devices-toggle",
+            ),
+        ),
+        rx.popover.content(
+            lv.local_device_settings(),
+            style={"background_color": styles.DARK_1, "color": styles.TEXT},
+        ),
+    )
+
+
 def local_in_call() -> rx.Component:
     return rx.flex(
         rx.flex(
@@ -138,6 +154,7 @@ def local_in_call() -> rx.Component:
                 data_testid="participants-view",
             ),
             local_participants_panel(),
+            chat_panel(),
             direction=rx.breakpoints(initial="column", md="row"),
             gap="0.75rem",
             flex="1",
@@ -145,11 +162,7 @@ def local_in_call() -> rx.Component:
             width="100%",
         ),
         rx.flex(
-            lv.local_call_controls(can_record=RoomState.is_owner),
-            layout_switcher(),
-            participants_toggle(),
-            invite_button(),
-            end_call_button(),
+            *controls(lv.local_call_controls(can_record=RoomState.is_owner), device_menu()),
             align="center",
             justify="center",
             wrap="wrap",
@@ -184,4 +197,9 @@ def local_meeting_screen() -> rx.Component:
         on_participants_change=RoomState.on_participants_change,
         on_recording_saved=RoomState.on_recording_saved,
         on_recording_error=RoomState.on_recording_error,
+        on_chat=InCallState.on_chat,
+        on_hands=InCallState.on_hands,
+        on_room_message=room_message_handlers(),
+        on_room_notice=InCallState.on_room_notice,
+        on_shortcut=InCallState.on_shortcut,
     )

@@ -62,6 +62,15 @@ class LocalCall(LocalMeetingComponent):
     # The host's recording was uploaded / could not be (the call goes on either way).
     on_recording_saved: EventHandler[no_args_event_spec]
     on_recording_error: EventHandler[passthrough_event_spec(str)]
+    # The room channel (assets/room_channel/room.js, the same on Stream's bridge): new chat messages, the
+    # raised hands in order, an app message of a Python-written control ({type, from, payload}), a refusal
+    # or a device notice ({for, message}), and a keyboard shortcut Python handles ("chat", "participants",
+    # "help").
+    on_chat: EventHandler[passthrough_event_spec(list)]
+    on_hands: EventHandler[passthrough_event_spec(list)]
+    on_room_message: EventHandler[passthrough_event_spec(dict)]
+    on_room_notice: EventHandler[passthrough_event_spec(dict)]
+    on_shortcut: EventHandler[passthrough_event_spec(str)]
 
 
 class LocalVideoPreview(LocalMeetingComponent):
@@ -71,7 +80,8 @@ class LocalVideoPreview(LocalMeetingComponent):
 
 
 class LocalDeviceSettings(LocalMeetingComponent):
-    """Camera and microphone pickers (switching one replaces the track live, in a call too)."""
+    """Camera, microphone and (where the browser can) speaker pickers; switching one in a call replaces the
+    track live (the others keep seeing and hearing you)."""
 
     tag = "LocalDeviceSettings"
 

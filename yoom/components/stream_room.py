@@ -15,15 +15,12 @@ import reflex as rx
 
 from yoom import styles
 from yoom.components import stream_video as sv
-from yoom.components.room_controls import (
-    back_home,
-    end_call_button,
-    invite_button,
-    join_muted_checkbox,
-    layout_switcher,
-    participants_toggle,
-)
+from yoom.components.chat import chat_panel
+from yoom.components.control_bar import controls, room_message_handlers
+from yoom.components.room_controls import back_home, join_muted_checkbox, raised_hands
 from yoom.meeting_rules import Layout, Phase
+from yoom.rtc.protocol import client_protocol
+from yoom.state.in_call import InCallState
 from yoom.state.room import RoomState
 
 # ---- setup ---------------------------------------------------------------------------------------
@@ -84,6 +81,7 @@ def participants_panel() -> rx.Component:
     return rx.cond(
         RoomState.show_participants,
         rx.box(
+            raised_hands(),
             sv.call_participants_list(on_close=RoomState.toggle_participants),
             height="calc(100vh - 96px)",
             width=["100%", "320px"],
@@ -100,20 +98,17 @@ def in_call_screen() -> rx.Component:
         rx.flex(
             rx.flex(call_layout(), width="100%", height="100%", max_width="1000px", align="center"),
             participants_panel(),
+            chat_panel(),
             align="center",
             justify="center",
+            gap="0.5rem",
             width="100%",
             height="calc(100vh - 96px)",
         ),
         rx.flex(
             # Leaving (the SDK's red button) is reported by the bridge (on_left → Home), which also
-            # sees every other way out of the call.
-            sv.call_controls(),
-            layout_switcher(),
-            sv.call_stats_button(),
-            participants_toggle(),
-            invite_button(),
-            end_call_button(),
+            # sees every other way out of the call. Recording is Stream's own (in its CallControls).
+            *controls(sv.call_controls(), sv.device_settings(visual_type="menu"), sv.call_stats_button()),
             position="fixed",
             bottom="0",
             left="0",
@@ -156,6 +151,13 @@ def stream_meeting_screen() -> rx.Component:
                 on_left=RoomState.on_left,
                 on_call_ended=RoomState.on_call_ended,
                 on_error=RoomState.on_error,
+                ws_url="/api/rtc",
+                protocol=client_protocol(),
+                on_chat=InCallState.on_chat,
+                on_hands=InCallState.on_hands,
+                on_room_message=room_message_handlers(),
+                on_room_notice=InCallState.on_room_notice,
+                on_shortcut=InCallState.on_shortcut,
             ),
             width="100%",
             min_height="100vh",

@@ -11,7 +11,7 @@ provides the SDK's context; the SDK parts below only work inside it.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import reflex as rx
 from reflex.event import EventHandler, no_args_event_spec, passthrough_event_spec
@@ -68,12 +68,22 @@ class YoomStreamCall(rx.NoSSRComponent):
     camera_off: rx.Var[bool]
     # Shown (as plain text) while connecting.
     connecting_label: rx.Var[str]
+    # Yoom's room channel, opened in the call for chat, hands, reactions and app messages (no media):
+    # its WebSocket base (default `/api/rtc` on the backend) and vocabulary (client_protocol()).
+    ws_url: rx.Var[str]
+    protocol: rx.Var[dict[str, Any]]
 
     on_ready: EventHandler[no_args_event_spec]
     on_joined: EventHandler[no_args_event_spec]
     on_left: EventHandler[no_args_event_spec]
     on_call_ended: EventHandler[no_args_event_spec]
     on_error: EventHandler[passthrough_event_spec(str)]
+    # The room channel, as on LocalCall (yoom/components/local_video.py).
+    on_chat: EventHandler[passthrough_event_spec(list)]
+    on_hands: EventHandler[passthrough_event_spec(list)]
+    on_room_message: EventHandler[passthrough_event_spec(dict)]
+    on_room_notice: EventHandler[passthrough_event_spec(dict)]
+    on_shortcut: EventHandler[passthrough_event_spec(str)]
 
 
 class VideoPreview(StreamSdkComponent):
@@ -94,11 +104,18 @@ class DeviceSettings(StreamSdkComponent):
     visual_type: rx.Var[MenuVisualType]
 
 
-class SpeakerLayout(StreamSdkComponent):
-    """The active speaker large, the others in a bar."""
+class BridgeComponent(rx.NoSSRComponent):
+    """A named export of the bridge (assets/stream_bridge.jsx), loaded only in the browser."""
 
-    tag = "SpeakerLayout"
-    alias = "StreamSpeakerLayout"
+    library = rx.asset("stream_bridge.jsx").importable_path
+    lib_dependencies: list[str] = [SDK_PINNED]
+
+
+class SpeakerLayout(BridgeComponent):
+    """The active speaker large, the others in a bar: the SDK's, with raised hands and reactions over the
+    tiles (the bridge's YoomSpeakerLayout)."""
+
+    tag = "YoomSpeakerLayout"
 
     participants_bar_position: rx.Var[ParticipantsBarPosition]
     participants_bar_limit: rx.Var[int]
@@ -109,11 +126,10 @@ class SpeakerLayout(StreamSdkComponent):
     enable_drag_to_scroll: rx.Var[bool]
 
 
-class PaginatedGridLayout(StreamSdkComponent):
-    """Everyone in a grid, paginated."""
+class PaginatedGridLayout(BridgeComponent):
+    """Everyone in a grid, paginated: the SDK's, with hands and reactions (YoomPaginatedGridLayout)."""
 
-    tag = "PaginatedGridLayout"
-    alias = "StreamPaginatedGridLayout"
+    tag = "YoomPaginatedGridLayout"
 
     group_size: rx.Var[int]
     exclude_local_participant: rx.Var[bool]

@@ -16,6 +16,7 @@ from yoom.components.room_controls import back_home
 from yoom.components.stream_room import stream_meeting_screen
 from yoom.meeting_rules import Phase
 from yoom.pages.registry import page
+from yoom.state.in_call import InCallState
 from yoom.state.room import RoomState
 from yoom.video.base import INVITE_ONLY_MESSAGE
 
@@ -153,7 +154,7 @@ def error_view() -> rx.Component:
 # ---- the page ------------------------------------------------------------------------------------
 
 
-@page("/meeting/[call_id]", "Meeting", on_load=RoomState.load_room)
+@page("/meeting/[call_id]", "Meeting", on_load=[RoomState.load_room, InCallState.clear_room])
 def meeting_page() -> rx.Component:
     return rx.box(
         rx.match(

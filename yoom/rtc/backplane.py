@@ -39,6 +39,9 @@ class Member:
     screen: bool = False
     recording: bool = False
     joined_at: float = field(default_factory=time.time)
+    # When this person raised their hand (wall-clock seconds, the server's), None when it is down: the
+    # order hands were raised in is the order they are shown in (yoom/rtc/room.py).
+    hand_raised_at: float | None = None
 
     @property
     def user_id(self) -> str:
@@ -52,6 +55,7 @@ class Member:
             "audio": self.audio,
             "video": self.video,
             "screen": self.screen,
+            "hand_raised_at": self.hand_raised_at,
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -59,7 +63,10 @@ class Member:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Member:
-        return cls(**data)
+        known = cls.__dataclass_fields__
+        # A member written by an older version lacks newer fields (their defaults apply); one written by a
+        # newer version may carry fields this one doesn't know (ignored), while processes are upgraded.
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass(frozen=True)

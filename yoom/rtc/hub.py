@@ -173,11 +173,14 @@ class Hub:
 
     # --- joining and leaving ----------------------------------------------------------------
 
-    async def join(self, call_id: str, user: Any, transport: Transport, *, is_owner: bool = False) -> Peer:
+    async def join(
+        self, call_id: str, user: Any, transport: Transport, *, is_owner: bool = False, capacity: int | None = None
+    ) -> Peer:
         """Add a peer to the call's room; it gets `welcome`, the others `peer-joined`.
 
         The same user's earlier connection to this call, if any, is replaced (told `replaced`, closed 4409).
-        Raises RoomFull when the room already holds `capacity` peers — never for the host (nothing is sent)."""
+        Raises RoomFull when the room already holds `capacity` peers (the hub's, a mesh's size, unless the
+        caller says otherwise: a Stream meeting's room channel carries no media) — never for the host."""
         if not isinstance(call_id, str) or not call_id:
             raise ValueError("call_id is required")
         loop = asyncio.get_running_loop()
@@ -203,7 +206,9 @@ class Hub:
         with self._lock:
             self._local[peer.peer_id] = peer  # before the roster: deliveries to it wait for the welcome
         try:
-            joined = await self.backplane.join(member, capacity=self.capacity, bypass_capacity=peer.is_owner)
+            joined = await self.backplane.join(
+                member, capacity=capacity or self.capacity, bypass_capacity=peer.is_owner
+            )
         except BaseException:
             with self._lock:
                 self._local.pop(peer.peer_id, None)
@@ -569,10 +574,12 @@ def get_hub() -> Hub:
     global _hub
     with _hub_lock:
         if _hub is None:
+            from yoom.rtc.room import RoomFeatures
             from yoom.settings import get_settings
 
             settings = get_settings()
             _hub = Hub(capacity=settings.room_capacity, ice_servers=settings.ice_servers)
+            RoomFeatures(_hub).install()  # chat, hands, reactions, app messages (yoom/rtc/room.py)
         return _hub
 
 

@@ -11,10 +11,11 @@ import logging
 
 import reflex as rx
 
-from yoom import accounts, meeting_rules, meetings
+from yoom import accounts, chat, meeting_rules, meetings, recording_uploads
 from yoom.accounts import video_user
 from yoom.meetings import MeetingInputError
 from yoom.models import User
+from yoom.settings import get_settings
 from yoom.state.base import AuthState, signed_in
 from yoom.video import get_provider
 from yoom.video.base import (
@@ -384,6 +385,19 @@ class RecordingsState(_PagedState):
     async def load_recordings(self, user: User):
         self.playing_url = ""
         self.confirm_delete_id = self.confirm_delete_title = ""
+        settings = get_settings()
+        if settings.video_provider == "local":
+            # The host coming back: a recording whose upload stopped (a closed tab, a crash) is saved now
+            # from the parts that arrived, so it is on this page (yoom/recording_uploads.py).
+            try:
+                await asyncio.to_thread(
+                    recording_uploads.finalise_idle,
+                    settings.recordings_dir,
+                    settings.recording_idle_seconds,
+                    user_id=user.id,
+                )
+            except Exception:
+                log.exception("finalising the quiet recording uploads of %s failed", user.id)
         async for update in self._load(user, more=False, what="recordings"):
             yield update
 
@@ -520,6 +534,9 @@ class PersonalRoomState(AuthState):
                 except (CallNotFound, NotCallOwner):
                     pass  # never started (or not theirs to end): nothing to close
             new_id = await asyncio.to_thread(accounts.reset_personal_room_id, user.id)
+            if is_personal_room_id(old):
+                # That room is gone for good, and its chat with it (yoom/chat.py).
+                await asyncio.to_thread(chat.delete_call, old)
         except VideoError as exc:
             self.resetting = False
             yield rx.toast.error(exc.user_message)

@@ -772,6 +772,13 @@ class StreamProvider(VideoProvider):
             return replace(meeting, ended_at=datetime.now(UTC))
         return ended
 
+    async def _eject(self, call_id: str, user_id: str) -> None:
+        """Out of Yoom's room channel (chat, hands, reactions) at once; the meeting page keeps them out of
+        Stream's call (yoom.moderation is checked on every load and join)."""
+        from yoom.rtc.hub import get_hub
+
+        await get_hub().remove_user(call_id, user_id)
+
     # --- recordings ---------------------------------------------------------------------------
 
     async def recordings(

@@ -1,22 +1,34 @@
-// The signaling client: Yoom's WebSocket `/api/rtc/{call_id}` (docs/rtc-protocol.md).
+// The room channel's client: Yoom's WebSocket `/api/rtc/{call_id}` (docs/rtc-protocol.md), one for both
+// providers — the mesh engine (local_meeting/engine.js) signals WebRTC over it, and on both providers it
+// carries chat, hands, reactions and app messages (room.js); on Stream (stream_bridge.jsx) that is all.
 //
-// It owns the video token (fetched early, renewed before it expires), the socket, the heartbeat
-// (a ping every 3 s from the Ticker's worker clock), and reconnecting with backoff. Frames go to
-// `handlers.onFrame`; how the socket ends is decided by its close code (closeOutcome): the call
-// ended (`onEnded`), a refusal for good (`onFailed(message)`), or a dropped connection, joined again
-// up to MAX_RECONNECTS times (`onReconnecting`, then `onFailed` when they are used up).
+// It owns the token (fetched early, renewed before it expires; the route's `room_token`, which on the
+// embedded provider is the video token itself), the socket, the heartbeat (a ping every 3 s from the
+// Ticker's worker clock), and reconnecting with backoff. Frames go to `handlers.onFrame`; how the socket
+// ends is decided by its close code (closeOutcome): the call ended (`onEnded`), a refusal for good
+// (`onFailed(message)`), or a dropped connection, joined again up to MAX_RECONNECTS times
+// (`onReconnecting`, then `onFailed` when they are used up).
 import { fetchVideoToken } from "../yoom_token.js";
-import { authFrame, callSocketUrl, closeOutcome, reconnectDelay, tokenExpiry } from "./helpers.js";
+import { authFrame, callSocketUrl, closeOutcome, reconnectDelay, tokenExpiry } from "./protocol.js";
 import { Ticker } from "./ticker.js";
-import { mark } from "./timeline.js";
+
+const noMark = () => {};
+
+// The token that opens the room channel: `room_token` (Stream: signed by Yoom, not Stream), else the
+// embedded provider's video token, which is one.
+export function roomToken(info) {
+  return (info && (info.room_token || info.token)) || "";
+}
 
 const PING_MS = 3000;
 const PONG_TIMEOUT_MS = 10000;
 const TOKEN_MIN_LIFETIME_S = 60;
 
-export class SignalingClient {
-  // handlers: { onFrame(msg), onReconnecting(), onEnded(), onFailed(message) }
-  constructor({ callId, tokenUrl, wsBase, protocol, handlers }) {
+export class RoomChannelClient {
+  // handlers: { onFrame(msg), onReconnecting(), onEnded(), onFailed(message) }; mark(name): milestones
+  // for the mesh's timeline (local_meeting/timeline.js), optional.
+  constructor({ callId, tokenUrl, wsBase, protocol, handlers, mark = noMark }) {
+    this.mark = mark;
     this.callId = callId;
     this.tokenUrl = tokenUrl;
     this.wsBase = wsBase;
@@ -51,7 +63,7 @@ export class SignalingClient {
   }
 
   async getToken(fresh) {
-    const lasts = (info) => tokenExpiry(info.token) - Date.now() / 1000 > TOKEN_MIN_LIFETIME_S;
+    const lasts = (info) => tokenExpiry(roomToken(info)) - Date.now() / 1000 > TOKEN_MIN_LIFETIME_S;
     if (!fresh && this.token && lasts(this.token)) return this.token;
     if (!fresh && this.tokenPromise) {
       try {
@@ -89,11 +101,11 @@ export class SignalingClient {
     }
     this.ws = ws;
     this.lastError = "";
-    mark("ws-open-start");
+    this.mark("ws-open-start");
     ws.onopen = () => {
       if (this.ws !== ws) return;
-      mark("ws-open");
-      ws.send(authFrame(info.token));
+      this.mark("ws-open");
+      ws.send(authFrame(roomToken(info)));
       this.lastPong = Date.now();
       this.stopPing();
       this.pingTicker = new Ticker(PING_MS, () => this.ping(ws));
@@ -174,9 +186,12 @@ export class SignalingClient {
     ws.send(JSON.stringify({ type: "ping" }));
   }
 
+  // Whether it went (false while the socket is down: the room's messages are not queued).
   send(frame) {
     const ws = this.ws;
-    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(frame));
+    return true;
   }
 
   // Leave for good: say so, close, and report nothing more.
@@ -196,3 +211,6 @@ export class SignalingClient {
     }
   }
 }
+
+// The name the mesh engine and the tests knew it by.
+export { RoomChannelClient as SignalingClient };

@@ -1,0 +1,1 @@
+"""Worked examples of controls written in Python only (see README: "Add a control to the call")."""
