@@ -423,12 +423,15 @@ def test_one_account_holds_one_seat_however_many_sockets_it_opens(client, call, 
     set_hub(Hub(capacity=2))
     alice, bob = people["alice"], people["bob"]
     with ExitStack() as squatting:
-        sockets = [squatting.enter_context(connect(client, call.id, bob)) for _ in range(6)]
-        for ws in sockets[:-1]:
-            expect(ws, "welcome")
-            assert expect_close(ws)[0] == 4409  # each new one replaced the one before
-        last = sockets[-1]
-        assert [p["user"]["id"] for p in expect(last, "welcome")["peers"]] == []
+        previous = None
+        for _ in range(6):
+            # Admitted one after the other (each waits for its welcome): each new one replaces the one before.
+            ws = squatting.enter_context(connect(client, call.id, bob))
+            assert [p["user"]["id"] for p in expect(ws, "welcome")["peers"]] == []
+            if previous is not None:
+                assert recv(previous)["code"] == "replaced"
+                assert expect_close(previous)[0] == 4409
+            previous = ws
         carol = make_user("carol2")[0]
         with joined(client, call.id, carol) as (_wc, welcome):  # the room of two still has a place
             assert [p["user"]["id"] for p in welcome["peers"]] == [bob.id]
