@@ -7,9 +7,9 @@ from starlette.routing import BaseRoute
 
 
 def routes() -> list[BaseRoute]:
-    from yoom.api import auth, recordings, rtc, video_token
+    from yoom.api import auth, health, recordings, rtc, video_token
 
-    return [*auth.routes, *video_token.routes, *rtc.routes, *recordings.routes]
+    return [*auth.routes, *video_token.routes, *rtc.routes, *recordings.routes, *health.routes]
 
 
 def build_api() -> Starlette:
