@@ -145,10 +145,17 @@ def _storm_process(url: str, clients: int, seconds: float, run_id: str, conn) ->
     async def run() -> dict:
         done: list = []
         failures: list = []
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         deadline = started + seconds
         await asyncio.gather(*(client(n, deadline, done, failures) for n in range(clients)))
-        return {"started": started, "ended": time.monotonic(), "done": done, "failures": failures}
+        ended = time.monotonic()
+        return {
+            "started": started,
+            "ended": ended,
+            "done": done,
+            "failures": failures,
+            "cpu_share": (time.process_time() - cpu) / (ended - started),
+        }
 
     conn.send(("done", asyncio.run(run())))
 
@@ -330,7 +337,8 @@ def main() -> int:
         f"\nA sign-up or sign-in under the storm (page socket → ticket → cookie): p50 "
         f"{_percentile(op_seconds, 50):.1f} s, p99 {_percentile(op_seconds, 99):.1f} s; failed attempts: "
         f"{len(storm_result['failures'])}; sockets closed: {dropped}; peer-left frames: {left}; "
-        f"participant errors: {ping_result['errors'] or 'none'}"
+        f"participant errors: {ping_result['errors'] or 'none'}. The load generator itself (same machine) "
+        f"used {storm_result['cpu_share'] * 100:.0f} % of a core."
     )
     if storm_result["failures"]:
         print("first failures:", *storm_result["failures"][:5], sep="\n  ")

@@ -443,7 +443,8 @@ class Junk:
         if roll < 0.9:
             return rng.choice([b"", b"\x00\xff", b'{"type":"ping"}', bytes(rng.randrange(256) for _ in range(100))])
         if roll < 0.95:
-            return json.dumps({"type": "signal", "to": rng.choice(peer_ids or ["x"]), "data": {"sdp": "v" * 70_000}})
+            size = rng.choice([70_000, 70_000, 1_500_000])  # past the hub's 64 KiB, and far past it
+            return json.dumps({"type": "signal", "to": rng.choice(peer_ids or ["x"]), "data": {"sdp": "v" * size}})
         depth = rng.choice([100, 5000, 30_000])
         return "[" * depth + "]" * depth
 

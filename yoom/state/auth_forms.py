@@ -23,9 +23,10 @@ UNEXPECTED = "Something went wrong on our side. Please try again."
 
 # bcrypt costs ~0.25 s of CPU per sign-in or sign-up (it releases the GIL while it hashes). It runs on
 # threads of its own, one fewer than the cores: a burst of sign-ups queues here, not in the default pool
-# that every page's session lookup and database call share (where 50 sign-ups in a row held a meeting
-# page's clicks up for over a minute), and a core stays free for the event loop. (Not at a lower OS
-# priority: a thread descheduled while it holds the GIL for its few lines of Python stalls the loop.)
+# that every page's session lookup and database call share (with 50 clients signing up, a meeting page's
+# clicks and video tokens waited 2.5 s there at the median and 11 s at worst; now ~8 ms), and a core stays
+# free for the event loop. (Not at a lower OS priority: a thread descheduled while it holds the GIL for
+# its few lines of Python stalls the loop.) benchmarks/loop_lag.py measures all of this.
 PASSWORD_THREADS = max(1, (os.cpu_count() or 2) - 1)
 _password_pool = ThreadPoolExecutor(PASSWORD_THREADS, thread_name_prefix="yoom-password")
 
