@@ -58,7 +58,7 @@ def viewer_zone(name: object) -> ZoneInfo:
         raise MeetingInputError("Your browser didn't tell us its time zone. Reload the page and try again.")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of the zone database ("America")
         raise MeetingInputError(f"Unknown time zone {name!r}. Reload the page and try again.") from None
 
 
@@ -88,7 +88,10 @@ def validate_schedule(
     if naive.tzinfo is not None:
         raise MeetingInputError("That date and time isn't valid. Pick one with the picker.")
     zone = viewer_zone(zone_name)
-    starts_at = naive.replace(tzinfo=zone).astimezone(UTC)
+    try:
+        starts_at = naive.replace(tzinfo=zone).astimezone(UTC)
+    except OverflowError:  # 9999-12-31 23:59 west of UTC is past the last date Python knows
+        raise MeetingInputError("That date and time isn't valid. Pick one with the picker.") from None
     now = now or datetime.now(UTC)
     if starts_at < now - SCHEDULE_GRACE:
         raise MeetingInputError("That time has already passed. Pick a time in the future.")

@@ -597,3 +597,16 @@ async def test_the_host_removes_someone_and_their_page_says_so(ada, bob, provide
     assert await get_provider().readmit(meeting.id, ada.user.id, bob.user.id) is True
     await guest.load_room()
     assert guest.phase == "setup"
+
+
+async def test_a_handler_called_with_arguments_it_doesnt_take_does_nothing(ada, bob, provider_name):
+    """Only a hand-made event sends these (found by fuzzing the event socket): ignored, nobody is looked
+    up, and the signed-in user can't be swapped for another through the payload."""
+    form = state_for(MeetingFormState, ada)
+    await run(form.set_join_input(value="abc"))
+    assert form.join_input == "abc"
+    for kwargs in ({}, {"value": "x", "user": bob.user}, {"value": "x", "_user": bob.user}, {"value": "x", "n": 1}):
+        assert await run(form.set_join_input(**kwargs)) is None
+    assert form.join_input == "abc"
+    assert await run(form.start_instant_meeting(user=bob.user)) == []
+    assert (await get_provider().upcoming_calls(bob.user.id)).items == []

@@ -60,6 +60,10 @@ def test_schedule_converts_the_viewers_local_time_to_utc():
         ("Review", "2026-12-01T09:30", "Mars/Olympus", "Unknown time zone"),
         ("Review", "2026-12-01T09:30", "", "time zone"),
         ("Review", "2030-01-01T09:30", "UTC", "two years"),
+        # Found by fuzzing the event socket: a folder of the zone database, and the end of the calendar.
+        ("Review", "2026-12-01T09:30", "America", "Unknown time zone"),
+        ("Review", "2026-12-01T09:30", "Etc", "Unknown time zone"),
+        ("Review", "9999-12-31T23:59", "America/Los_Angeles", "isn't valid"),
     ],
 )
 def test_schedule_refuses_bad_input_clearly(description, when, zone, message):

@@ -7,7 +7,7 @@ from starlette.routing import BaseRoute
 
 
 def routes() -> list[BaseRoute]:
-    from yoom.api import auth, clerk, recording_parts, recordings, rtc, video_token
+    from yoom.api import auth, clerk, health, recording_parts, recordings, rtc, video_token
 
     return [
         *auth.routes,
@@ -16,6 +16,7 @@ def routes() -> list[BaseRoute]:
         *rtc.routes,
         *recording_parts.routes,  # before /api/recordings/{id}, which would also match their paths
         *recordings.routes,
+        *health.routes,
     ]
 
 

@@ -56,7 +56,8 @@ class WebSocketTransport:
         self.websocket = websocket
 
     async def send(self, message: dict[str, Any]) -> None:
-        await self.websocket.send_text(json.dumps(message, separators=(",", ":"), ensure_ascii=False))
+        # ASCII JSON: whatever text a peer relays (a lone UTF-16 surrogate, say) stays a valid frame.
+        await self.websocket.send_text(json.dumps(message, separators=(",", ":")))
 
     async def close(self, code: int, reason: str = "") -> None:
         if self.websocket.application_state == WebSocketState.CONNECTED:

@@ -346,7 +346,7 @@ class Hub:
             return
         try:
             message = json.loads(frame)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             self._bad(peer, "Frames must be JSON.")
             return
         if not isinstance(message, dict):

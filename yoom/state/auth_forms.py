@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import reflex as rx
 
@@ -20,6 +22,15 @@ log = logging.getLogger(__name__)
 
 UNEXPECTED = "Something went wrong on our side. Please try again."
 CLERK_ONLY = "This Yoom signs people in with Clerk: use the Clerk sign-in on this page."
+
+# bcrypt costs ~0.25 s of CPU per sign-in or sign-up (it releases the GIL while it hashes). It runs on
+# threads of its own, one fewer than the cores: a burst of sign-ups queues here, not in the default pool
+# that every page's session lookup and database call share (with 50 clients signing up, a meeting page's
+# clicks and video tokens waited 2.5 s there at the median and 11 s at worst; now ~8 ms), and a core stays
+# free for the event loop. (Not at a lower OS priority: a thread descheduled while it holds the GIL for
+# its few lines of Python stalls the loop.) benchmarks/loop_lag.py measures all of this.
+PASSWORD_THREADS = max(1, (os.cpu_count() or 2) - 1)
+_password_pool = ThreadPoolExecutor(PASSWORD_THREADS, thread_name_prefix="yoom-password")
 
 
 def _field(form: dict, name: str) -> str:
@@ -39,8 +50,9 @@ class AuthFormState(AuthState):
         return safe_next_path(self.router.url.query_parameters.get("next"))
 
     async def _finish(self, attempt):
-        """Run a blocking sign-in or sign-up off the event loop (bcrypt takes a quarter of a second, and the
-        loop also carries every meeting's signaling), then hand the browser a ticket for its cookie."""
+        """Run a blocking sign-in or sign-up off the event loop, on the password threads (bcrypt takes a
+        quarter of a second, and the loop also carries every meeting's signaling), then hand the browser a
+        ticket for its cookie."""
         if self.submitting:
             return
         if get_settings().clerk_enabled:  # the forms aren't shown then; their handlers refuse all the same
@@ -49,7 +61,7 @@ class AuthFormState(AuthState):
         self.error, self.submitting = "", True
         yield
         try:
-            user = await asyncio.to_thread(attempt)
+            user = await asyncio.get_running_loop().run_in_executor(_password_pool, attempt)
             ticket = await asyncio.to_thread(accounts.issue_sign_in_ticket, user.id)
         except accounts.AccountError as exc:
             self.error, self.submitting = str(exc), False

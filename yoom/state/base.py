@@ -11,6 +11,7 @@ import asyncio
 import functools
 import inspect
 import json
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,8 @@ from yoom import accounts
 from yoom.api.auth import session_token_from_cookie_header
 from yoom.models import User
 from yoom.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 SIGN_IN_ROUTE = "/sign-in"
 
@@ -48,16 +51,29 @@ def signed_in(handler: Callable[..., Any]) -> Callable[..., Any]:
     sign-in page (and back here afterwards) and the handler does not run.
 
     The wrapper keeps the handler's kind (plain, coroutine or async generator: Reflex treats them
-    differently) and hides `user` from its signature, so the browser can't pass it."""
+    differently) and hides `user` from its signature, so the browser can't pass it. A call whose
+    arguments don't fit that signature (only a hand-made event sends one) is ignored before any lookup."""
     parameters = list(inspect.signature(handler).parameters.values())
     if len(parameters) < 2 or parameters[1].name not in ("user", "_user"):
         raise TypeError(f"@signed_in handler {handler.__qualname__} must take (self, user, ...)")
     signature = inspect.Signature([parameters[0], *parameters[2:]])
     annotations = {k: v for k, v in getattr(handler, "__annotations__", {}).items() if k != parameters[1].name}
 
+    def fits(self, args: tuple, kwargs: dict) -> bool:
+        try:
+            signature.bind(self, *args, **kwargs)
+        except TypeError:
+            log.info(
+                "ignored %s with arguments it doesn't take: %s", handler.__qualname__, [k[:40] for k in kwargs][:5]
+            )
+            return False
+        return True
+
     if inspect.isasyncgenfunction(handler):
 
         async def wrapper(self, *args, **kwargs):
+            if not fits(self, args, kwargs):
+                return
             user = await self._signed_in_user()
             if user is None:
                 yield self._signed_out()
@@ -68,6 +84,8 @@ def signed_in(handler: Callable[..., Any]) -> Callable[..., Any]:
     else:
 
         async def wrapper(self, *args, **kwargs):
+            if not fits(self, args, kwargs):
+                return None
             user = await self._signed_in_user()
             if user is None:
                 return self._signed_out()
