@@ -86,3 +86,18 @@ def test_sign_in_never_leads_off_the_site(new_page, app_url, hostile):
     expect(page.get_by_test_id("hero")).to_be_visible(timeout=20_000)
     assert urlsplit(page.url).netloc == urlsplit(app_url).netloc
     assert re.fullmatch(r"/?", urlsplit(page.url).path)
+
+
+def test_a_new_sign_in_on_the_same_tab_starts_from_a_fresh_page_state(page, app_url):
+    """Reflex keeps a page's state under a token the tab holds: after a sign-out and someone else's sign-in
+    in the same tab, nothing of the first person's state may be the second's."""
+    first = sign_up(page, app_url, new_account("Fern First"))
+    token_before = page.evaluate("() => window.sessionStorage.getItem('token')")
+    page.get_by_role("button", name="Account menu").click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=20_000)
+    sign_up(page, app_url, new_account("Sid Second"))
+    expect(page.get_by_test_id("user-name")).to_have_text("Sid Second")
+    token_after = page.evaluate("() => window.sessionStorage.getItem('token')")
+    assert token_before and token_after and token_after != token_before
+    assert first.name not in page.content()

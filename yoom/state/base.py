@@ -99,6 +99,9 @@ def signed_in(handler: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+REFLEX_TOKEN_KEY = "token"  # where Reflex's state.js keeps a tab's client token (sessionStorage)
+
+
 def cookie_route_script(path: str, body: dict | None, then_go_to: str) -> str:
     """JavaScript for `rx.call_script`: POST to one of Yoom's cookie routes (yoom/api/auth.py) with the
     browser's credentials, then load `then_go_to` afresh — a full load, so the event socket reconnects
@@ -114,7 +117,8 @@ def cookie_route_script(path: str, body: dict | None, then_go_to: str) -> str:
         f"fetch(new URL({json.dumps(path)}, "
         "typeof getBackendURL === 'function' ? getBackendURL() : window.location.href).href, "
         f"{json.dumps(options)})"
-        ".then((r) => r.ok ? (window.location.assign(" + json.dumps(then_go_to) + "), '') : "
+        ".then((r) => r.ok ? (window.sessionStorage.removeItem(" + json.dumps(REFLEX_TOKEN_KEY) + "), "
+        "window.location.assign(" + json.dumps(then_go_to) + "), '') : "
         "r.json().then((b) => (b && b.error) || 'Yoom could not sign you in. Try again.', "
         "() => 'Yoom could not sign you in. Try again.'))"
         ".catch(() => \"Yoom's server can't be reached. Check your connection and try again.\")"
