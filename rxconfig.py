@@ -1,4 +1,6 @@
+import os
 import sys
+from pathlib import Path
 
 import reflex as rx
 
@@ -11,6 +13,14 @@ except SettingsError as problem:
     # Stop at start with the variable's name and where to set it, not a traceback.
     print(f"\nYoom can't start: {problem}\n", file=sys.stderr)
     sys.exit(2)
+
+# `reflex run` (dev mode) restarts the backend when a file under the project changes. SQLite's -wal and -shm
+# files and the recordings in the data folder change at every write, and each restart would drop every
+# meeting: the data folder is left out of the watch.
+if settings.data_dir.is_relative_to(Path.cwd()):
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    watched_out = [p for p in os.environ.get("REFLEX_HOT_RELOAD_EXCLUDE_PATHS", "").split(os.pathsep) if p]
+    os.environ["REFLEX_HOT_RELOAD_EXCLUDE_PATHS"] = os.pathsep.join([*watched_out, str(settings.data_dir)])
 
 config = rx.Config(
     app_name="yoom",

@@ -215,3 +215,18 @@ def test_app_start_stops_naming_the_missing_clerk_key(tmp_path):
     )
     assert result.returncode == 2
     assert "CLERK_SECRET_KEY is not set" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_dev_reloader_does_not_watch_the_data_folder():
+    """`reflex run` restarts the backend on file changes: the database's -wal file and recordings must not count."""
+    probe = (  # sys.path as the `reflex` command has it: the project's absolute path, not ''
+        "import os, sys; sys.path[0] = os.getcwd(); "
+        "import rxconfig; from reflex.utils.exec import get_reload_paths; "
+        "print('\\n'.join(str(p) for p in get_reload_paths()))"
+    )
+    env = {"PATH": "/usr/bin:/bin", "VIDEO_PROVIDER": "local"}
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    watched = {Path(line) for line in result.stdout.splitlines()}
+    assert ROOT / "yoom" in watched  # the app's code still reloads
+    assert ROOT / "data" not in watched
