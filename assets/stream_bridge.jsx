@@ -49,7 +49,7 @@ export function tokenURL() {
 }
 
 // POST the token route with the session cookie. Resolves to {token, api_key, user:{id,name,image}, ...}.
-const fetchToken = (signal) => fetchVideoToken(tokenURL(), { signal });
+const fetchToken = (signal, callId) => fetchVideoToken(tokenURL(), { signal, callId });
 
 function streamUser(user) {
   const out = { id: String(user.id) };
@@ -63,8 +63,8 @@ function streamUser(user) {
 // by the next mount, and a mount that arrives while a disconnect is in flight waits for it.
 const leases = new Map();
 
-async function acquireClient({ apiKey, user, token, baseURL, expectedUserId }) {
-  const key = `${apiKey}/${user.id}/${baseURL || ""}`;
+async function acquireClient({ apiKey, user, token, baseURL, expectedUserId, callId }) {
+  const key = `${apiKey}/${user.id}/${baseURL || ""}/${callId || ""}`;
   let entry = leases.get(key);
   while (entry && entry.disposing) {
     await entry.disposing;
@@ -79,7 +79,7 @@ async function acquireClient({ apiKey, user, token, baseURL, expectedUserId }) {
       token,
       // Called by the SDK whenever the token has expired: a fresh one from the server, no reload.
       tokenProvider: async () => {
-        const fresh = await fetchToken();
+        const fresh = await fetchToken(undefined, callId);
         if (String(fresh.user.id) !== expectedUserId) {
           throw new BridgeError("You signed in as someone else in another tab. Reload the page.");
         }
@@ -203,6 +203,7 @@ function useRoomChannel({ session, join, callId, wsRoute, protocol, handlers }) 
         onHands: notify("onHands"),
         onRoomMessage: notify("onRoomMessage"),
         onNotice: notify("onRoomNotice"),
+        onMuteRequest: () => call.microphone.disable().catch((err) => console.warn("Stream: microphone", err)),
         onChange: () => setRoom({ model, version: (version += 1) }),
       }),
     });
@@ -308,7 +309,7 @@ export function YoomStreamCall({
     );
     (async () => {
       try {
-        const first = await fetchToken(abort.signal);
+        const first = await fetchToken(abort.signal, callId);
         if (!active) return;
         const user = streamUser(first.user);
         lease = await acquireClient({
@@ -317,6 +318,7 @@ export function YoomStreamCall({
           token: first.token,
           baseURL: baseUrl || undefined,
           expectedUserId: user.id,
+          callId,
         });
         if (!active) {
           lease.release();

@@ -31,13 +31,17 @@ export function serverMessage(body) {
 }
 
 // Resolves to `{token, api_key, user: {id, name, image}, provider, expires_at, …}`; rejects with a
-// TokenError written for people (or the AbortError of `signal`).
-export async function fetchVideoToken(url, { signal } = {}) {
+// TokenError written for people (or the AbortError of `signal`). `callId` names the meeting the token is
+// for (in the body, never the URL): the server refuses it (403, with words) until the person may be in it
+// (the lobby, who may join), and a guest's token is scoped to it.
+export async function fetchVideoToken(url, { signal, callId } = {}) {
   let response;
   try {
-    // No body and no custom header: a "simple" request, so no CORS preflight in development. The user
-    // is whoever the session cookie says; nothing in the request can choose it.
-    response = await fetch(url, { method: "POST", credentials: "include", signal });
+    // A text body and no custom header: a "simple" request, so no CORS preflight in development. The
+    // user is whoever the session (or guest) cookie says; nothing in the request can choose it.
+    const options = { method: "POST", credentials: "include", signal };
+    if (callId) options.body = JSON.stringify({ call_id: String(callId) });
+    response = await fetch(url, options);
   } catch (err) {
     if (err && err.name === "AbortError") throw err;
     throw new TokenError("Can't reach Yoom's server for a video token. Check your connection and try again.", "unreachable");

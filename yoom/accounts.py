@@ -165,7 +165,7 @@ def sign_up(display_name: str, username: str, password: str, client: str | None 
     return user
 
 
-def _take_hourly_slots(key: str, limit: int, count: int, message: str) -> None:
+def take_hourly_slots(key: str, limit: int, count: int, message: str) -> None:
     """Count `count` uses of `key` in a rolling hour; refuse (TooManyAttempts, `message` + the wait) past `limit`."""
     now = utcnow()
     with session_scope() as db:
@@ -181,7 +181,7 @@ def _take_hourly_slots(key: str, limit: int, count: int, message: str) -> None:
 
 
 def _take_signup_slot(client: str) -> None:
-    _take_hourly_slots(
+    take_hourly_slots(
         f"signup:{client[:250]}", get_settings().signups_per_hour, 1, "Too many new accounts from your network."
     )
 
@@ -501,7 +501,7 @@ def users_by_username(usernames, looked_up_by: str | None = None) -> dict[str, U
     if not names:
         return {}
     if looked_up_by:
-        _take_hourly_slots(
+        take_hourly_slots(
             f"lookup:{looked_up_by}", USERNAME_LOOKUPS_PER_HOUR, len(names), "You've looked up a lot of usernames."
         )
     with session_scope() as db:

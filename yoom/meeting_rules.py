@@ -44,6 +44,10 @@ class Phase(StrEnum):
     NOT_STARTED = "not_started"
     ENDED = "ended"
     REMOVED = "removed"
+    GUEST = "guest"  # signed out, at a meeting that lets guests in: "Your name", "Join as guest", "Sign in"
+    SIGN_IN = "sign_in"  # signed out (or a guest) at a meeting for people with an account
+    LOBBY = "lobby"  # asked to join: waiting for the host
+    DENIED = "denied"  # asked to join: the host said no
     SETUP = "setup"
     IN_CALL = "in_call"
     ERROR = "error"

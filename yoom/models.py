@@ -182,3 +182,58 @@ class RecordingUpload(SQLModel, table=True):
     size_bytes: int = 0
     # When the last part arrived: an upload quiet for long enough is finalised from what it has.
     last_part_at: datetime = Field(index=True)
+
+
+class CallAccess(SQLModel, table=True):
+    """Who may join a meeting and whether they ask first (either provider; yoom/access_rules.py). No row:
+    the defaults for the meeting's kind (access_rules.default_access). Not a foreign key to
+    yoom_local_call: Stream's calls live at Stream."""
+
+    __tablename__ = "yoom_call_access"
+
+    call_id: str = Field(primary_key=True, max_length=64)
+    who_may_join: str = Field(max_length=16)  # access_rules.WhoMayJoin
+    ask_to_join: bool = False
+    updated_by: str = Field(max_length=64)
+    updated_at: datetime
+
+
+class CallCoHost(SQLModel, table=True):
+    """Someone the host made co-host of a meeting: they let people in from the lobby too."""
+
+    __tablename__ = "yoom_call_cohost"
+
+    call_id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(primary_key=True, max_length=64)
+    made_by: str = Field(max_length=64)
+    made_at: datetime
+
+
+class CallKnock(SQLModel, table=True):
+    """A person asking to join a meeting with a lobby, and the host's answer (yoom/admission.py)."""
+
+    __tablename__ = "yoom_call_knock"
+
+    call_id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(primary_key=True, max_length=64)
+    # The name the host sees (a guest's chosen name, else the account's), kept as typed: shown as text.
+    name: str = Field(max_length=80)
+    is_guest: bool = False
+    status: str = Field(max_length=16)  # admission.Status
+    knocked_at: datetime = Field(index=True)
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = None
+
+
+class Guest(SQLModel, table=True):
+    """Someone without an account who joined one meeting by its link (yoom/guests.py). Only a hash of the
+    `yoom_guest` cookie's token is stored; the guest exists for that one call and a few hours."""
+
+    __tablename__ = "yoom_guest"
+
+    id: str = Field(primary_key=True, max_length=64)  # "guest-…": never a Yoom or Clerk user id
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    name: str = Field(max_length=80)
+    call_id: str = Field(index=True, max_length=64)
+    created_at: datetime
+    expires_at: datetime = Field(index=True)

@@ -56,6 +56,7 @@ export class MeshEngine {
         onHands: (hands) => this.fire("onHands", hands),
         onRoomMessage: (message) => this.fire("onRoomMessage", message),
         onNotice: (notice) => this.fire("onRoomNotice", notice),
+        onMuteRequest: () => this.media.setMic(false),
         onChange: () => this.emit(),
       }),
     });

@@ -49,7 +49,7 @@ export class RoomChannelClient {
 
   // Fetched during setup, so "Join meeting" only has to open the socket.
   prefetchToken() {
-    this.tokenPromise = fetchVideoToken(this.tokenUrl).then(
+    this.tokenPromise = fetchVideoToken(this.tokenUrl, { callId: this.callId }).then(
       (info) => {
         this.token = info;
         return info;
@@ -73,7 +73,7 @@ export class RoomChannelClient {
         // fetch again below
       }
     }
-    this.token = await fetchVideoToken(this.tokenUrl);
+    this.token = await fetchVideoToken(this.tokenUrl, { callId: this.callId });
     return this.token;
   }
 

@@ -6,7 +6,8 @@
 //   onChat([{id, user_id, name, text, sent_at, mine, history}])   new messages, oldest first
 //   onHands([{peer_id, user_id, name, at, mine}])          every raised hand, in the order raised
 //   onRoomMessage({type, from: {peer_id, user_id, name, is_host}, payload})   an app message
-//   onNotice({for, message})                               the server refused something of mine
+//   onNotice({for, message})                               the server refused something of mine (or
+//                                                          the host asked everyone to mute: onMuteRequest())
 
 export const REACTION_MS = 4000; // how long a reaction floats over its sender's tile
 const MAX_MESSAGES = 1000; // kept in the browser (the server keeps them all)
@@ -77,6 +78,11 @@ export class RoomModel {
         return true;
       case "app":
         this.call("onRoomMessage", this.appMessage(msg));
+        return true;
+      case "mute-request":
+        // The host asked everyone to mute (yoom/lobby.py): the bridge turns my microphone off.
+        this.call("onMuteRequest");
+        this.call("onNotice", { for: "mute", message: "The host asked everyone to mute: your microphone is off." });
         return true;
       case "refused":
         this.call("onNotice", { for: text(msg.for), message: text(msg.message) });

@@ -23,6 +23,8 @@ from tests.integration.local_helpers import (
     run,
     token_for,
 )
+from yoom import admission, guests
+from yoom.access_rules import Access, WhoMayJoin
 from yoom.accounts import video_user
 from yoom.rtc.hub import Hub, set_hub
 from yoom.video.base import CallKind, NotCallOwner
@@ -101,10 +103,15 @@ def test_guest_tokens_only_open_their_call(client, call, people):
     with open_socket(client, call.id, right) as ws:
         welcome = expect(ws, "welcome")
         assert welcome["user"] == {"id": bob.id, "name": "Bob", "image": None} and welcome["is_owner"] is False
-    # A guest with no Yoom account joins under a plain name.
-    stranger = provider().mint_guest_token("guest-123", [f"default:{call.id}"]).token
+    # A guest with no Yoom account (yoom/guests.py) joins under their name, marked as a guest; a guest pass
+    # nobody was given (no such guest) opens nothing.
+    admission.set_access(call.id, Access(WhoMayJoin.ANYONE, False), call.created_by)  # guests welcome
+    visitor = guests.create(call.id, "Dana", "203.0.113.9").guest
+    stranger = provider().mint_guest_token(visitor.id, [f"default:{call.id}"]).token
     with open_socket(client, call.id, stranger) as ws:
-        assert expect(ws, "welcome")["user"] == {"id": "guest-123", "name": "Guest", "image": None}
+        assert expect(ws, "welcome")["user"] == {"id": visitor.id, "name": "Dana (guest)", "image": None}
+    made_up = provider().mint_guest_token("guest-" + "0" * 20, [f"default:{call.id}"]).token
+    assert refused(client, call.id, made_up)[::2] == ("unauthorized", 4401)
     # Without call_cids the token must belong to an account.
     code, _, close = refused(client, call.id, token_for("no-such-user"))
     assert (code, close) == ("unauthorized", 4401)
@@ -307,6 +314,10 @@ def test_personal_room_reopens_for_its_owner_only(client, people):
     assert (code, close) == ("ended", 4410) and "personal room" in message
     with joined(client, room.id, alice) as (_wa, wa_welcome):
         assert wa_welcome["is_owner"] is True
+        # A personal room asks to join: bob waits until alice lets him in.
+        assert refused(client, room.id, token_for(bob.id))[::2] == ("not-admitted", 4423)
+        admission.knock(room.id, bob.id, "Bob", is_guest=False)
+        admission.decide(room.id, bob.id, True, alice.id)
         with joined(client, room.id, bob) as (_wb, wb_welcome):
             assert len(wb_welcome["peers"]) == 1
     assert run(client, provider().get_call, room.id).ended_at is None
@@ -520,12 +531,14 @@ def test_refused_people_and_guests_without_an_account_leave_no_stay(client, peop
     refused(client, call.id, token_for(carol.id))
     assert stays_of(call.id, carol.id) == []
     open_call = run(client, provider().create_call, video_user(alice), CallKind.INSTANT)
-    guest = provider().mint_guest_token("guest-1", [f"default:{open_call.id}"]).token
+    admission.set_access(open_call.id, Access(WhoMayJoin.ANYONE, False), alice.id)
+    visitor = guests.create(open_call.id, "Dana", "203.0.113.9").guest
+    guest = provider().mint_guest_token(visitor.id, [f"default:{open_call.id}"]).token
     with open_socket(client, open_call.id, guest) as ws:
         expect(ws, "welcome")
     from yoom.attendance import attended_call_ids
 
-    assert attended_call_ids("guest-1") == []
+    assert attended_call_ids(visitor.id) == []
 
 
 def test_stays_close_on_timeout_and_when_the_call_ends(client, call, people):

@@ -7,12 +7,13 @@ from starlette.routing import BaseRoute
 
 
 def routes() -> list[BaseRoute]:
-    from yoom.api import auth, clerk, health, recording_parts, recordings, rtc, video_token
+    from yoom.api import auth, clerk, guests, health, recording_parts, recordings, rtc, video_token
 
     return [
         *auth.routes,
         *clerk.routes,
         *video_token.routes,
+        *guests.routes,
         *rtc.routes,
         *recording_parts.routes,  # before /api/recordings/{id}, which would also match their paths
         *recordings.routes,

@@ -23,7 +23,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from yoom import accounts
+from yoom import accounts, guests
 from yoom.models import User
 from yoom.settings import get_settings
 
@@ -45,6 +45,19 @@ def session_token_from_cookie_header(header: str | None) -> str | None:
     except Exception:  # a malformed header from some other app on the same host: no session
         return None
     morsel = jar.get(SESSION_COOKIE)
+    return morsel.value if morsel and morsel.value else None
+
+
+def guest_token_from_cookie_header(header: str | None) -> str | None:
+    """The guest pass (`yoom_guest`, yoom/guests.py) in a raw `Cookie:` header."""
+    if not header or not isinstance(header, str):
+        return None
+    jar = SimpleCookie()
+    try:
+        jar.load(header)
+    except Exception:
+        return None
+    morsel = jar.get(guests.GUEST_COOKIE)
     return morsel.value if morsel and morsel.value else None
 
 
@@ -150,7 +163,8 @@ def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
 
 
-async def _json_body(request: Request) -> dict:
+async def json_body(request: Request) -> dict:
+    """A small JSON object body (at most MAX_BODY bytes), or {} for anything else."""
     body = b""
     async for chunk in request.stream():
         body += chunk
@@ -167,7 +181,7 @@ async def start_session(request: Request) -> Response:
     """Exchange a sign-in ticket for the session cookie."""
     if not same_origin(request):
         return forbidden_origin()
-    ticket = (await _json_body(request)).get("ticket")
+    ticket = (await json_body(request)).get("ticket")
     try:
         signed_in = await asyncio.to_thread(accounts.redeem_sign_in_ticket, ticket)
     except Exception:

@@ -28,7 +28,8 @@ from typing import Any
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketState
 
-from yoom import accounts, attendance, meeting_rules, moderation
+from yoom import accounts, attendance, guests, lobby, meeting_rules, moderation
+from yoom.access_rules import Entry
 from yoom.db import utcnow
 from yoom.meeting_rules import Phase
 from yoom.rtc.hub import Hub, Peer, RoomFull, get_hub
@@ -159,8 +160,25 @@ async def _admit(websocket: WebSocket) -> _Admission:
         raise _Refused(ErrorCode.ENDED, MESSAGES["room-closed" if call.kind is CallKind.PERSONAL else "ended"])
     if decision.phase == Phase.NOT_STARTED:
         raise _Refused(ErrorCode.NOT_STARTED, MESSAGES["not-started"])
+    guest = None
+    if user is None:
+        # Someone without an account is a guest of this one call, while their pass lasts (yoom/guests.py).
+        guest = await asyncio.to_thread(guests.get, user_id)
+        if guest is None or guest.call_id != call_id:
+            raise _Refused(ErrorCode.UNAUTHORIZED, MESSAGES["no-guest"])
+    # Who may join and the lobby (yoom/access_rules.py): the token route refused this person a token
+    # already; a token minted before the host changed the rule meets it here.
+    at_door = await lobby.door(call, user_id, is_guest=guest is not None)
+    if at_door.entry is Entry.NOT_ALLOWED:
+        raise _Refused(ErrorCode.FORBIDDEN, MESSAGES["forbidden"])
+    if at_door.entry is Entry.SIGN_IN:
+        raise _Refused(ErrorCode.FORBIDDEN, MESSAGES["sign-in"])
+    if at_door.entry is Entry.DENIED:
+        raise _Refused(ErrorCode.NOT_ADMITTED, MESSAGES["denied"])
+    if at_door.entry is Entry.LOBBY:
+        raise _Refused(ErrorCode.NOT_ADMITTED, MESSAGES["not-admitted"])
 
-    video_user = accounts.video_user(user) if user is not None else VideoUser(id=user_id, name="Guest")
+    video_user = accounts.video_user(user) if user is not None else guests.video_user(guest)
     # A personal room is reused for unrelated meetings: its chat history starts at its current opening.
     chat_since = call.starts_at if call.kind is CallKind.PERSONAL else None
     capacity = None if local else STREAM_ROOM_CAPACITY

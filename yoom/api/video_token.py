@@ -3,13 +3,18 @@
 The caller is identified only by the Yoom session (Bearer header or the HttpOnly `yoom_session` cookie,
 from Yoom's own pages only), checked on the server; nothing in the request body or other headers can
 choose the user. Works for both providers: the answer is `{token, room_token, api_key, user: {id, name, image},
-provider, expires_at}`, plus `ice_servers` and `recording_max_bytes` for the local provider, whose token
+provider, expires_at, guest}`, plus `ice_servers` and `recording_max_bytes` for the local provider, whose token
 also names the session (`sid`) so that signing out ends its meetings' passes.
 
 `room_token` opens the room channel (`/api/rtc/{call_id}`: chat, hands, reactions; the mesh's signaling on
 the embedded provider). It is signed with Yoom's own secret and bound to the session (`sid`) on both
 providers — on the embedded one it is the video token itself; on Stream, a second token that Stream never
 sees (and a Stream token never opens the room channel).
+
+The body may name the meeting the token is for (`{"call_id": …}`, never in the URL): then the person gets
+none until they may be in it now (yoom/lobby.py's rule: removals, who may join, the lobby) — 403 with words.
+A guest (the HttpOnly `yoom_guest` cookie, yoom/guests.py, no session) must name their own meeting and
+gets a token scoped to it (`call_cids`) that lasts minutes (renewed by the page while in the call).
 
 A provider that keeps its own copy of users (Stream) is told about the user after the response is sent,
 as a background task, when it says it needs to (`VideoProvider.needs_upsert`): a token never waits on
@@ -26,11 +31,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from yoom import accounts
-from yoom.api.auth import current_user, forbidden_origin, same_origin, session_token, uses_cookie
+from yoom import accounts, guests, lobby
+from yoom.api.auth import current_user, forbidden_origin, json_body, same_origin, session_token, uses_cookie
 from yoom.settings import SettingsError, get_settings
 from yoom.video import get_provider, tokens
-from yoom.video.base import VideoError, VideoProvider, VideoUser
+from yoom.video.base import VideoError, VideoProvider, VideoUser, is_valid_call_id
 
 log = logging.getLogger(__name__)
 
@@ -41,29 +46,113 @@ def _error(status: int, message: str, headers: dict | None = None) -> JSONRespon
     return JSONResponse({"error": message}, status_code=status, headers={**NO_STORE, **(headers or {})})
 
 
-async def _upsert_quietly(provider: VideoProvider, user: VideoUser) -> None:
+async def _upsert_quietly(provider: VideoProvider, user: VideoUser, guest: bool = False) -> None:
     """A background task: report, never raise (the provider remembers the failure and pauses retries)."""
     try:
-        await provider.upsert_user(user)
+        await (provider.upsert_guest(user) if guest else provider.upsert_user(user))
     except VideoError as exc:
         log.warning("could not upsert video user %s on %s: %s", user.id, provider.name, exc)
     except Exception:
         log.exception("upserting video user %s failed", user.id)
 
 
+async def _requested_call(request: Request) -> str | JSONResponse | None:
+    """The meeting the token is for: `{"call_id": …}` in the body (never the URL), or None for none."""
+    body = await json_body(request)
+    call_id = body.get("call_id")
+    if call_id is None:
+        return None
+    if not is_valid_call_id(call_id):
+        return _error(400, "That meeting ID isn't valid.")
+    return call_id
+
+
+async def _refused(provider: VideoProvider, call_id: str, person_id: str, *, is_guest: bool) -> JSONResponse | None:
+    """403 (or 404) when this person may not be in the call now: the lobby, who may join, removals."""
+    meeting = await provider.get_call(call_id)
+    words = await lobby.refusal(meeting, person_id, is_guest=is_guest)
+    if words is None:
+        return None
+    return _error(404 if meeting is None else 403, words)
+
+
+async def _guest_token(request: Request, call_id: str | None) -> JSONResponse:
+    """A guest's token: for their one call only (`call_cids`), short-lived, once they are let in."""
+    try:
+        guest = await asyncio.to_thread(guests.guest_for_token, request.cookies.get(guests.GUEST_COOKIE))
+    except Exception:
+        log.exception("guest lookup failed")
+        return _error(503, "Yoom can't check your guest pass right now. Please try again in a moment.")
+    if guest is None:
+        return _error(401, "Sign in, or open the meeting's link again to join as a guest.")
+    if call_id != guest.call_id:
+        return _error(403, "Your guest pass is for another meeting.")
+    try:
+        provider = get_provider()
+        refused = await _refused(provider, call_id, guest.id, is_guest=True)
+        if refused is not None:
+            return refused
+        meeting = await provider.get_call(call_id)
+        ttl = guests.GUEST_TOKEN_TTL_SECONDS
+        minted = provider.mint_guest_token(guest.id, [meeting.cid], ttl)
+        room_token = minted.token
+        if provider.name != "local":
+            room_token, _ = tokens.mint(get_settings().local_video_secret, guest.id, ttl, call_cids=[meeting.cid])
+    except VideoError as exc:
+        log.warning("minting a guest token for %s failed: %s", guest.id, exc)
+        return _error(503, exc.user_message)
+    except Exception:
+        log.exception("guest token failed")
+        return _error(503, VideoError.user_message)
+    video_user = guests.video_user(guest)
+    return _answer(provider, minted, room_token, video_user, guest=True)
+
+
+def _answer(provider: VideoProvider, minted, room_token: str, video_user: VideoUser, *, guest: bool) -> JSONResponse:
+    body = {
+        "token": minted.token,
+        "room_token": room_token,
+        "api_key": minted.api_key,
+        "user": {"id": video_user.id, "name": video_user.name, "image": video_user.image},
+        "provider": provider.name,
+        "expires_at": minted.expires_at.isoformat(),
+        "guest": guest,
+    }
+    if provider.name == "local":
+        settings = get_settings()
+        body["ice_servers"] = settings.ice_servers
+        body["recording_max_bytes"] = settings.recording_max_bytes
+    if guest:
+        background = BackgroundTask(_upsert_quietly, provider, video_user, True)
+    elif provider.needs_upsert(video_user):
+        background = BackgroundTask(_upsert_quietly, provider, video_user)
+    else:
+        background = None
+    return JSONResponse(body, headers=NO_STORE, background=background)
+
+
 async def token_endpoint(request: Request) -> JSONResponse:
     if uses_cookie(request) and not same_origin(request):
         return forbidden_origin()
+    call_id = await _requested_call(request)
+    if isinstance(call_id, JSONResponse):
+        return call_id
     try:
         user = await asyncio.to_thread(current_user, request)
     except Exception:
         log.exception("session lookup failed")
         return _error(503, "Yoom can't check your sign-in right now. Please try again in a moment.")
+    if user is None and uses_cookie(request) and request.cookies.get(guests.GUEST_COOKIE):
+        return await _guest_token(request, call_id)
     if user is None:
         return _error(401, "Sign in to join a meeting.", {"WWW-Authenticate": 'Bearer realm="yoom"'})
 
     try:
         provider = get_provider()
+        if call_id is not None:
+            refused = await _refused(provider, call_id, user.id, is_guest=False)
+            if refused is not None:
+                return refused
         sid = accounts.session_id(session_token(request))
         minted = provider.user_token(user.id, session_id=sid)
         if provider.name == "local":
@@ -83,21 +172,7 @@ async def token_endpoint(request: Request) -> JSONResponse:
         log.exception("video provider unavailable")
         return _error(503, VideoError.user_message)
 
-    video_user = accounts.video_user(user)
-    body = {
-        "token": minted.token,
-        "room_token": room_token,
-        "api_key": minted.api_key,
-        "user": {"id": video_user.id, "name": video_user.name, "image": video_user.image},
-        "provider": provider.name,
-        "expires_at": minted.expires_at.isoformat(),
-    }
-    if provider.name == "local":
-        settings = get_settings()
-        body["ice_servers"] = settings.ice_servers
-        body["recording_max_bytes"] = settings.recording_max_bytes
-    background = BackgroundTask(_upsert_quietly, provider, video_user) if provider.needs_upsert(video_user) else None
-    return JSONResponse(body, headers=NO_STORE, background=background)
+    return _answer(provider, minted, room_token, accounts.video_user(user), guest=False)
 
 
 routes = [Route("/api/video/token", token_endpoint, methods=["POST"])]

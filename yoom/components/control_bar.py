@@ -12,6 +12,7 @@ from __future__ import annotations
 import reflex as rx
 
 from yoom.components.examples.clap import CLAP_CONTROL
+from yoom.components.lobby import MODERATION_CONTROL
 from yoom.components.room_controls import (
     chat_toggle,
     end_call_button,
@@ -32,6 +33,7 @@ CONTROLS: list[RoomControl] = [
     RoomControl(participants_toggle),
     RoomControl(layout_switcher),
     RoomControl(invite_button),
+    MODERATION_CONTROL,
     RoomControl(shortcuts_dialog),
     RoomControl(end_call_button),
 ]

@@ -37,7 +37,7 @@ def local_setup() -> rx.Component:
             ),
             rx.hstack(
                 rx.button(
-                    "Join meeting",
+                    rx.cond(RoomState.must_ask, "Ask to join", "Join meeting"),
                     on_click=RoomState.join_meeting,
                     size="3",
                     style={**styles.button_primary, "background_color": styles.ACCENT},

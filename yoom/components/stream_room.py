@@ -41,7 +41,7 @@ def setup_screen() -> rx.Component:
         ),
         rx.hstack(
             rx.button(
-                "Join meeting",
+                rx.cond(RoomState.must_ask, "Ask to join", "Join meeting"),
                 on_click=RoomState.join_meeting,
                 size="3",
                 background_color=styles.SUCCESS,

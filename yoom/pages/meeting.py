@@ -11,6 +11,7 @@ from __future__ import annotations
 import reflex as rx
 
 from yoom import styles
+from yoom.components.lobby import lobby_knocks, moderation_panel
 from yoom.components.local_room import local_meeting_screen
 from yoom.components.room_controls import back_home
 from yoom.components.stream_room import stream_meeting_screen
@@ -133,6 +134,105 @@ def removed_view() -> rx.Component:
     )
 
 
+def guest_view() -> rx.Component:
+    """Signed out, at a meeting that lets anyone with the link in: a name, "Join as guest", "Sign in"."""
+    return notice(
+        "user-round",
+        "Join this meeting",
+        rx.cond(RoomState.description != "", rx.text(RoomState.description, color=styles.TEXT_MUTED)),
+        rx.text(RoomState.access_summary, size="2", color=styles.TEXT_MUTED, data_testid="access-summary"),
+        rx.form(
+            rx.vstack(
+                rx.el.label(
+                    rx.text("Your name", as_="span", size="2", weight="medium"),
+                    rx.input(
+                        name="name",
+                        value=RoomState.guest_name,
+                        on_change=RoomState.set_guest_name,
+                        max_length=40,
+                        required=True,
+                        auto_complete="name",
+                        size="3",
+                        width="100%",
+                        data_testid="guest-name",
+                    ),
+                    display="flex",
+                    flex_direction="column",
+                    gap="0.25rem",
+                    width="100%",
+                ),
+                rx.cond(
+                    RoomState.guest_error != "",
+                    rx.text(RoomState.guest_error, color=styles.DANGER, role="alert", data_testid="guest-error"),
+                ),
+                rx.hstack(
+                    rx.button(
+                        "Join as guest",
+                        type="submit",
+                        loading=RoomState.guest_joining,
+                        size="3",
+                        style=styles.button_primary,
+                        data_testid="join-as-guest",
+                    ),
+                    rx.button(
+                        "Sign in", type="button", on_click=RoomState.go_sign_in, size="3", style=styles.button_dark
+                    ),
+                    spacing="3",
+                    justify="center",
+                    width="100%",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=RoomState.join_as_guest,
+            width="100%",
+        ),
+        test_id="meeting-guest",
+    )
+
+
+def sign_in_view() -> rx.Component:
+    return notice(
+        "log-in",
+        "Sign in to join this meeting",
+        rx.text("This meeting is for people with a Yoom account.", color=styles.TEXT_MUTED),
+        rx.button(
+            "Sign in", on_click=RoomState.go_sign_in, size="3", style=styles.button_primary, data_testid="sign-in"
+        ),
+        test_id="meeting-sign-in",
+    )
+
+
+def lobby_view() -> rx.Component:
+    return notice(
+        "door-open",
+        "Waiting for the host to let you in",
+        rx.spinner(size="3"),
+        rx.text(
+            rx.cond(
+                RoomState.host_present,
+                "The host knows you're here.",
+                "The host isn't in the meeting yet. You'll be let in once they arrive and admit you.",
+            ),
+            color=styles.TEXT_MUTED,
+            role="status",
+            data_testid="lobby-host-status",
+        ),
+        rx.button("Leave", on_click=RoomState.leave_lobby, size="3", style=styles.button_dark),
+        test_id="meeting-lobby",
+    )
+
+
+def denied_view() -> rx.Component:
+    return notice(
+        "user-x",
+        "The host didn't let you in",
+        rx.text("You can't join this meeting unless the host lets you in.", color=styles.TEXT_MUTED, role="alert"),
+        back_home(),
+        test_id="meeting-denied",
+    )
+
+
 def error_view() -> rx.Component:
     return notice(
         "triangle-alert",
@@ -164,6 +264,10 @@ def meeting_page() -> rx.Component:
             (Phase.NOT_STARTED, not_started_view()),
             (Phase.ENDED, ended_view()),
             (Phase.REMOVED, removed_view()),
+            (Phase.GUEST, guest_view()),
+            (Phase.SIGN_IN, sign_in_view()),
+            (Phase.LOBBY, lobby_view()),
+            (Phase.DENIED, denied_view()),
             (Phase.ERROR, error_view()),
             (
                 Phase.SETUP,
@@ -172,6 +276,8 @@ def meeting_page() -> rx.Component:
             ),
             loading_view(),
         ),
+        lobby_knocks(),
+        moderation_panel(),
         background_color=styles.DARK_2,
         color=styles.TEXT,
         min_height="100vh",

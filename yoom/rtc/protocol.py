@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     FULL = "full"
     REPLACED = "replaced"  # the same person joined again elsewhere: this socket makes way
     REMOVED = "removed"  # the host removed this person from the meeting
+    NOT_ADMITTED = "not-admitted"  # a meeting with a lobby: the host hasn't let this person in (yet)
     BAD_MESSAGE = "bad-message"  # never fatal: the socket stays open
 
 
@@ -43,6 +44,7 @@ CLOSE_CODES: dict[str, int] = {
     ErrorCode.NOT_STARTED: 4425,
     ErrorCode.FULL: 4429,
     ErrorCode.REMOVED: 4430,
+    ErrorCode.NOT_ADMITTED: 4423,
 }
 
 # Why a peer left (`peer-left`'s `reason`).
@@ -67,6 +69,10 @@ MESSAGES: dict[str, str] = {
     "lost-connection": "Lost the connection to the meeting. Check your network and try again.",
     "replaced": "You joined this meeting from another tab or device, so you left it here.",
     "removed": "The host removed you from this meeting.",
+    "not-admitted": "The host hasn't let you into this meeting yet. Ask to join from the meeting's page.",
+    "denied": "The host didn't let you into this meeting.",
+    "sign-in": "This meeting is for people with a Yoom account. Sign in to join.",
+    "no-guest": "Your guest pass has expired. Open the meeting's link again to join.",
 }
 
 # What the browser shows when a socket closes with a fatal code but no error frame arrived first.
@@ -79,6 +85,7 @@ CLOSE_MESSAGES: dict[int, str] = {
     CLOSE_CODES[ErrorCode.FULL]: "This meeting is full. Try again when someone leaves.",
     CLOSE_CODES[ErrorCode.REPLACED]: MESSAGES["replaced"],
     CLOSE_CODES[ErrorCode.REMOVED]: MESSAGES["removed"],
+    CLOSE_CODES[ErrorCode.NOT_ADMITTED]: MESSAGES["not-admitted"],
 }
 
 

@@ -19,9 +19,9 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from yoom import accounts
-from yoom.api.auth import session_token_from_cookie_header
-from yoom.models import User
+from yoom import accounts, guests
+from yoom.api.auth import guest_token_from_cookie_header, session_token_from_cookie_header
+from yoom.models import Guest, User
 from yoom.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,20 @@ def safe_next_path(raw: object) -> str:
 
 
 def signed_in(handler: Callable[..., Any]) -> Callable[..., Any]:
+    return _person_handler(handler, guests_too=False)
+
+
+def in_room(handler: Callable[..., Any] | None = None, *, anyone: bool = False) -> Callable[..., Any]:
+    """`@signed_in` for the meeting room's handlers, which a guest of that meeting may call too: the
+    handler gets the `User` or the `Guest` (yoom.models; a guest is never a signed-in member, and every
+    other handler stays `@signed_in`). `anyone=True`: nobody at all is passed as None instead of being
+    sent to the sign-in page (the room's loader, which offers "Join as guest")."""
+    if handler is None:
+        return functools.partial(_person_handler, guests_too=True, anyone=anyone)
+    return _person_handler(handler, guests_too=True, anyone=anyone)
+
+
+def _person_handler(handler: Callable[..., Any], *, guests_too: bool, anyone: bool = False) -> Callable[..., Any]:
     """Event handler decorator: the signed-in `User` is looked up on the server and passed as the
     handler's second argument (`def handler(self, user, ...)`); a signed-out browser is sent to the
     sign-in page (and back here afterwards) and the handler does not run.
@@ -74,8 +88,8 @@ def signed_in(handler: Callable[..., Any]) -> Callable[..., Any]:
         async def wrapper(self, *args, **kwargs):
             if not fits(self, args, kwargs):
                 return
-            user = await self._signed_in_user()
-            if user is None:
+            user = await self._person(guests_too)
+            if user is None and not anyone:
                 yield self._signed_out()
                 return
             async for update in handler(self, user, *args, **kwargs):
@@ -86,8 +100,8 @@ def signed_in(handler: Callable[..., Any]) -> Callable[..., Any]:
         async def wrapper(self, *args, **kwargs):
             if not fits(self, args, kwargs):
                 return None
-            user = await self._signed_in_user()
-            if user is None:
+            user = await self._person(guests_too)
+            if user is None and not anyone:
                 return self._signed_out()
             result = handler(self, user, *args, **kwargs)
             return await result if inspect.isawaitable(result) else result
@@ -150,6 +164,14 @@ class AuthState(rx.State):
         if not token:
             return None
         return await asyncio.to_thread(accounts.user_for_session, token)
+
+    async def _person(self, guests_too: bool) -> User | Guest | None:
+        """The signed-in user, else (`guests_too`) the guest behind the `yoom_guest` cookie, else None."""
+        user = await self._signed_in_user()
+        if user is not None or not guests_too:
+            return user
+        token = guest_token_from_cookie_header(self.router.headers.cookie)
+        return await asyncio.to_thread(guests.guest_for_token, token) if token else None
 
     def _show_user(self, user: User | None) -> None:
         self.user_id = user.id if user else ""

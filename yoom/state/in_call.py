@@ -17,8 +17,8 @@ from typing import Any
 import reflex as rx
 
 from yoom import chat
-from yoom.models import User
-from yoom.state.base import signed_in
+from yoom.models import Guest, User
+from yoom.state.base import in_room
 from yoom.state.room import RoomState
 
 MAX_KEPT = 500  # messages shown (the newest)
@@ -77,8 +77,8 @@ class InCallState(RoomState):
     show_shortcuts: bool = False
 
     @rx.event
-    @signed_in
-    def clear_room(self, _user: User):
+    @in_room
+    def clear_room(self, _user: User | Guest):
         """A page (re)loading a room starts with nothing of the last one (the meeting page's on_load)."""
         self.show_chat = False
         self.messages = []
@@ -91,8 +91,8 @@ class InCallState(RoomState):
     # --- from the bridges --------------------------------------------------------------------
 
     @rx.event
-    @signed_in
-    def on_chat(self, _user: User, batch: list):
+    @in_room
+    def on_chat(self, _user: User | Guest, batch: list):
         if not isinstance(batch, list) or len(batch) > MAX_BATCH:
             return
         known = {m.id for m in self.messages}
@@ -108,8 +108,8 @@ class InCallState(RoomState):
             self.messages = sorted(self.messages + fresh, key=lambda m: m.id)[-MAX_KEPT:]
 
     @rx.event
-    @signed_in
-    def on_hands(self, _user: User, raised: list):
+    @in_room
+    def on_hands(self, _user: User | Guest, raised: list):
         if not isinstance(raised, list):
             return
         hands = []
@@ -123,8 +123,8 @@ class InCallState(RoomState):
         self.my_hand_raised = any(h.mine for h in hands)
 
     @rx.event
-    @signed_in
-    def on_room_notice(self, _user: User, notice: dict):
+    @in_room
+    def on_room_notice(self, _user: User | Guest, notice: dict):
         """The server refused something of mine, or a device changed: the chat panel or a toast says so."""
         if not isinstance(notice, dict):
             return
@@ -137,8 +137,8 @@ class InCallState(RoomState):
         return rx.toast.info(words) if notice.get("for") == "device" else rx.toast.error(words)
 
     @rx.event
-    @signed_in
-    def on_shortcut(self, _user: User, action: str):
+    @in_room
+    def on_shortcut(self, _user: User | Guest, action: str):
         if action == "chat":
             return InCallState.toggle_chat
         if action == "participants":
@@ -149,21 +149,21 @@ class InCallState(RoomState):
     # --- the panels --------------------------------------------------------------------------
 
     @rx.event
-    @signed_in
-    def toggle_chat(self, _user: User):
+    @in_room
+    def toggle_chat(self, _user: User | Guest):
         self.show_chat = not self.show_chat
         if self.show_chat:
             self.unread = 0
 
     @rx.event
-    @signed_in
-    def set_show_shortcuts(self, _user: User, value: bool):
+    @in_room
+    def set_show_shortcuts(self, _user: User | Guest, value: bool):
         if isinstance(value, bool):
             self.show_shortcuts = value
 
     @rx.event
-    @signed_in
-    def send_chat(self, _user: User, form: dict):
+    @in_room
+    def send_chat(self, _user: User | Guest, form: dict):
         """The chat box: checked here for words at once (the server checks again), then into the room."""
         text = form.get("text") if isinstance(form, dict) else None
         try:
@@ -177,14 +177,14 @@ class InCallState(RoomState):
         )
 
     @rx.event
-    @signed_in
-    def chat_sent(self, _user: User, went: Any):
+    @in_room
+    def chat_sent(self, _user: User | Guest, went: Any):
         if went is not True:
             self.chat_notice = "Not connected to the meeting right now: your message wasn't sent. Try again."
 
     @rx.event
-    @signed_in
-    def lower_hand(self, _user: User, peer_id: str):
+    @in_room
+    def lower_hand(self, _user: User | Guest, peer_id: str):
         """The host lowers someone's hand ("*": everyone's); the room channel checks they are the host."""
         if not self.is_owner or not isinstance(peer_id, str) or not 0 < len(peer_id) <= 64:
             return

@@ -375,6 +375,10 @@ class VideoProvider(abc.ABC):
     async def upsert_user(self, user: VideoUser) -> None:
         """Make the provider's user match Yoom's (id, name, image)."""
 
+    async def upsert_guest(self, user: VideoUser) -> None:
+        """Make the provider's guest user (no Yoom account, role `guest` where the provider has roles)."""
+        await self.upsert_user(user)
+
     # --- calls ---
     @abc.abstractmethod
     async def create_call(
@@ -468,6 +472,10 @@ class VideoProvider(abc.ABC):
         if meeting.created_by != by_user_id:
             raise NotCallOwner(f"{by_user_id} may not {what} in {call_id}", user_message=f"Only the host can {what}.")
         return meeting
+
+    async def mute_others(self, meeting: Meeting, by_user_id: str) -> None:  # noqa: B027  (optional)
+        """Mute everyone but `by_user_id` on the provider's side too (Stream: mute_users); the room channel
+        has asked their pages already (yoom.lobby.mute_all)."""
 
     async def _eject(self, call_id: str, user_id: str) -> None:  # noqa: B027  (optional: a provider that can, does)
         """Take the person out of the live call on the provider's side."""

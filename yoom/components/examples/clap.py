@@ -13,8 +13,8 @@ import reflex as rx
 
 from yoom import styles
 from yoom.components.room_messages import RoomControl, send_room_message
-from yoom.models import User
-from yoom.state.base import signed_in
+from yoom.models import Guest, User
+from yoom.state.base import in_room
 from yoom.state.room import RoomState
 
 CLAP = "clap"
@@ -26,8 +26,8 @@ class ClapState(RoomState):
     _counted_room: str = ""
 
     @rx.event
-    @signed_in
-    def on_room_message(self, _user: User, message: dict):
+    @in_room
+    def on_room_message(self, _user: User | Guest, message: dict):
         """Every app message of the call comes here (as to every listening control): keep the claps."""
         if not isinstance(message, dict) or message.get("type") != CLAP:
             return
