@@ -144,7 +144,7 @@ def calendar_file(meeting: Meeting, link: str, organizer_name: str, now: datetim
     return "\r\n".join(folded) + "\r\n"
 
 
-def meeting_card(meeting: Meeting, viewer_id: str, base_url: str) -> dict[str, str]:
+def meeting_card(meeting: Meeting, viewer_id: str, base_url: str, access: str = "") -> dict[str, str]:
     """What a meeting list shows for one meeting (all strings, for the page)."""
     when = meeting.starts_at or meeting.created_at
     return {
@@ -156,4 +156,5 @@ def meeting_card(meeting: Meeting, viewer_id: str, base_url: str) -> dict[str, s
         "path": meeting_path(meeting.id, personal=meeting.kind.value == "personal"),
         "is_owner": "yes" if meeting.created_by == viewer_id else "",
         "kind": meeting.kind.value,
+        "access": access,  # who may join (yoom.access_rules.Access.summary)
     }

@@ -69,11 +69,46 @@ def _form_error(message: rx.Var) -> rx.Component:
     )
 
 
+def _switch(switch_id: str, label: str, checked: rx.Var, on_change, test_id: str) -> rx.Component:
+    return rx.hstack(
+        rx.switch(id=switch_id, checked=checked, on_change=on_change, data_testid=test_id),
+        rx.el.label(label, html_for=switch_id),
+        align="center",
+        spacing="2",
+    )
+
+
+def access_switches(prefix: str, *, with_guests: rx.Var | bool = True) -> rx.Component:
+    """Who may join (besides invite-only): guests by link, and "Ask to join" (a lobby)."""
+    return rx.vstack(
+        rx.cond(
+            with_guests,
+            _switch(
+                f"{prefix}-allow-guests",
+                "Let guests in (anyone with the link)",
+                Form.allow_guests,
+                Form.set_allow_guests,
+                f"{prefix}-allow-guests",
+            ),
+        ),
+        _switch(
+            f"{prefix}-ask-to-join",
+            "Ask to join: you let each person in",
+            Form.ask_to_join,
+            Form.set_ask_to_join,
+            f"{prefix}-ask-to-join",
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
 def new_meeting_dialog() -> rx.Component:
     return _dialog(
         "new",
         "Start an Instant Meeting",
         rx.text("A new meeting starts now; share its link from inside the room.", color=styles.TEXT_MUTED),
+        access_switches("new"),
         rx.button(
             "Start Meeting",
             on_click=Form.start_instant_meeting,
@@ -171,11 +206,16 @@ def schedule_meeting_dialog() -> rx.Component:
             align="center",
             spacing="2",
         ),
+        access_switches("schedule", with_guests=~Form.schedule_invite_only),
         rx.text(
             rx.cond(
                 Form.schedule_invite_only,
                 "Only you and the people you invite can join.",
-                "Anyone with the link can join.",
+                rx.cond(
+                    Form.allow_guests,
+                    "Anyone with the link can join, guests too.",
+                    "Anyone signed in with the link can join.",
+                ),
             ),
             size="1",
             color=styles.TEXT_MUTED,

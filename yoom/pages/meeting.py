@@ -254,7 +254,7 @@ def error_view() -> rx.Component:
 # ---- the page ------------------------------------------------------------------------------------
 
 
-@page("/meeting/[call_id]", "Meeting", on_load=[RoomState.load_room, InCallState.clear_room])
+@page("/meeting/[call_id]", "Meeting", on_load=[RoomState.load_room, InCallState.clear_room], signed_in=False)
 def meeting_page() -> rx.Component:
     return rx.box(
         rx.match(

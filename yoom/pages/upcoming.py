@@ -13,7 +13,14 @@ def _meeting_list(icon: str, empty_message: str, actions) -> rx.Component:
     return paged_list(
         Calls,
         Calls.items,
-        lambda m: list_card(icon, m["title"], m["starts_at"], actions(m), "meeting-card"),
+        lambda m: list_card(
+            icon,
+            m["title"],
+            m["starts_at"],
+            actions(m),
+            "meeting-card",
+            rx.text(m["access"], size="1", color=styles.TEXT_MUTED, data_testid="meeting-access"),
+        ),
         empty_message,
         retry=Calls.retry,
     )

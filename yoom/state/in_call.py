@@ -77,8 +77,8 @@ class InCallState(RoomState):
     show_shortcuts: bool = False
 
     @rx.event
-    @in_room
-    def clear_room(self, _user: User | Guest):
+    @in_room(anyone=True)
+    def clear_room(self, _user: User | Guest | None):
         """A page (re)loading a room starts with nothing of the last one (the meeting page's on_load)."""
         self.show_chat = False
         self.messages = []

@@ -11,7 +11,8 @@ import logging
 
 import reflex as rx
 
-from yoom import accounts, chat, meeting_rules, meetings, recording_uploads
+from yoom import accounts, admission, chat, meeting_rules, meetings, recording_uploads
+from yoom.access_rules import Access, WhoMayJoin, default_access
 from yoom.accounts import video_user
 from yoom.meetings import MeetingInputError
 from yoom.models import User
@@ -49,6 +50,9 @@ class MeetingFormState(AuthState):
     schedule_invite_only: bool = False
     schedule_share_recordings: bool = False
     schedule_invitees: str = ""
+    # Who may join besides invite-only (yoom/access_rules.py), for New Meeting and Schedule alike.
+    allow_guests: bool = False
+    ask_to_join: bool = False
     schedule_error: str = ""
     join_input: str = ""
     join_error: str = ""
@@ -123,6 +127,23 @@ class MeetingFormState(AuthState):
 
     @rx.event
     @signed_in
+    def set_allow_guests(self, _user: User, value: bool):
+        if isinstance(value, bool):
+            self.allow_guests = value
+
+    @rx.event
+    @signed_in
+    def set_ask_to_join(self, _user: User, value: bool):
+        if isinstance(value, bool):
+            self.ask_to_join = value
+
+    def _access(self, invite_only: bool) -> Access:
+        if invite_only:
+            return Access(WhoMayJoin.INVITE_ONLY, bool(self.ask_to_join))
+        return Access(WhoMayJoin.ANYONE if self.allow_guests else WhoMayJoin.SIGNED_IN, bool(self.ask_to_join))
+
+    @rx.event
+    @signed_in
     def set_schedule_share_recordings(self, _user: User, value: bool):
         if isinstance(value, bool):
             self.schedule_share_recordings = value
@@ -148,10 +169,13 @@ class MeetingFormState(AuthState):
         self.busy = True
         yield
         meeting, problem = await _create_call(user, CallKind.INSTANT)
+        if not problem:
+            problem = await _keep_access(meeting, self._access(False), user)
         self.busy = False
         if problem:
             yield rx.toast.error(problem)
             return
+        self.allow_guests = self.ask_to_join = False
         self.dialog = ""
         yield rx.redirect(meetings.meeting_path(meeting.id))
 
@@ -190,6 +214,9 @@ class MeetingFormState(AuthState):
                 share_recordings=share_recordings,
             )
             link = meetings.meeting_link(self._base_url(), meeting.id)
+            problem = await _keep_access(meeting, self._access(invite_only), user)
+            if problem:
+                raise VideoError(problem, user_message=problem)
         except (VideoError, MeetingInputError, accounts.AccountError) as exc:
             self.schedule_error = getattr(exc, "user_message", None) or str(exc)
             self.busy = False
@@ -208,6 +235,7 @@ class MeetingFormState(AuthState):
         self.created_invited_count = len(invitees)
         self.schedule_description = self.schedule_when = self.schedule_invitees = ""
         self.schedule_invite_only = self.schedule_share_recordings = False
+        self.allow_guests = self.ask_to_join = False
         self.dialog = "created"
         if not self.next_meeting_iso or request.starts_at.isoformat() < self.next_meeting_iso:
             self.next_meeting_iso = request.starts_at.isoformat()
@@ -257,6 +285,18 @@ async def _create_call(user, kind: CallKind, **options) -> tuple[Meeting | None,
         return None, UNEXPECTED
 
 
+async def _keep_access(meeting: Meeting, access: Access, user) -> str:
+    """Store who may join when it isn't the kind's default; a message for the page if it can't be."""
+    if access == default_access(meeting.kind, meeting.invite_only):
+        return ""
+    try:
+        await asyncio.to_thread(admission.set_access, meeting.id, access, user.id)
+    except Exception:
+        log.exception("storing who may join %s failed", meeting.id)
+        return "The meeting was made, but who may join couldn't be saved: change it from inside the room."
+    return ""
+
+
 class _PagedState(AuthState):
     """A list the page loads 20 at a time ("Load more"), with loading, empty and error-with-retry states."""
 
@@ -304,7 +344,9 @@ class CallListState(_PagedState):
         provider = get_provider()
         fetch = provider.upcoming_calls if self.which == "upcoming" else provider.previous_calls
         page = await fetch(user.id, cursor=cursor)
-        return [meetings.meeting_card(m, user.id, self._base_url()) for m in page.items], page.next_cursor
+        access = await asyncio.to_thread(admission.accesses_of, page.items)
+        cards = [meetings.meeting_card(m, user.id, self._base_url(), access[m.id].summary) for m in page.items]
+        return cards, page.next_cursor
 
     def _keep(self, items: list, more: bool) -> None:
         self.items = self.items + items if more else items
