@@ -13,7 +13,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from yoom import admission
+from yoom import admission, moderation
 from yoom.access_rules import Access, Action, Entry, Role, entry, may, role_of
 from yoom.video.base import InvalidRequest, Meeting, NotCallOwner, VideoProvider, is_valid_user_id
 
@@ -85,11 +85,18 @@ async def knock(meeting: Meeting, person_id: str, name: str, *, is_guest: bool) 
     return status
 
 
-async def decide(meeting: Meeting, by_user_id: str, user_id: str, admit: bool) -> bool:
+async def decide(
+    meeting: Meeting, by_user_id: str, user_id: str, admit: bool, provider: VideoProvider | None = None
+) -> bool:
     """Admit or turn away a waiting person (the host or a co-host); False when nobody was waiting."""
     await _require(meeting, by_user_id, Action.ADMIT)
     if not isinstance(user_id, str) or not is_valid_user_id(user_id):
         return False
+    if admit and await asyncio.to_thread(moderation.is_removed, meeting.id, user_id):
+        # Someone removed, asking to come back: only the host lets them (the removal is the host's word).
+        if provider is None:
+            return False
+        await provider.readmit(meeting.id, by_user_id, user_id)
     decided = await asyncio.to_thread(admission.decide, meeting.id, user_id, admit, by_user_id)
     if decided:
         await tell_hosts(meeting)  # every host's list loses them
@@ -133,15 +140,8 @@ async def mute_all(provider: VideoProvider, meeting: Meeting, by_user_id: str) -
     others = [m for m in await hub.members(meeting.id) if m.user_id != by_user_id]
     for member in others:
         await hub.backplane.deliver(member, MUTE_FRAME)
-    await provider.mute_others(meeting, by_user_id)
+    await provider.mute_others(meeting, by_user_id, [m.user_id for m in others])
     return len(others)
-
-
-async def readmit(provider: VideoProvider, meeting: Meeting, by_user_id: str, user_id: str) -> bool:
-    """Let a removed person back in: out of the removals, admitted past the lobby."""
-    back = await provider.readmit(meeting.id, by_user_id, user_id)
-    await asyncio.to_thread(admission.admit_again, meeting.id, user_id, by_user_id)
-    return back
 
 
 async def refusal(meeting: Meeting | None, person_id: str, *, is_guest: bool) -> str | None:

@@ -146,6 +146,11 @@ def test_the_host_removes_a_participant_who_then_cannot_rejoin(app_url, new_page
     expect(member.get_by_text("The host removed you from this meeting.")).to_be_visible(timeout=10_000)
     expect(tile(host, "Rae Removed")).to_have_count(0, timeout=20_000)
 
-    # Coming back by the link is refused.
+    # Coming back by the link is refused, until the host lets them in again.
     member.goto(url)
     expect(member.get_by_test_id("meeting-removed")).to_be_visible(timeout=30_000)
+    member.get_by_test_id("ask-back").click()
+    expect(member.get_by_test_id("meeting-lobby")).to_be_visible(timeout=20_000)
+    knock_row(host, "Rae Removed").get_by_test_id("admit").click()
+    expect(member.get_by_test_id("local-in-call")).to_be_visible(timeout=20_000)
+    expect(tile(host, "Rae Removed")).to_be_visible(timeout=20_000)

@@ -169,6 +169,10 @@ class _Call:
     team: str | None = None
     members: dict[str, dict] = field(default_factory=dict)
     deleted: bool = False
+    # Moderation: users blocked from the call (no capability in it), kicks and mute requests as sent.
+    blocked: set[str] = field(default_factory=set)
+    kicks: list[dict] = field(default_factory=list)
+    mutes: list[dict] = field(default_factory=list)
 
     @property
     def cid(self) -> str:
@@ -379,8 +383,8 @@ class FakeStream:
             kind = self._call_types.get(call_type)
             call = self._calls.get(f"{call_type}:{call_id}")
             user = self._users.get(user_id)
-            if kind is None or call is None or call.deleted:
-                return set()
+            if kind is None or call is None or call.deleted or user_id in call.blocked:
+                return set()  # a blocked user can't even read the call
             grants = kind["grants"]
             # A user the browser connected but the server never upserted holds Stream's default role.
             allowed = set(grants.get(user["role"] if user else "user", ()))
@@ -388,6 +392,14 @@ class FakeStream:
             if member is not None:
                 allowed |= set(grants.get(member.get("role") or "call_member", ()))
             return allowed
+
+    def moderation(self, call_id: str, call_type: str = "default") -> dict:
+        """What was done to a call's people: {"blocked": [...], "kicks": [...], "mutes": [...]} (as sent)."""
+        with self._lock:
+            call = self._calls.get(f"{call_type}:{call_id}")
+            if call is None:
+                return {"blocked": [], "kicks": [], "mutes": []}
+            return copy.deepcopy({"blocked": sorted(call.blocked), "kicks": call.kicks, "mutes": call.mutes})
 
     @property
     def call_count(self) -> int:
@@ -432,6 +444,10 @@ class FakeStream:
             ("POST", "/api/v2/video/call/{type}/{id}/mark_ended"): self._end_call,
             ("POST", "/api/v2/video/call/{type}/{id}/delete"): self._delete_call,
             ("GET", "/api/v2/video/call/{type}/{id}/recordings"): self._list_recordings,
+            ("POST", "/api/v2/video/call/{type}/{id}/kick"): self._kick_user,
+            ("POST", "/api/v2/video/call/{type}/{id}/block"): self._block_user,
+            ("POST", "/api/v2/video/call/{type}/{id}/unblock"): self._unblock_user,
+            ("POST", "/api/v2/video/call/{type}/{id}/mute_users"): self._mute_users,
             ("POST", "/api/v2/video/calls"): self._query_calls,
             ("POST", "/api/v2/video/calltypes"): self._create_call_type,
             ("GET", "/api/v2/video/calltypes/{name}"): self._get_call_type,
@@ -879,6 +895,43 @@ class FakeStream:
             call.updated_at = now
             out = [self._member_response(call, m["user_id"]) for m in updates]
         return 201, {"members": out}
+
+    def _acting_user(self, body: dict, field_name: str, operation: str) -> str | None:
+        """Server-side calls name who acts (`kicked_by_id`, `muted_by_id`); that user must exist."""
+        acting = body.get(field_name)
+        if acting is not None:
+            self._check_users_exist([acting], operation)
+        return acting
+
+    def _kick_user(self, params: dict, args: dict, body: dict):
+        with self._lock:
+            call = self._live_call(params)
+            self._check_users_exist([body["user_id"]], "KickUser")
+            self._acting_user(body, "kicked_by_id", "KickUser")
+            call.kicks.append({"user_id": body["user_id"], "block": bool(body.get("block"))})
+            if body.get("block"):
+                call.blocked.add(body["user_id"])
+        return 201, {}
+
+    def _block_user(self, params: dict, args: dict, body: dict):
+        with self._lock:
+            call = self._live_call(params)
+            self._check_users_exist([body["user_id"]], "BlockUser")
+            call.blocked.add(body["user_id"])
+        return 201, {}
+
+    def _unblock_user(self, params: dict, args: dict, body: dict):
+        with self._lock:
+            call = self._live_call(params)
+            call.blocked.discard(body["user_id"])
+        return 201, {}
+
+    def _mute_users(self, params: dict, args: dict, body: dict):
+        with self._lock:
+            call = self._live_call(params)
+            self._acting_user(body, "muted_by_id", "MuteUsers")
+            call.mutes.append({k: body[k] for k in ("mute_all_users", "user_ids", "audio", "muted_by_id") if k in body})
+        return 201, {}
 
     def _end_call(self, params: dict, args: dict, body: dict):
         with self._lock:

@@ -122,12 +122,8 @@ def _answer(provider: VideoProvider, minted, room_token: str, video_user: VideoU
         settings = get_settings()
         body["ice_servers"] = settings.ice_servers
         body["recording_max_bytes"] = settings.recording_max_bytes
-    if guest:
-        background = BackgroundTask(_upsert_quietly, provider, video_user, True)
-    elif provider.needs_upsert(video_user):
-        background = BackgroundTask(_upsert_quietly, provider, video_user)
-    else:
-        background = None
+    needs = provider.needs_upsert(video_user)
+    background = BackgroundTask(_upsert_quietly, provider, video_user, guest) if needs else None
     return JSONResponse(body, headers=NO_STORE, background=background)
 
 

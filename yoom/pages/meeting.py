@@ -124,7 +124,14 @@ def removed_view() -> rx.Component:
         "You were removed from this meeting",
         rx.text("The host removed you. You can come back if they let you in again.", color=styles.TEXT_MUTED),
         rx.hstack(
-            rx.button("Check again", on_click=RoomState.retry, size="3", style=styles.button_primary),
+            rx.button(
+                "Ask to be let back in",
+                on_click=RoomState.ask_to_come_back,
+                size="3",
+                style=styles.button_primary,
+                data_testid="ask-back",
+            ),
+            rx.button("Check again", on_click=RoomState.retry, size="3", style=styles.button_dark),
             back_home(),
             spacing="3",
             wrap="wrap",

@@ -123,7 +123,7 @@ class LobbyState(RoomState):
             return None
         return await self._act(
             user,
-            lambda m: lobby.decide(m, user.id, user_id, True),
+            lambda m: lobby.decide(m, user.id, user_id, True, video.get_provider()),
             lambda ok: "Let in." if ok else "They're no longer waiting.",
         )
 

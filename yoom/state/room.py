@@ -407,6 +407,27 @@ class RoomState(AuthState):
 
     @rx.event
     @in_room
+    async def ask_to_come_back(self, user: User | Guest):
+        """Removed: ask the host to be let back in (the lobby's knock; only the host can say yes)."""
+        call_id = self._current_room()
+        if call_id is None or self.phase != Phase.REMOVED:
+            return RoomState.load_room
+        try:
+            meeting = await video.get_provider().get_call(call_id)
+            if meeting is None or meeting.has_ended:
+                return RoomState.load_room
+            name = user.name if isinstance(user, Guest) else user.display_name
+            await lobby.knock(meeting, user.id, name, is_guest=isinstance(user, Guest))
+        except admission.LobbyFull:
+            return rx.toast.error("Too many people are waiting to join this meeting. Try again in a few minutes.")
+        except Exception:
+            log.exception("asking back into %s failed", call_id)
+            return rx.toast.error(GENERIC_ERROR)
+        self.phase = Phase.LOBBY
+        return RoomState.wait_in_lobby
+
+    @rx.event
+    @in_room
     async def leave_lobby(self, user: User | Guest):
         call_id = self._current_room()
         if call_id is not None and self.phase == Phase.LOBBY:

@@ -446,7 +446,7 @@ class VideoProvider(abc.ABC):
     async def remove_participant(self, call_id: str, by_user_id: str, user_id: str) -> None:
         """The host removes someone: out of the call now, and kept out until `readmit`.
         Raises CallNotFound, NotCallOwner (only the host), InvalidRequest (themselves, a bad id)."""
-        from yoom import moderation
+        from yoom import admission, moderation
 
         await self._require_host(call_id, by_user_id, "remove people")
         if not is_valid_user_id(user_id):
@@ -454,6 +454,7 @@ class VideoProvider(abc.ABC):
         if user_id == by_user_id:
             raise InvalidRequest("host removing themselves", user_message="You can't remove yourself. Leave instead.")
         await asyncio.to_thread(moderation.remove, call_id, user_id, by_user_id)
+        await asyncio.to_thread(admission.forget, call_id, user_id)  # coming back means asking again
         await self._eject(call_id, user_id)
 
     async def readmit(self, call_id: str, by_user_id: str, user_id: str) -> bool:
@@ -473,7 +474,7 @@ class VideoProvider(abc.ABC):
             raise NotCallOwner(f"{by_user_id} may not {what} in {call_id}", user_message=f"Only the host can {what}.")
         return meeting
 
-    async def mute_others(self, meeting: Meeting, by_user_id: str) -> None:  # noqa: B027  (optional)
+    async def mute_others(self, meeting: Meeting, by_user_id: str, user_ids: Sequence[str]) -> None:  # noqa: B027
         """Mute everyone but `by_user_id` on the provider's side too (Stream: mute_users); the room channel
         has asked their pages already (yoom.lobby.mute_all)."""
 

@@ -414,8 +414,16 @@ class StreamProvider(VideoProvider):
     # --- users --------------------------------------------------------------------------------
 
     async def upsert_user(self, user: VideoUser) -> None:
+        await self._upsert(user)
+
+    async def upsert_guest(self, user: VideoUser) -> None:
+        """A guest of Yoom's is a Stream user with Stream's `guest` role: on Yoom's invite-only call type
+        that role has no grant at all, and the guest's token names its one call (`call_cids`)."""
+        await self._upsert(user, role="guest")
+
+    async def _upsert(self, user: VideoUser, role: str | None = None) -> None:
         _check_user_id(user.id)
-        request = UserRequest(id=user.id, name=user.name or user.id, image=user.image or None)
+        request = UserRequest(id=user.id, name=user.name or user.id, image=user.image or None, role=role)
 
         def convert(data: Any) -> None:
             if not isinstance(getattr(data, "users", None), dict) or user.id not in data.users:
@@ -773,11 +781,58 @@ class StreamProvider(VideoProvider):
         return ended
 
     async def _eject(self, call_id: str, user_id: str) -> None:
-        """Out of Yoom's room channel (chat, hands, reactions) at once; the meeting page keeps them out of
-        Stream's call (yoom.moderation is checked on every load and join)."""
+        """Out of Yoom's room channel (chat, hands, reactions) at once, and out of Stream's call: blocked on
+        it (a blocked user can't join it again with any token) and kicked from the live session. The
+        meeting page and the token route keep them out too (yoom.moderation)."""
         from yoom.rtc.hub import get_hub
 
         await get_hub().remove_user(call_id, user_id)
+        meeting = await self.get_call(call_id)
+        if meeting is None:
+            return
+        await self._request(
+            "block user",
+            lambda: self._video.block_user(meeting.call_type, call_id, user_id=user_id),
+            lambda data: None,
+            idempotent=True,
+        )
+        try:
+            await self._request(
+                "kick user",
+                lambda: self._video.kick_user(meeting.call_type, call_id, user_id=user_id, block=True),
+                lambda data: None,
+                idempotent=True,
+                retries=0,
+            )
+        except (VideoError, _NotFound) as exc:  # not in the live session: the block is what keeps them out
+            log.info("Stream kick of %s in %s: %s", user_id, call_id, exc)
+
+    async def readmit(self, call_id: str, by_user_id: str, user_id: str) -> bool:
+        """Let a removed person back in: Yoom's record, then Stream's block lifted."""
+        back = await super().readmit(call_id, by_user_id, user_id)
+        meeting = await self.get_call(call_id)
+        if back and meeting is not None:
+            await self._request(
+                "unblock user",
+                lambda: self._video.unblock_user(meeting.call_type, call_id, user_id=user_id),
+                lambda data: None,
+                idempotent=True,
+            )
+        return back
+
+    async def mute_others(self, meeting: Meeting, by_user_id: str, user_ids: Sequence[str]) -> None:
+        """Stream's own MuteUsers for their microphones (the SFU mutes them), never the asker's own."""
+        user_ids = [uid for uid in dict.fromkeys(user_ids) if uid != by_user_id]
+        if not user_ids:
+            return
+        await self._request(
+            "mute users",
+            lambda: self._video.mute_users(
+                meeting.call_type, meeting.id, audio=True, user_ids=user_ids, muted_by_id=by_user_id
+            ),
+            lambda data: None,
+            idempotent=True,
+        )
 
     # --- recordings ---------------------------------------------------------------------------
 
