@@ -163,12 +163,12 @@ def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
 
 
-async def json_body(request: Request) -> dict:
-    """A small JSON object body (at most MAX_BODY bytes), or {} for anything else."""
+async def json_body(request: Request, max_bytes: int = MAX_BODY) -> dict:
+    """A small JSON object body (at most `max_bytes`), or {} for anything else."""
     body = b""
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_BODY:
+        if len(body) > max_bytes:
             return {}
     try:
         data = json.loads(body or b"{}")
