@@ -9,7 +9,7 @@ import sys
 import reflex as rx
 
 import yoom.pages  # noqa: F401  (each page module registers itself with yoom.pages.registry)
-from yoom import accounts, attendance, event_socket, migrations, recording_uploads, styles
+from yoom import accounts, attendance, event_socket, guests, migrations, recording_uploads, styles
 from yoom.api import build_api
 from yoom.api.auth import socket_origin_allowed
 from yoom.components.clerk import clerk_app_wraps
@@ -53,6 +53,7 @@ async def housekeeping():
         while True:
             try:
                 await asyncio.to_thread(accounts.purge_expired)
+                await asyncio.to_thread(guests.purge_expired)
             except Exception:
                 log.exception("purging expired sessions failed")
             await asyncio.sleep(PURGE_EVERY_SECONDS)

@@ -58,6 +58,7 @@ def test_a_guest_joins_an_open_meeting_by_link_and_both_see_each_others_video(ap
     call_id = start_meeting(host, guests=True)
     url = f"{app_url}/meeting/{call_id}"
     open_setup(host, url)
+    expect(host.get_by_test_id("room-access")).to_have_text("Anyone with the link (guests too)")
     join(host)
 
     # A name that is too long, or markup, is no trouble: refused with words, or shown as typed text.
@@ -103,6 +104,7 @@ def test_a_knocker_is_admitted_by_the_host_and_another_denied(app_url, new_page)
 
     # The signed-in person knocks too, and the host sees it in real time.
     open_setup(member, url)
+    expect(member.get_by_test_id("room-access")).to_have_text("Anyone with the link (guests too) · ask to join")
     ask_to_join(member)
     expect(knock_row(host, "Dee Member")).to_be_visible(timeout=10_000)
 

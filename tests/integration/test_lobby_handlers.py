@@ -217,3 +217,18 @@ async def test_remove_mute_co_host_and_let_back_in(ada, bob, hub, provider_name,
     assert admission.status_of(meeting.id, bob.user.id) is admission.Status.ADMITTED
     if fake is not None:
         assert fake.moderation(meeting.id)["blocked"] == []
+
+
+async def test_the_host_changes_who_may_join_from_the_room(ada, hub, provider_name):
+    meeting = await meeting_of(ada)
+    host = state_for(LobbyState, meeting.id, session=ada, phase=Phase.IN_CALL)
+    host.who_may_join, host.ask_to_join = "signed_in", False
+    await run(host.set_who_may_join("anyone"))
+    await run(host.set_ask_to_join(True))
+    assert admission.access_of(meeting) == Access(WhoMayJoin.ANYONE, True)
+    assert host.access_summary == "Anyone with the link (guests too) · ask to join"
+    closed = await get_provider().create_call(accounts.video_user(ada.user), CallKind.INSTANT, invite_only=True)
+    keeper = state_for(LobbyState, closed.id, session=ada, phase=Phase.IN_CALL)
+    keeper.who_may_join, keeper.ask_to_join = "invite_only", False
+    assert "stays invite-only" in toasts(await run(keeper.set_who_may_join("anyone")))
+    assert admission.access_of(closed).who_may_join is WhoMayJoin.INVITE_ONLY

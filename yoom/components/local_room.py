@@ -25,6 +25,7 @@ def local_setup() -> rx.Component:
         rx.vstack(
             rx.heading("Setup", size="7", as_="h1"),
             rx.cond(RoomState.description != "", rx.text(RoomState.description, color=styles.TEXT_MUTED)),
+            rx.text(RoomState.access_summary, size="2", color=styles.TEXT_MUTED, data_testid="room-access"),
             rx.box(lv.local_video_preview(), width="100%", max_width="640px"),
             rx.flex(
                 join_muted_checkbox(),

@@ -30,6 +30,7 @@ def setup_screen() -> rx.Component:
     return rx.vstack(
         rx.heading("Setup", size="7", as_="h1"),
         rx.cond(RoomState.description != "", rx.text(RoomState.description, color=styles.TEXT_MUTED)),
+        rx.text(RoomState.access_summary, size="2", color=styles.TEXT_MUTED, data_testid="room-access"),
         rx.box(sv.video_preview(), width="100%", max_width="640px", data_testid="stream-video-preview"),
         rx.hstack(
             join_muted_checkbox(),
