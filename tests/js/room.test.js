@@ -3,7 +3,7 @@ import { expect, test } from "bun:test";
 import { REACTION_MS, RoomModel } from "../../assets/room_channel/room.js";
 
 function makeRoom() {
-  const seen = { chat: [], hands: [], app: [], notices: [], sent: [] };
+  const seen = { chat: [], hands: [], app: [], notices: [], sent: [], mutes: 0 };
   let clock = 1000;
   const room = new RoomModel({
     callbacks: () => ({
@@ -11,6 +11,7 @@ function makeRoom() {
       onHands: (h) => seen.hands.push(h),
       onRoomMessage: (m) => seen.app.push(m),
       onNotice: (n) => seen.notices.push(n),
+      onMuteRequest: () => (seen.mutes += 1),
     }),
     now: () => clock,
   });
@@ -97,4 +98,12 @@ test("reactions float for a while over their sender; app messages and refusals r
     { type: "reaction", emoji: "👍" },
     { type: "chat", text: "hi" },
   ]);
+});
+
+test("the host's request to mute turns my microphone off and says so", () => {
+  const { room, seen } = makeRoom();
+  room.onFrame(welcome);
+  expect(room.onFrame({ type: "mute-request" })).toBe(true);
+  expect(seen.mutes).toBe(1);
+  expect(seen.notices).toEqual([{ for: "mute", message: "The host asked everyone to mute: your microphone is off." }]);
 });

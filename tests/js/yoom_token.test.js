@@ -55,6 +55,21 @@ describe("fetchVideoToken", () => {
     expect(calls[0].init.headers).toBeUndefined(); // a simple request: no CORS preflight
   });
 
+  test("names the meeting in the body (never the URL), still a simple request", async () => {
+    answer(() => json(200, GOOD));
+    await fetchVideoToken("http://localhost:8000/api/video/token", { callId: "abc-123" });
+    expect(calls[0].url).toBe("http://localhost:8000/api/video/token");
+    expect(JSON.parse(calls[0].init.body)).toEqual({ call_id: "abc-123" });
+    expect(calls[0].init.headers).toBeUndefined(); // a string body is text/plain: no CORS preflight
+  });
+
+  test("403 from the lobby: refused, in the server's words", async () => {
+    answer(() => json(403, { error: "The host hasn't let you into this meeting yet." }));
+    const err = await failure(fetchVideoToken("http://x/api/video/token", { callId: "abc" }));
+    expect(err.reason).toBe("refused");
+    expect(err.message).toBe("The host hasn't let you into this meeting yet.");
+  });
+
   test("401: signed out, in the server's words", async () => {
     answer(() => json(401, { error: "Sign in to join a meeting." }));
     const err = await failure(fetchVideoToken("/t"));
