@@ -790,12 +790,18 @@ class StreamProvider(VideoProvider):
         meeting = await self.get_call(call_id)
         if meeting is None:
             return
-        await self._request(
-            "block user",
-            lambda: self._video.block_user(meeting.call_type, call_id, user_id=user_id),
-            lambda data: None,
-            idempotent=True,
-        )
+        try:
+            await self._request(
+                "block user",
+                lambda: self._video.block_user(meeting.call_type, call_id, user_id=user_id),
+                lambda data: None,
+                idempotent=True,
+            )
+        except (VideoError, _NotFound) as exc:
+            # Yoom's removal stands (the token route and the room channel refuse them); a person Stream
+            # doesn't know (never joined its call) has nothing there to block.
+            log.warning("Stream block of %s in %s failed: %s", user_id, call_id, exc)
+            return
         try:
             await self._request(
                 "kick user",
