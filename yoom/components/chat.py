@@ -14,7 +14,7 @@ from yoom.state.in_call import ChatItem, InCallState, LinkPart
 def _part(part: LinkPart) -> rx.Component:
     return rx.cond(
         part.href != "",
-        rx.link(part.text, href=part.href, is_external=True, rel="noopener noreferrer", color=styles.ACCENT),
+        rx.link(part.text, href=part.href, is_external=True, rel="noopener noreferrer", color=styles.ACCENT_TEXT),
         rx.text(part.text, as_="span"),
     )
 
@@ -71,7 +71,7 @@ def chat_panel() -> rx.Component:
             rx.cond(
                 InCallState.chat_notice != "",
                 rx.text(
-                    InCallState.chat_notice, size="2", color=styles.DANGER, role="alert", data_testid="chat-notice"
+                    InCallState.chat_notice, size="2", color=styles.DANGER_TEXT, role="alert", data_testid="chat-notice"
                 ),
             ),
             rx.form(

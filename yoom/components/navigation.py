@@ -67,7 +67,7 @@ def sidebar_link(label: str, route: str, icon: str, show_label_always: bool = Fa
 
 
 def sidebar() -> rx.Component:
-    return rx.box(
+    return rx.el.nav(
         rx.vstack(
             *[sidebar_link(*link) for link in NAV_LINKS],
             spacing="2",
@@ -81,6 +81,7 @@ def sidebar() -> rx.Component:
         min_width=styles.SIDEBAR_WIDTH,
         padding="1.5rem 0.75rem",
         background_color=styles.DARK_1,
+        aria_label="Main",
         data_testid="sidebar",
     )
 
@@ -125,8 +126,10 @@ def user_menu() -> rx.Component:
                 rx.text(AuthState.user_name, display=["none", "none", "block"], data_testid="user-name"),
                 variant="ghost",
                 color=styles.TEXT,
-                aria_label="Account menu",
+                # Its name is what it shows (initials and name), so voice control finds it by what people see.
+                title="Account menu",
                 cursor="pointer",
+                data_testid="account-menu",
             )
         ),
         rx.menu.content(
@@ -154,29 +157,31 @@ def provider_badge() -> rx.Component:
 
 
 def navbar() -> rx.Component:
-    return rx.hstack(
+    return rx.el.header(
         rx.hstack(
-            rx.box(mobile_nav(), display=["block", "block", "none"]),
-            logo(),
+            rx.hstack(
+                rx.box(mobile_nav(), display=["block", "block", "none"]),
+                logo(),
+                align="center",
+                spacing="3",
+            ),
+            rx.hstack(
+                provider_badge(),
+                clerk_account_menu() if get_settings().clerk_enabled else user_menu(),
+                align="center",
+                spacing="4",
+            ),
+            justify="between",
             align="center",
-            spacing="3",
+            height=styles.NAVBAR_HEIGHT,
+            padding_x=["1rem", "1.5rem"],
+            background_color=styles.DARK_1,
+            width="100%",
         ),
-        rx.hstack(
-            provider_badge(),
-            clerk_account_menu() if get_settings().clerk_enabled else user_menu(),
-            align="center",
-            spacing="4",
-        ),
-        justify="between",
-        align="center",
-        height=styles.NAVBAR_HEIGHT,
-        padding_x=["1rem", "1.5rem"],
-        background_color=styles.DARK_1,
         position="sticky",
         top="0",
         z_index="30",
         width="100%",
-        as_="header",
     )
 
 
@@ -189,13 +194,12 @@ def app_shell(*children: rx.Component, heading: str | None = None) -> rx.Compone
         navbar(),
         rx.hstack(
             sidebar(),
-            rx.box(
+            rx.el.main(
                 rx.cond(
                     AuthState.is_signed_in,
                     rx.box(*content, width="100%"),
                     rx.center(rx.spinner(size="3"), height="50vh"),
                 ),
-                as_="main",
                 flex="1",
                 min_width="0",
                 min_height=f"calc(100vh - {styles.NAVBAR_HEIGHT})",

@@ -156,7 +156,7 @@ def error_view() -> rx.Component:
 
 @page("/meeting/[call_id]", "Meeting", on_load=[RoomState.load_room, InCallState.clear_room])
 def meeting_page() -> rx.Component:
-    return rx.box(
+    return rx.el.main(
         rx.match(
             RoomState.phase,
             (Phase.NOT_FOUND, not_found_view()),
