@@ -160,7 +160,7 @@ def kb(n: float) -> str:
     return f"{n / 1000:.1f}"
 
 
-def report(label: str, loads: list[Load], build_dir: Path) -> str:
+def report(label: str, loads: list[Load], build_dir: Path, chunks_shown: int = 5) -> str:
     first = loads[0]
     lines = [
         f"## {label}",
@@ -170,10 +170,10 @@ def report(label: str, loads: list[Load], build_dir: Path) -> str:
         f"{first.count('css'):>3} files",
         f"  first meaningful element: median {statistics.median(x.first_element_ms for x in loads):.0f} ms "
         f"(runs: {', '.join(f'{x.first_element_ms:.0f}' for x in loads)})",
-        "  largest JS chunks (gzip / raw kB: what they hold):",
+        f"  largest JS chunks (gzip / raw kB: what they hold{'' if chunks_shown == 5 else ', all'}):",
     ]
     chunks = sorted(((u, f) for u, f in first.files.items() if f["kind"] == "js"), key=lambda uf: -uf[1]["wire"])
-    for url, f in chunks[:5]:
+    for url, f in chunks[:chunks_shown]:
         mark = "" if f["compressed"] else "*"
         name = urlparse(url).path.rsplit("/", 1)[-1]
         lines.append(f"    {kb(f['wire']):>6}{mark} / {kb(f['raw']):>6}  {name}: {chunk_contents(build_dir, url)}")
@@ -182,7 +182,9 @@ def report(label: str, loads: list[Load], build_dir: Path) -> str:
     return "\n".join(lines)
 
 
-def measure(app: RunningApp, browser, runs: int, routes: dict[str, tuple[str | None, str]]) -> list[str]:
+def measure(
+    app: RunningApp, browser, runs: int, routes: dict[str, tuple[str | None, str]], chunks_shown: int = 5
+) -> list[str]:
     build_dir = app.data_dir / "web" / "build" / "client"
     context = browser.new_context()
     page = context.new_page()
@@ -198,7 +200,7 @@ def measure(app: RunningApp, browser, runs: int, routes: dict[str, tuple[str | N
         url = app.url + (path or meeting_path)
         state = None if label in SIGNED_OUT else storage
         loads = [load_once(browser, state, url, selector) for _ in range(runs)]
-        out.append(report(label, loads, build_dir))
+        out.append(report(label, loads, build_dir, chunks_shown))
         print(out[-1], flush=True)
     return out
 
@@ -207,6 +209,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="cold loads per route (the time is their median)")
     parser.add_argument("--stream", action="store_true", help="also measure the Stream meeting page")
+    parser.add_argument("--all-chunks", action="store_true", help="list every JS file, not the five largest")
     args = parser.parse_args()
     sections = []
     # Hidden source maps: written beside the chunks for this table, never referenced by them.
@@ -215,7 +218,7 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         app = start_app(build_env)
         try:
-            sections += measure(app, browser, args.runs, FIRST_ELEMENT)
+            sections += measure(app, browser, args.runs, FIRST_ELEMENT, 1000 if args.all_chunks else 5)
         finally:
             app.stop()
         if args.stream:

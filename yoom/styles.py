@@ -63,6 +63,11 @@ visually_hidden = {
     "white_space": "nowrap",
 }
 
+# The Radix colour scales the pages use (each is some 20 kB of CSS): the gray and the accent's own gray
+# (slate, for blue), the accent, and the color_scheme values in the components (red, green). A
+# color_scheme outside this list would show no colour: add its scale here.
+RADIX_COLOR_SCALES = ("gray", "slate", "blue", "red", "green")
+
 NAVBAR_HEIGHT = "72px"
 SIDEBAR_WIDTH = ["0", "0", "88px", "264px"]  # phone, tablet, laptop, desktop
 RADIUS = CSS_VARIABLES["--yoom-radius"]

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from yoom import styles
+from yoom.components.local_time import local_time
 
 
 def action_card(title: str, subtitle: str, icon: str, color: str, on_click, test_id: str) -> rx.Component:
@@ -47,7 +48,7 @@ def action_card(title: str, subtitle: str, icon: str, color: str, on_click, test
 
 def local_datetime(iso: rx.Var, fmt: str = "ddd, MMM D, YYYY · h:mm A") -> rx.Component:
     """A UTC ISO time shown in the viewer's own time zone (rendered in the browser)."""
-    return rx.moment(iso, format=fmt)
+    return local_time(iso, fmt)
 
 
 def list_card(

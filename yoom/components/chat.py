@@ -8,6 +8,7 @@ import reflex as rx
 
 from yoom import styles
 from yoom.chat import MAX_TEXT
+from yoom.components.local_time import local_time
 from yoom.state.in_call import ChatItem, InCallState, LinkPart
 
 
@@ -23,7 +24,7 @@ def _message(item: ChatItem) -> rx.Component:
     return rx.el.li(
         rx.hstack(
             rx.text(item.name, rx.cond(item.mine, " (You)", ""), weight="bold", size="2", as_="span"),
-            rx.moment(item.sent_at, format="h:mm A", local=True, color=styles.TEXT_MUTED, font_size="12px"),
+            local_time(item.sent_at, "h:mm A", color=styles.TEXT_MUTED, font_size="12px"),
             align="baseline",
             spacing="2",
         ),

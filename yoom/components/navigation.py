@@ -87,34 +87,39 @@ def sidebar() -> rx.Component:
 
 
 def mobile_nav() -> rx.Component:
-    return rx.drawer.root(
-        rx.drawer.trigger(
+    """The phone's navigation: a panel from the left (a Radix dialog, which the home page loads anyway)."""
+    return rx.dialog.root(
+        rx.dialog.trigger(
             rx.icon_button(rx.icon("menu", size=24), variant="ghost", aria_label="Open navigation", color=styles.TEXT),
         ),
-        rx.drawer.overlay(z_index="40"),
-        rx.drawer.portal(
-            rx.drawer.content(
-                rx.vstack(
-                    rx.hstack(
-                        logo(),
-                        rx.drawer.close(rx.icon_button(rx.icon("x"), variant="ghost", aria_label="Close navigation")),
-                        justify="between",
-                        width="100%",
-                    ),
-                    *[rx.drawer.close(sidebar_link(*link, show_label_always=True)) for link in NAV_LINKS],
-                    spacing="3",
+        rx.dialog.content(
+            rx.dialog.title("Navigation", style=styles.visually_hidden),
+            rx.vstack(
+                rx.hstack(
+                    logo(),
+                    rx.dialog.close(rx.icon_button(rx.icon("x"), variant="ghost", aria_label="Close navigation")),
+                    justify="between",
                     width="100%",
                 ),
-                padding="1.25rem",
-                width="280px",
-                height="100%",
-                background_color=styles.DARK_1,
-                z_index="50",
-                role="dialog",
-                aria_label="Navigation",
-            )
+                *[rx.dialog.close(sidebar_link(*link, show_label_always=True)) for link in NAV_LINKS],
+                spacing="3",
+                width="100%",
+            ),
+            style={
+                "position": "fixed",
+                "left": "0",
+                "top": "0",
+                "margin": "0",
+                "padding": "1.25rem",
+                "width": "280px",
+                "max_width": "85vw",
+                "height": "100%",
+                "max_height": "100%",
+                "border_radius": "0",
+                "background_color": styles.DARK_1,
+                "color": styles.TEXT,
+            },
         ),
-        direction="left",
     )
 
 
@@ -185,8 +190,13 @@ def navbar() -> rx.Component:
     )
 
 
-def app_shell(*children: rx.Component, heading: str | None = None) -> rx.Component:
-    """Every signed-in page but the meeting room: navbar, sidebar, and the page's content."""
+def app_shell(
+    *children: rx.Component, heading: str | None = None, shown_at_once: rx.Component | None = None
+) -> rx.Component:
+    """Every signed-in page but the meeting room: navbar, sidebar, and the page's content.
+
+    `shown_at_once`: a part with nothing of the person's in it (the home page's clock), drawn as soon as the
+    page is, without waiting for the server to confirm the session as the rest does."""
     content = list(children)
     if heading:
         content.insert(0, rx.heading(heading, size="8", as_="h1", margin_bottom="1rem"))
@@ -195,6 +205,7 @@ def app_shell(*children: rx.Component, heading: str | None = None) -> rx.Compone
         rx.hstack(
             sidebar(),
             rx.el.main(
+                shown_at_once or rx.fragment(),
                 rx.cond(
                     AuthState.is_signed_in,
                     rx.box(*content, width="100%"),

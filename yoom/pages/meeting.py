@@ -12,6 +12,7 @@ import reflex as rx
 
 from yoom import styles
 from yoom.components.local_room import local_meeting_screen
+from yoom.components.local_time import local_time
 from yoom.components.room_controls import back_home
 from yoom.components.stream_room import stream_meeting_screen
 from yoom.meeting_rules import Phase
@@ -85,7 +86,7 @@ def not_started_view() -> rx.Component:
         "This meeting has not started yet",
         rx.text(
             "Scheduled for ",
-            rx.moment(RoomState.starts_at_iso, format="dddd, MMMM D, YYYY [at] h:mm A", local=True),
+            local_time(RoomState.starts_at_iso, "dddd, MMMM D, YYYY [at] h:mm A"),
             color=styles.TEXT_MUTED,
             data_testid="scheduled-for",
         ),
