@@ -8,7 +8,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
-for script in ("token_route.py", "meeting_latency.py", "loop_lag.py"):
+for script in ("token_route.py", "meeting_latency.py", "loop_lag.py", "sessions.py"):
     print(f"\n## {script}\n", flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=True)
 
