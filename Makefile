@@ -7,6 +7,9 @@ PY := $(VENV)/bin/python
 REFLEX := $(VENV)/bin/reflex
 BUN_VERSION := 1.4.5
 BUN := .tools/node_modules/.bin/bun
+# axe-core: the accessibility engine tests/browser/test_accessibility.py injects into each page.
+AXE_VERSION := 4.14.1
+AXE := .tools/node_modules/axe-core/axe.min.js
 PORT ?= 3000
 
 # Reflex 0.10 needs bun (or Node >= 22.22); bun comes from the npm registry into .tools/.
@@ -42,7 +45,7 @@ format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-setup: $(VENV)/.installed $(BUN)
+setup: $(VENV)/.installed $(BUN) $(AXE)
 
 migrate: setup
 	$(REFLEX) db migrate
@@ -57,6 +60,10 @@ $(BUN):
 	@command -v npm >/dev/null || { echo "Yoom needs Node.js and npm to install bun: install them first"; exit 1; }
 	npm install --prefix .tools --no-audit --no-fund --loglevel=error bun@$(BUN_VERSION)
 	@$(BUN) --version >/dev/null
+
+$(AXE):
+	@command -v npm >/dev/null || { echo "Yoom needs Node.js and npm to install axe-core: install them first"; exit 1; }
+	npm install --prefix .tools --no-audit --no-fund --loglevel=error --save-exact axe-core@$(AXE_VERSION)
 
 # Browser tests drive Debian's Chromium (Playwright can't download its own browsers here).
 chromium:

@@ -5,6 +5,7 @@ from pathlib import Path
 import reflex as rx
 
 from yoom.frontend_packages import ALWAYS_INSTALLED
+from yoom.radix_theme import RadixThemesWithOwnColours
 from yoom.settings import SettingsError, get_settings
 
 try:
@@ -33,7 +34,7 @@ config = rx.Config(
     # The same lock file (reflex.lock/) whatever the mode: see yoom/frontend_packages.py.
     frontend_packages=ALWAYS_INSTALLED,
     plugins=[
-        rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="dark", accent_color="blue", radius="large")),
+        RadixThemesWithOwnColours(theme=rx.theme(appearance="dark", accent_color="blue", radius="large")),
         rx.plugins.SitemapPlugin(),
     ],
 )

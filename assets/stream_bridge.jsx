@@ -25,12 +25,14 @@ import {
   StreamTheme,
   StreamVideo,
   StreamVideoClient,
+  useCallStateHooks,
   useParticipantViewContext,
 } from "@stream-io/video-react-sdk";
 import "@stream-io/video-react-sdk/dist/css/styles.css";
 import "./stream_room.css";
 import env from "$/env.json";
 import { getBackendURL } from "$/utils/state";
+import { announcements, appendAnnouncements, VISUALLY_HIDDEN } from "./room_channel/announce.js";
 import { RoomChannelClient } from "./room_channel/client.js";
 import { readProtocol, wsUrl } from "./room_channel/protocol.js";
 import { registerRoom, RoomModel } from "./room_channel/room.js";
@@ -187,6 +189,76 @@ export function YoomSpeakerLayout(props) {
 
 export function YoomPaginatedGridLayout(props) {
   return createElement(PaginatedGridLayout, { ...props, ParticipantViewUI: overlay });
+}
+
+// The SDK's call controls are icon buttons with no name (axe: "button-name", critical): name them by
+// what they do, from their test ids, as they appear. A menu toggle beside one is that button's options.
+const SDK_BUTTON_NAMES = [
+  ["audio-", "Toggle microphone"],
+  ["video-", "Toggle camera"],
+  ["screen-share-", "Share screen"],
+  ["recording-", "Record"],
+  ["cancel-call", "Leave call"],
+  ["reaction", "Reactions"],
+  ["stats", "Call statistics"],
+];
+// Buttons with no test id, known by their icon.
+const SDK_ICON_NAMES = [["reactions", "Reactions"]];
+
+function sdkButtonName(button) {
+  const id = button.getAttribute("data-testid") || "";
+  const known = SDK_BUTTON_NAMES.find(([prefix]) => id.startsWith(prefix));
+  if (known) return known[1];
+  const icon = SDK_ICON_NAMES.find(([name]) => button.querySelector(`.str-video__icon--${name}`));
+  if (icon) return icon[1];
+  if (button.classList.contains("str-video__menu-toggle-button")) {
+    const group = button.closest(".str-video__composite-button");
+    const main = group && group.querySelector("[data-testid]");
+    const owner = main && main !== button ? sdkButtonName(main) : "";
+    return owner ? `${owner.replace(/^Toggle /, "")} options`.replace(/^./, (c) => c.toUpperCase()) : "More options";
+  }
+  return "";
+}
+
+function nameSdkButtons(root) {
+  for (const button of root.querySelectorAll(".str-video button")) {
+    if (button.getAttribute("aria-label") || button.textContent.trim()) continue;
+    const name = sdkButtonName(button) || button.getAttribute("title") || "";
+    if (name) button.setAttribute("aria-label", name);
+  }
+}
+
+function useNamedSdkButtons(active) {
+  useEffect(() => {
+    if (!active) return undefined;
+    nameSdkButtons(document.body);
+    const observer = new MutationObserver(() => nameSdkButtons(document.body));
+    observer.observe(document.body, { childList: true, subtree: true });
+    return () => observer.disconnect();
+  }, [active]);
+}
+
+// For screen readers: who joined or left, and "Reconnecting…" (room_channel/announce.js), out of sight.
+const RECONNECTING_STATES = new Set([CallingState.RECONNECTING, CallingState.MIGRATING, CallingState.OFFLINE]);
+
+export function YoomCallAnnouncer() {
+  const { useRemoteParticipants, useCallCallingState } = useCallStateHooks();
+  const remote = useRemoteParticipants();
+  const calling = useCallCallingState();
+  const previous = useRef({ people: null, status: "" });
+  const [messages, setMessages] = useState([]);
+  useEffect(() => {
+    const status = calling === CallingState.JOINED ? "joined" : RECONNECTING_STATES.has(calling) ? "reconnecting" : calling;
+    const people = status === "joined" ? new Map(remote.map((p) => [p.sessionId, p.name || p.userId])) : null;
+    const said = announcements(previous.current, { people, status });
+    previous.current = { people: people || previous.current.people, status };
+    if (said.length) setMessages((list) => appendAnnouncements(list, said, (list.at(-1)?.id || 0) + 1));
+  }, [remote, calling]);
+  return createElement(
+    "div",
+    { role: "log", "aria-live": "polite", "aria-relevant": "additions", "data-testid": "call-announcements", style: VISUALLY_HIDDEN },
+    messages.map((m) => createElement("p", { key: m.id }, m.text)),
+  );
 }
 
 // The room channel while in the call: chat, hands, reactions, app messages; the keyboard shortcuts.
@@ -384,6 +456,7 @@ export function YoomStreamCall({
   }, [session, join, joinTimeoutMs]);
 
   const room = useRoomChannel({ session, join, callId, wsRoute, protocol, handlers });
+  useNamedSdkButtons(!!session);
 
   // Left / ended / connection lost, reported once per session.
   useEffect(() => {

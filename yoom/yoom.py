@@ -14,6 +14,7 @@ from yoom.api import build_api
 from yoom.api.auth import socket_origin_allowed
 from yoom.components.clerk import clerk_app_wraps
 from yoom.components.connection import connection_notice
+from yoom.components.toaster import lazy_toaster
 from yoom.db import get_engine
 from yoom.loop_monitor import get_monitor
 from yoom.pages.registry import add_pages
@@ -93,6 +94,7 @@ app = rx.App(
     api_transformer=build_api(),
     # Clerk mode: Clerk's provider and Yoom's cookie bridge around every page (nothing in local mode).
     extra_app_wraps=clerk_app_wraps(),
+    toaster=lazy_toaster(),
 )
 # Reflex's own overlay says "Cannot connect to server: websocket error…": ours says "Reconnecting…".
 # (An app wrap gets the page as its children: a fragment, so the notice sits beside it, not around it.)

@@ -21,6 +21,7 @@ export function LocalCall(props) {
 }
 
 export {
+  LocalCallAnnouncer,
   LocalCallControls,
   LocalDeviceSettings,
   LocalParticipantsList,

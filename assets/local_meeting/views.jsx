@@ -1,12 +1,13 @@
 // The views of a LocalCall (call.jsx): everyone's video, the preview, device pickers, the controls and
 // the participants list. They only read the engine's snapshot and call its methods.
-import React, { useEffect, useRef } from "react";
+import React, { useEffect, useRef, useState } from "react";
 import { Circle, Mic, MicOff, PhoneOff, ScreenShare, ScreenShareOff, Square, Video, VideoOff } from "lucide-react";
 import { useLocalCall } from "./call.jsx";
 import { canPickSpeaker } from "./media.js";
 import { initialsOf } from "./helpers.js";
 import { arrangement, gridShape, speakerSplit, tilesOf } from "./layout.js";
 import { markFirstRemoteFrame } from "./timeline.js";
+import { announcements, appendAnnouncements, VISUALLY_HIDDEN } from "../room_channel/announce.js";
 
 // "Saving the recording… 40%": the parts still on their way when recording stopped.
 function savingText(progress) {
@@ -128,7 +129,7 @@ function Tile({ name, stream, videoOn, audioOn, isLocal, screen, speaking, mirro
       )}
       <div className="yoom-lm-label">
         {!audioOn && (
-          <span className="yoom-lm-muted" data-testid="muted-indicator" aria-label={`${name} is muted`} title="Muted">
+          <span className="yoom-lm-muted" data-testid="muted-indicator" role="img" aria-label={`${name} is muted`} title="Muted">
             <Icon as={MicOff} size={14} />
           </span>
         )}
@@ -201,7 +202,7 @@ export function LocalVideoPreview() {
         )}
         <div className="yoom-lm-label">
           {!snap.micOn && (
-            <span className="yoom-lm-muted" aria-label="Microphone is off">
+            <span className="yoom-lm-muted" role="img" aria-label="Microphone is off">
               <Icon as={MicOff} size={14} />
             </span>
           )}
@@ -346,20 +347,44 @@ export function LocalParticipantsList() {
           </span>
           <span className="yoom-lm-name">{t.isLocal ? `${t.name} (You)` : t.name}</span>
           {t.hand > 0 && (
-            <span className="yoom-lm-hand-row" data-testid="participant-hand" aria-label={`Hand raised (${t.hand})`} title="Hand raised">
+            <span className="yoom-lm-hand-row" data-testid="participant-hand" role="img" aria-label={`Hand raised (${t.hand})`} title="Hand raised">
               ✋ {t.hand}
             </span>
           )}
           <span className="yoom-lm-icons">
-            <span className={t.audioOn ? "" : "yoom-lm-off"} aria-label={t.audioOn ? "Microphone on" : "Muted"} title={t.audioOn ? "Microphone on" : "Muted"}>
+            <span className={t.audioOn ? "" : "yoom-lm-off"} role="img" aria-label={t.audioOn ? "Microphone on" : "Muted"} title={t.audioOn ? "Microphone on" : "Muted"}>
               <Icon as={t.audioOn ? Mic : MicOff} size={16} />
             </span>
-            <span className={t.videoOn ? "" : "yoom-lm-off"} aria-label={t.videoOn ? "Camera on" : "Camera off"} title={t.videoOn ? "Camera on" : "Camera off"}>
+            <span className={t.videoOn ? "" : "yoom-lm-off"} role="img" aria-label={t.videoOn ? "Camera on" : "Camera off"} title={t.videoOn ? "Camera on" : "Camera off"}>
               <Icon as={t.videoOn ? Video : VideoOff} size={16} />
             </span>
           </span>
         </li>
       ))}
     </ul>
+  );
+}
+
+// For screen readers: who joined or left, and "Reconnecting…" (room_channel/announce.js), out of sight.
+export function LocalCallAnnouncer() {
+  const call = useLocalCall();
+  const snap = call && call.snap;
+  const previous = useRef({ people: null, status: "" });
+  const [messages, setMessages] = useState([]);
+  useEffect(() => {
+    if (!snap) return;
+    const joined = snap.status === "joined";
+    const people = joined ? new Map(snap.peers.map((p) => [p.peerId, (p.user && p.user.name) || "Someone"])) : null;
+    const now = { people: people || previous.current.people, status: snap.status };
+    const said = announcements(previous.current, { ...now, people });
+    previous.current = now;
+    if (said.length) setMessages((list) => appendAnnouncements(list, said, (list.at(-1)?.id || 0) + 1));
+  }, [snap]);
+  return (
+    <div role="log" aria-live="polite" aria-relevant="additions" data-testid="call-announcements" style={VISUALLY_HIDDEN}>
+      {messages.map((m) => (
+        <p key={m.id}>{m.text}</p>
+      ))}
+    </div>
   );
 }

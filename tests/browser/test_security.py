@@ -68,7 +68,7 @@ def test_the_event_socket_refuses_a_foreign_origin(app_url):
 def test_sign_out_revokes_the_session_and_clears_the_cookie(page, app_url):
     sign_up(page, app_url)
     old = session_cookie(page)["value"]
-    page.get_by_role("button", name="Account menu").click()
+    page.get_by_test_id("account-menu").click()
     page.get_by_role("menuitem", name="Sign out").click()
     page.wait_for_url("**/sign-in**")
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
@@ -93,7 +93,7 @@ def test_a_new_sign_in_on_the_same_tab_starts_from_a_fresh_page_state(page, app_
     in the same tab, nothing of the first person's state may be the second's."""
     first = sign_up(page, app_url, new_account("Fern First"))
     token_before = page.evaluate("() => window.sessionStorage.getItem('token')")
-    page.get_by_role("button", name="Account menu").click()
+    page.get_by_test_id("account-menu").click()
     page.get_by_role("menuitem", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=20_000)
     sign_up(page, app_url, new_account("Sid Second"))

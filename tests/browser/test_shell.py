@@ -12,13 +12,13 @@ def test_sign_up_shows_the_users_name_on_home(page, app_url):
     expect(page.get_by_test_id("user-name")).to_have_text("Grace Hopper")
     expect(page).to_have_title(re.compile("Home"))
     # Initials avatar (no picture uploaded).
-    expect(page.get_by_role("button", name="Account menu")).to_contain_text("GH")
+    expect(page.get_by_test_id("account-menu")).to_contain_text("GH")
     assert account.username
 
 
 def test_sign_out_then_protected_page_returns_after_sign_in(page, app_url):
     account = sign_up(page, app_url)
-    page.get_by_role("button", name="Account menu").click()
+    page.get_by_test_id("account-menu").click()
     page.get_by_role("menuitem", name="Sign out").click()
     page.wait_for_url("**/sign-in**")
     page.goto(app_url + "/upcoming")

@@ -13,5 +13,5 @@ def user_avatar(name: rx.Var, image: rx.Var, initials: rx.Var, size: str = "3") 
         alt=name,
         color_scheme="blue",
         variant="solid",
-        style={"background_color": styles.ACCENT},
+        style={"background_color": styles.ACCENT, "& .rt-AvatarFallback": {"background_color": styles.ACCENT}},
     )

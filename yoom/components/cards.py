@@ -3,10 +3,12 @@
 import reflex as rx
 
 from yoom import styles
+from yoom.components.local_time import local_time
 
 
 def action_card(title: str, subtitle: str, icon: str, color: str, on_click, test_id: str) -> rx.Component:
-    return rx.box(
+    # A real button: Enter and Space work, and its name is what it shows (title and subtitle).
+    return rx.el.button(
         rx.vstack(
             rx.center(
                 rx.icon(icon, size=26),
@@ -17,7 +19,7 @@ def action_card(title: str, subtitle: str, icon: str, color: str, on_click, test
             ),
             rx.vstack(
                 rx.heading(title, size="6", as_="h2"),
-                rx.text(subtitle, size="3", color="rgba(255,255,255,0.85)"),
+                rx.text(subtitle, size="3", color=styles.TEXT),
                 spacing="1",
             ),
             justify="between",
@@ -25,15 +27,19 @@ def action_card(title: str, subtitle: str, icon: str, color: str, on_click, test
             spacing="6",
         ),
         on_click=on_click,
-        role="button",
-        tab_index=0,
-        aria_label=title,
+        type="button",
         data_testid=test_id,
         background_color=color,
         padding="1.5rem",
         border_radius=styles.RADIUS,
         min_height=["150px", "200px", "230px"],
         cursor="pointer",
+        border="none",
+        color=styles.TEXT,
+        font="inherit",
+        text_align="left",
+        display="block",
+        width="100%",
         transition="transform 120ms ease",
         _hover={"transform": "translateY(-3px)"},
         _focus_visible={"outline": f"3px solid {styles.TEXT}"},
@@ -42,7 +48,7 @@ def action_card(title: str, subtitle: str, icon: str, color: str, on_click, test
 
 def local_datetime(iso: rx.Var, fmt: str = "ddd, MMM D, YYYY · h:mm A") -> rx.Component:
     """A UTC ISO time shown in the viewer's own time zone (rendered in the browser)."""
-    return rx.moment(iso, format=fmt)
+    return local_time(iso, fmt)
 
 
 def list_card(

@@ -8,13 +8,14 @@ import reflex as rx
 
 from yoom import styles
 from yoom.chat import MAX_TEXT
+from yoom.components.local_time import local_time
 from yoom.state.in_call import ChatItem, InCallState, LinkPart
 
 
 def _part(part: LinkPart) -> rx.Component:
     return rx.cond(
         part.href != "",
-        rx.link(part.text, href=part.href, is_external=True, rel="noopener noreferrer", color=styles.ACCENT),
+        rx.link(part.text, href=part.href, is_external=True, rel="noopener noreferrer", color=styles.ACCENT_TEXT),
         rx.text(part.text, as_="span"),
     )
 
@@ -23,7 +24,7 @@ def _message(item: ChatItem) -> rx.Component:
     return rx.el.li(
         rx.hstack(
             rx.text(item.name, rx.cond(item.mine, " (You)", ""), weight="bold", size="2", as_="span"),
-            rx.moment(item.sent_at, format="h:mm A", local=True, color=styles.TEXT_MUTED, font_size="12px"),
+            local_time(item.sent_at, "h:mm A", color=styles.TEXT_MUTED, font_size="12px"),
             align="baseline",
             spacing="2",
         ),
@@ -71,7 +72,7 @@ def chat_panel() -> rx.Component:
             rx.cond(
                 InCallState.chat_notice != "",
                 rx.text(
-                    InCallState.chat_notice, size="2", color=styles.DANGER, role="alert", data_testid="chat-notice"
+                    InCallState.chat_notice, size="2", color=styles.DANGER_TEXT, role="alert", data_testid="chat-notice"
                 ),
             ),
             rx.form(

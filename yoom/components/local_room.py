@@ -143,6 +143,7 @@ def device_menu() -> rx.Component:
 
 def local_in_call() -> rx.Component:
     return rx.flex(
+        rx.heading("In the meeting", as_="h1", style=styles.visually_hidden),
         rx.flex(
             rx.box(
                 lv.local_participants_view(layout=RoomState.layout),
@@ -171,6 +172,7 @@ def local_in_call() -> rx.Component:
             padding_top="0.75rem",
             data_testid="call-controls-bar",
         ),
+        lv.local_call_announcer(),
         direction="column",
         height="100dvh",
         width="100%",

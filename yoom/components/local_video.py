@@ -108,7 +108,14 @@ class LocalParticipantsList(LocalMeetingComponent):
     tag = "LocalParticipantsList"
 
 
+class LocalCallAnnouncer(LocalMeetingComponent):
+    """A polite live region, out of sight: who joined or left, and "Reconnecting…" (for screen readers)."""
+
+    tag = "LocalCallAnnouncer"
+
+
 local_call = LocalCall.create
+local_call_announcer = LocalCallAnnouncer.create
 local_video_preview = LocalVideoPreview.create
 local_device_settings = LocalDeviceSettings.create
 local_participants_view = LocalParticipantsView.create

@@ -67,7 +67,7 @@ def sidebar_link(label: str, route: str, icon: str, show_label_always: bool = Fa
 
 
 def sidebar() -> rx.Component:
-    return rx.box(
+    return rx.el.nav(
         rx.vstack(
             *[sidebar_link(*link) for link in NAV_LINKS],
             spacing="2",
@@ -81,39 +81,45 @@ def sidebar() -> rx.Component:
         min_width=styles.SIDEBAR_WIDTH,
         padding="1.5rem 0.75rem",
         background_color=styles.DARK_1,
+        aria_label="Main",
         data_testid="sidebar",
     )
 
 
 def mobile_nav() -> rx.Component:
-    return rx.drawer.root(
-        rx.drawer.trigger(
+    """The phone's navigation: a panel from the left (a Radix dialog, which the home page loads anyway)."""
+    return rx.dialog.root(
+        rx.dialog.trigger(
             rx.icon_button(rx.icon("menu", size=24), variant="ghost", aria_label="Open navigation", color=styles.TEXT),
         ),
-        rx.drawer.overlay(z_index="40"),
-        rx.drawer.portal(
-            rx.drawer.content(
-                rx.vstack(
-                    rx.hstack(
-                        logo(),
-                        rx.drawer.close(rx.icon_button(rx.icon("x"), variant="ghost", aria_label="Close navigation")),
-                        justify="between",
-                        width="100%",
-                    ),
-                    *[rx.drawer.close(sidebar_link(*link, show_label_always=True)) for link in NAV_LINKS],
-                    spacing="3",
+        rx.dialog.content(
+            rx.dialog.title("Navigation", style=styles.visually_hidden),
+            rx.vstack(
+                rx.hstack(
+                    logo(),
+                    rx.dialog.close(rx.icon_button(rx.icon("x"), variant="ghost", aria_label="Close navigation")),
+                    justify="between",
                     width="100%",
                 ),
-                padding="1.25rem",
-                width="280px",
-                height="100%",
-                background_color=styles.DARK_1,
-                z_index="50",
-                role="dialog",
-                aria_label="Navigation",
-            )
+                *[rx.dialog.close(sidebar_link(*link, show_label_always=True)) for link in NAV_LINKS],
+                spacing="3",
+                width="100%",
+            ),
+            style={
+                "position": "fixed",
+                "left": "0",
+                "top": "0",
+                "margin": "0",
+                "padding": "1.25rem",
+                "width": "280px",
+                "max_width": "85vw",
+                "height": "100%",
+                "max_height": "100%",
+                "border_radius": "0",
+                "background_color": styles.DARK_1,
+                "color": styles.TEXT,
+            },
         ),
-        direction="left",
     )
 
 
@@ -125,8 +131,10 @@ def user_menu() -> rx.Component:
                 rx.text(AuthState.user_name, display=["none", "none", "block"], data_testid="user-name"),
                 variant="ghost",
                 color=styles.TEXT,
-                aria_label="Account menu",
+                # Its name is what it shows (initials and name), so voice control finds it by what people see.
+                title="Account menu",
                 cursor="pointer",
+                data_testid="account-menu",
             )
         ),
         rx.menu.content(
@@ -154,34 +162,41 @@ def provider_badge() -> rx.Component:
 
 
 def navbar() -> rx.Component:
-    return rx.hstack(
+    return rx.el.header(
         rx.hstack(
-            rx.box(mobile_nav(), display=["block", "block", "none"]),
-            logo(),
+            rx.hstack(
+                rx.box(mobile_nav(), display=["block", "block", "none"]),
+                logo(),
+                align="center",
+                spacing="3",
+            ),
+            rx.hstack(
+                provider_badge(),
+                clerk_account_menu() if get_settings().clerk_enabled else user_menu(),
+                align="center",
+                spacing="4",
+            ),
+            justify="between",
             align="center",
-            spacing="3",
+            height=styles.NAVBAR_HEIGHT,
+            padding_x=["1rem", "1.5rem"],
+            background_color=styles.DARK_1,
+            width="100%",
         ),
-        rx.hstack(
-            provider_badge(),
-            clerk_account_menu() if get_settings().clerk_enabled else user_menu(),
-            align="center",
-            spacing="4",
-        ),
-        justify="between",
-        align="center",
-        height=styles.NAVBAR_HEIGHT,
-        padding_x=["1rem", "1.5rem"],
-        background_color=styles.DARK_1,
         position="sticky",
         top="0",
         z_index="30",
         width="100%",
-        as_="header",
     )
 
 
-def app_shell(*children: rx.Component, heading: str | None = None) -> rx.Component:
-    """Every signed-in page but the meeting room: navbar, sidebar, and the page's content."""
+def app_shell(
+    *children: rx.Component, heading: str | None = None, shown_at_once: rx.Component | None = None
+) -> rx.Component:
+    """Every signed-in page but the meeting room: navbar, sidebar, and the page's content.
+
+    `shown_at_once`: a part with nothing of the person's in it (the home page's clock), drawn as soon as the
+    page is, without waiting for the server to confirm the session as the rest does."""
     content = list(children)
     if heading:
         content.insert(0, rx.heading(heading, size="8", as_="h1", margin_bottom="1rem"))
@@ -189,13 +204,13 @@ def app_shell(*children: rx.Component, heading: str | None = None) -> rx.Compone
         navbar(),
         rx.hstack(
             sidebar(),
-            rx.box(
+            rx.el.main(
+                shown_at_once or rx.fragment(),
                 rx.cond(
                     AuthState.is_signed_in,
                     rx.box(*content, width="100%"),
                     rx.center(rx.spinner(size="3"), height="50vh"),
                 ),
-                as_="main",
                 flex="1",
                 min_width="0",
                 min_height=f"calc(100vh - {styles.NAVBAR_HEIGHT})",

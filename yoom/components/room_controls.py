@@ -51,6 +51,7 @@ def join_muted_checkbox() -> rx.Component:
         rx.checkbox(
             checked=both_off,
             on_change=lambda value: [RoomState.set_join_mic_off(value), RoomState.set_join_camera_off(value)],
+            aria_label="Join with mic and camera off",
             data_testid="join-muted",
         ),
         rx.text("Join with mic and camera off", as_="span"),
@@ -170,8 +171,8 @@ def chat_toggle() -> rx.Component:
             InCallState.unread > 0,
             rx.badge(
                 InCallState.unread,
-                color_scheme="red",
                 variant="solid",
+                style={"background_color": styles.DANGER, "color": styles.TEXT},
                 radius="full",
                 position="absolute",
                 top="-4px",
@@ -300,10 +301,9 @@ def end_call_button() -> rx.Component:
             rx.alert_dialog.trigger(
                 rx.button(
                     "End call for everyone",
-                    color_scheme="red",
                     size="3",
                     radius="full",
-                    cursor="pointer",
+                    style=styles.button_danger,
                     data_testid="end-call-for-everyone",
                 ),
             ),
@@ -315,7 +315,7 @@ def end_call_button() -> rx.Component:
                     rx.alert_dialog.action(
                         rx.button(
                             "End call",
-                            color_scheme="red",
+                            style=styles.button_danger,
                             on_click=RoomState.end_call_for_everyone,
                             data_testid="confirm-end-call",
                         ),

@@ -45,9 +45,7 @@ def setup_screen() -> rx.Component:
                 rx.cond(RoomState.must_ask, "Ask to join", "Join meeting"),
                 on_click=RoomState.join_meeting,
                 size="3",
-                background_color=styles.SUCCESS,
-                color=styles.TEXT,
-                cursor="pointer",
+                style=styles.button_primary,
                 data_testid="join-meeting",
             ),
             back_home(),
@@ -96,6 +94,8 @@ def participants_panel() -> rx.Component:
 
 def in_call_screen() -> rx.Component:
     return rx.box(
+        rx.heading("In the meeting", as_="h1", style=styles.visually_hidden),
+        sv.call_announcer(),
         rx.flex(
             rx.flex(call_layout(), width="100%", height="100%", max_width="1000px", align="center"),
             participants_panel(),

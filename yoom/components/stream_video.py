@@ -126,6 +126,12 @@ class SpeakerLayout(BridgeComponent):
     enable_drag_to_scroll: rx.Var[bool]
 
 
+class CallAnnouncer(BridgeComponent):
+    """A polite live region, out of sight: who joined or left, and "Reconnecting…" (for screen readers)."""
+
+    tag = "YoomCallAnnouncer"
+
+
 class PaginatedGridLayout(BridgeComponent):
     """Everyone in a grid, paginated: the SDK's, with hands and reactions (YoomPaginatedGridLayout)."""
 
@@ -173,3 +179,4 @@ paginated_grid_layout = PaginatedGridLayout.create
 call_controls = CallControls.create
 call_stats_button = CallStatsButton.create
 call_participants_list = CallParticipantsList.create
+call_announcer = CallAnnouncer.create

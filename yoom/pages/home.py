@@ -4,6 +4,7 @@ import reflex as rx
 
 from yoom import styles
 from yoom.components.cards import action_card
+from yoom.components.local_time import clock, local_time
 from yoom.components.navigation import app_shell
 from yoom.meeting_rules import MAX_INVITEES
 from yoom.pages.registry import page
@@ -12,6 +13,7 @@ from yoom.video.base import MAX_DESCRIPTION_LENGTH
 
 
 def hero() -> rx.Component:
+    """The clock and the next meeting: drawn at once (the next meeting appears when it has loaded)."""
     return rx.box(
         rx.vstack(
             rx.cond(
@@ -19,9 +21,9 @@ def hero() -> rx.Component:
                 rx.box(
                     rx.text(
                         "Upcoming meeting at: ",
-                        rx.moment(Form.next_meeting_iso, format="h:mm A"),
+                        local_time(Form.next_meeting_iso, "h:mm A"),
                         " · ",
-                        rx.moment(Form.next_meeting_iso, format="ddd, MMM D"),
+                        local_time(Form.next_meeting_iso, "ddd, MMM D"),
                     ),
                     background_color="rgba(255,255,255,0.12)",
                     padding="0.5rem 1rem",
@@ -31,9 +33,9 @@ def hero() -> rx.Component:
             ),
             rx.spacer(),
             rx.vstack(
-                rx.heading(rx.moment(interval=1000, format="h:mm A"), size="9", as_="p", data_testid="clock-time"),
+                rx.heading(clock("h:mm A"), size="9", as_="p", data_testid="clock-time"),
                 rx.text(
-                    rx.moment(interval=1000, format="dddd, MMMM D, YYYY"),
+                    clock("dddd, MMMM D, YYYY"),
                     size="5",
                     color=styles.TEXT_MUTED,
                     data_testid="clock-date",
@@ -47,6 +49,7 @@ def hero() -> rx.Component:
         border_radius="20px",
         background=styles.hero_background,
         width="100%",
+        margin_bottom="var(--space-6)",
         data_testid="hero",
     )
 
@@ -268,7 +271,7 @@ def meeting_created_dialog() -> rx.Component:
             rx.icon("circle-check", color=styles.SUCCESS),
             rx.text(
                 "Your meeting is scheduled for ",
-                rx.moment(Form.created_starts_iso, format="dddd, MMMM D [at] h:mm A"),
+                local_time(Form.created_starts_iso, "dddd, MMMM D [at] h:mm A"),
                 ".",
             ),
             align="center",
@@ -324,7 +327,6 @@ def meeting_created_dialog() -> rx.Component:
 def home_page() -> rx.Component:
     return app_shell(
         rx.vstack(
-            hero(),
             rx.grid(
                 action_card(
                     "New Meeting",
@@ -368,5 +370,6 @@ def home_page() -> rx.Component:
             meeting_created_dialog(),
             spacing="6",
             width="100%",
-        )
+        ),
+        shown_at_once=hero(),
     )

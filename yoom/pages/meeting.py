@@ -13,6 +13,7 @@ import reflex as rx
 from yoom import styles
 from yoom.components.lobby import lobby_knocks, moderation_panel
 from yoom.components.local_room import local_meeting_screen
+from yoom.components.local_time import local_time
 from yoom.components.room_controls import back_home
 from yoom.components.stream_room import stream_meeting_screen
 from yoom.meeting_rules import Phase
@@ -86,7 +87,7 @@ def not_started_view() -> rx.Component:
         "This meeting has not started yet",
         rx.text(
             "Scheduled for ",
-            rx.moment(RoomState.starts_at_iso, format="dddd, MMMM D, YYYY [at] h:mm A", local=True),
+            local_time(RoomState.starts_at_iso, "dddd, MMMM D, YYYY [at] h:mm A"),
             color=styles.TEXT_MUTED,
             data_testid="scheduled-for",
         ),
@@ -263,7 +264,7 @@ def error_view() -> rx.Component:
 
 @page("/meeting/[call_id]", "Meeting", on_load=[RoomState.load_room, InCallState.clear_room], signed_in=False)
 def meeting_page() -> rx.Component:
-    return rx.box(
+    return rx.el.main(
         rx.match(
             RoomState.phase,
             (Phase.NOT_FOUND, not_found_view()),

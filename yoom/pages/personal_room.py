@@ -33,7 +33,7 @@ def reset_dialog() -> rx.Component:
                     "Reset link",
                     on_click=Room.reset_link,
                     loading=Room.resetting,
-                    color_scheme="red",
+                    style=styles.button_danger,
                 ),
                 spacing="3",
                 justify="end",

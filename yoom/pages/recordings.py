@@ -46,7 +46,7 @@ def delete_dialog() -> rx.Component:
             ),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Cancel", style=styles.button_dark)),
-                rx.button("Delete", on_click=Rec.confirm_delete, loading=Rec.deleting, color_scheme="red"),
+                rx.button("Delete", on_click=Rec.confirm_delete, loading=Rec.deleting, style=styles.button_danger),
                 spacing="3",
                 justify="end",
                 margin_top="1rem",
@@ -71,7 +71,10 @@ def player() -> rx.Component:
             ),
             rx.hstack(
                 rx.link(
-                    "Open in a new tab", href=absolute_api_url(Rec.playing_url), is_external=True, color=styles.ACCENT
+                    "Open in a new tab",
+                    href=absolute_api_url(Rec.playing_url),
+                    is_external=True,
+                    color=styles.ACCENT_TEXT,
                 ),
                 rx.dialog.close(rx.button("Close", style=styles.button_dark)),
                 justify="between",

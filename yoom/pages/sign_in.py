@@ -25,27 +25,29 @@ def _labelled(label: str, name: str, **props) -> rx.Component:
 
 
 def _card(title: str, subtitle: str, form: rx.Component, footer: rx.Component) -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.vstack(
-                rx.hstack(
-                    rx.image(src="/logo.svg", width="40px", height="40px", alt="Yoom logo"),
-                    rx.heading("Yoom", size="7"),
-                    align="center",
+    return rx.el.main(
+        rx.center(
+            rx.card(
+                rx.vstack(
+                    rx.hstack(
+                        rx.image(src="/logo.svg", width="40px", height="40px", alt="Yoom logo"),
+                        rx.heading("Yoom", size="7"),
+                        align="center",
+                    ),
+                    rx.heading(title, size="6", as_="h1"),
+                    rx.text(subtitle, color=styles.TEXT_MUTED),
+                    form,
+                    footer,
+                    spacing="4",
+                    width="100%",
                 ),
-                rx.heading(title, size="6", as_="h1"),
-                rx.text(subtitle, color=styles.TEXT_MUTED),
-                form,
-                footer,
-                spacing="4",
-                width="100%",
+                width=["92vw", "420px"],
+                padding="2rem",
+                style={"background_color": styles.DARK_1},
             ),
-            width=["92vw", "420px"],
-            padding="2rem",
-            style={"background_color": styles.DARK_1},
-        ),
-        min_height="100vh",
-        background_color=styles.DARK_2,
+            min_height="100vh",
+            background_color=styles.DARK_2,
+        )
     )
 
 
@@ -75,7 +77,9 @@ def sign_in_page() -> rx.Component:
         width="100%",
     )
     footer = rx.text(
-        "New to Yoom? ", rx.link("Create an account", href="/sign-up" + _next_suffix(), color=styles.ACCENT), size="2"
+        "New to Yoom? ",
+        rx.link("Create an account", href="/sign-up" + _next_suffix(), color=styles.ACCENT_TEXT, underline="always"),
+        size="2",
     )
     return _card("Sign in", "Welcome back. Sign in to start or join a meeting.", form, footer)
 
@@ -106,6 +110,8 @@ def sign_up_page() -> rx.Component:
         width="100%",
     )
     footer = rx.text(
-        "Already have an account? ", rx.link("Sign in", href="/sign-in" + _next_suffix(), color=styles.ACCENT), size="2"
+        "Already have an account? ",
+        rx.link("Sign in", href="/sign-in" + _next_suffix(), color=styles.ACCENT_TEXT, underline="always"),
+        size="2",
     )
     return _card("Create your account", "It takes ten seconds. No email needed.", form, footer)
