@@ -3,7 +3,7 @@
 // immutable-enough snapshot through subscribe()/snapshot(). Python hears about it through the
 // LocalCall props' event triggers (`callbacks().onJoined(…)` and so on).
 import { tokenURL } from "../yoom_token.js";
-import { readProtocol, senderLimits, wsUrl } from "./helpers.js";
+import { iceConfig, readProtocol, senderLimits, wsUrl } from "./helpers.js";
 import { canShareScreen, LocalMedia } from "./media.js";
 import { loudestPeer, Peer } from "./peer.js";
 import { canRecord, MeetingRecorder, recordingErrorMessage } from "./recorder.js";
@@ -30,7 +30,7 @@ export class MeshEngine {
     this.peers = new Map(); // peer_id -> Peer
     this.pcs = new Map(); // peer_id -> RTCPeerConnection (window.__yoomPeers, for tests and benchmarks)
     this.me = null; // {peerId, user, isOwner}
-    this.iceServers = [];
+    this.iceServers = []; // the welcome's (static) list; iceConfig prefers the token's
     this.speakerTimer = null;
     this.activeSpeaker = null;
     this.recordingBy = null; // peer id of whoever records (everyone sees the indicator)
@@ -208,13 +208,7 @@ export class MeshEngine {
   onWelcome(msg) {
     mark("welcome", (msg.peers || []).length);
     this.me = { peerId: msg.peer_id, user: msg.user || {}, isOwner: !!msg.is_owner };
-    const token = this.signaling.token || {};
-    this.iceServers =
-      Array.isArray(msg.ice_servers) && msg.ice_servers.length
-        ? msg.ice_servers
-        : Array.isArray(token.ice_servers)
-          ? token.ice_servers
-          : [];
+    this.iceServers = msg.ice_servers;
     this.status = "joined";
     window.__yoomPeers = this.pcs;
     window.__yoomCall = this; // for tests and benchmarks (e.g. dropping the socket)
@@ -241,7 +235,7 @@ export class MeshEngine {
     const peer = new Peer({
       info,
       initiator,
-      iceServers: this.iceServers,
+      ...iceConfig(this.signaling.token, this.iceServers),
       localTracks: () => this.localTracks(),
       send: (data) => this.signaling.send({ type: "signal", to: peerId, data }),
       onChange: () => this.emit(),

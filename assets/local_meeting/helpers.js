@@ -36,3 +36,15 @@ export function senderLimits(others) {
   if (others === 2) return { maxBitrate: 600000, maxFramerate: 20 };
   return { maxBitrate: 1200000, maxFramerate: 30 };
 }
+
+// A new RTCPeerConnection's ICE settings. The token route's list wins over the welcome's: it carries this
+// browser's own short-lived TURN credentials (YOOM_TURN_SECRET), renewed with the token. "relay"
+// (YOOM_ICE_TRANSPORT_POLICY) sends media only through TURN; anything else is the browser's default.
+export function iceConfig(token, welcomeServers) {
+  const fromToken = token && Array.isArray(token.ice_servers) ? token.ice_servers : [];
+  const fromWelcome = Array.isArray(welcomeServers) ? welcomeServers : [];
+  return {
+    iceServers: fromToken.length ? fromToken : fromWelcome,
+    iceTransportPolicy: token && token.ice_transport_policy === "relay" ? "relay" : "all",
+  };
+}
