@@ -3,7 +3,7 @@
 // immutable-enough snapshot through subscribe()/snapshot(). Python hears about it through the
 // LocalCall props' event triggers (`callbacks().onJoined(…)` and so on).
 import { tokenURL } from "../yoom_token.js";
-import { iceConfig, readProtocol, senderLimits, wsUrl } from "./helpers.js";
+import { iceConfig, iceRenewDelayMs, readProtocol, senderLimits, wsUrl } from "./helpers.js";
 import { canShareScreen, LocalMedia } from "./media.js";
 import { loudestPeer, Peer } from "./peer.js";
 import { canRecord, MeetingRecorder, recordingErrorMessage } from "./recorder.js";
@@ -32,6 +32,7 @@ export class MeshEngine {
     this.me = null; // {peerId, user, isOwner}
     this.iceServers = []; // the welcome's (static) list; iceConfig prefers the token's
     this.speakerTimer = null;
+    this.iceTimer = null;
     this.activeSpeaker = null;
     this.recordingBy = null; // peer id of whoever records (everyone sees the indicator)
     this.recorder = null;
@@ -218,6 +219,7 @@ export class MeshEngine {
       if (p && p.peer_id) this.addPeer(p, true);
     }
     this.startSpeakerPoll();
+    this.keepIceFresh();
     this.emit();
     this.fire("onJoined");
     this.countChanged();
@@ -283,6 +285,21 @@ export class MeshEngine {
       this.lastCount = count;
       this.fire("onParticipantsChange", count);
     }
+  }
+
+  // Short-lived TURN credentials come with the token: renew it before they lapse, so that a connection
+  // to someone who joins later can still relay (connections already up keep their allocations).
+  keepIceFresh() {
+    clearTimeout(this.iceTimer);
+    const delay = iceRenewDelayMs(this.signaling.token, Date.now());
+    if (delay === null) return;
+    this.iceTimer = setTimeout(() => {
+      const again = () => {
+        if (!this.destroyed && !OVER.includes(this.status)) this.keepIceFresh();
+      };
+      // On failure the old credentials' delay is the minimum: it tries again soon.
+      this.signaling.getToken(true).then(again, again);
+    }, delay);
   }
 
   startSpeakerPoll() {
@@ -379,6 +396,7 @@ export class MeshEngine {
 
   stopNetwork() {
     clearInterval(this.speakerTimer);
+    clearTimeout(this.iceTimer);
     this.signaling.stop();
     this.closeAllPeers();
   }

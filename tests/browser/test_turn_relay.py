@@ -4,7 +4,8 @@ coturn runs with `use-auth-secret` and a random `static-auth-secret`; Yoom gets 
 (YOOM_TURN_SECRET) and hands each browser its own `<expiry>:<user id>` credentials with its video token.
 YOOM_ICE_TRANSPORT_POLICY=relay makes the browsers use relay candidates only, so a call that shows video
 at all shows it through coturn; the test also reads the selected candidate pair from getStats and the
-allocations from coturn's log.
+allocations from coturn's log. Tokens last one minute here, so a third person joins after the first
+credentials have lapsed: the pages must have renewed them.
 """
 
 from __future__ import annotations
@@ -148,6 +149,18 @@ def turn_server():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+# Tokens (and so TURN credentials) that last one minute, the shortest allowed: a late joiner then arrives
+# after everyone's first credentials have lapsed, which only works if pages renew them.
+TOKEN_TTL_SECONDS = 60
+
+# The expiry in this page's current TURN username ("<expiry>:<user id>"), from the token it holds.
+TURN_EXPIRY = """() => {
+  const token = window.__yoomCall && window.__yoomCall.signaling.token;
+  const turn = ((token && token.ice_servers) || []).find((s) => /^[0-9]+:/.test(s.username || ''));
+  return turn ? Number(turn.username.split(':')[0]) : 0;
+}"""
+
+
 @pytest.fixture
 def turn_app_url(app_pool, turn_server) -> str:
     return app_pool.get(
@@ -155,38 +168,65 @@ def turn_app_url(app_pool, turn_server) -> str:
             "YOOM_TURN_URLS": turn_server.url,
             "YOOM_TURN_SECRET": turn_server.secret,
             "YOOM_ICE_TRANSPORT_POLICY": "relay",
+            "VIDEO_TOKEN_TTL_SECONDS": str(TOKEN_TTL_SECONDS),
         }
     ).url
 
 
-def test_a_two_person_call_forced_through_coturn_with_short_lived_credentials(turn_app_url, turn_server, new_page):
-    host, guest = new_page(), new_page()
+def assert_relayed(page, turn_server: TurnServer, peers: int) -> None:
+    """Video arrives from everyone, and every connection sends it between two of coturn's relay candidates."""
+    wait_for_remote_video(page, peers)
+    assert_video_flows_from(page, peers=peers)
+    page.wait_for_function(
+        f"async () => (await ({SELECTED_PAIRS})()).every((p) => p.state === 'succeeded')", timeout=15_000
+    )
+    pairs = page.evaluate(SELECTED_PAIRS)
+    assert len(pairs) == peers and all(p["local"] == "relay" and p["remote"] == "relay" for p in pairs), pairs
+    assert all(p["url"] is None or f":{turn_server.port}" in p["url"] for p in pairs), pairs
+    # The shared secret stays on the server: no page holds it.
+    assert turn_server.secret not in page.content()
+
+
+def allocations(turn_server: TurnServer) -> set[tuple[int, str]]:
+    """(expiry, user id) of every username coturn granted an allocation to."""
+    found = re.findall(r"user <(\d+):([^>]+)>: incoming packet ALLOCATE processed, success", turn_server.log())
+    return {(int(expiry), user) for expiry, user in found}
+
+
+def test_a_call_forced_through_coturn_with_short_lived_credentials_renewed_for_a_late_joiner(
+    turn_app_url, turn_server, new_page
+):
+    started = time.time()
+    host, guest, late = new_page(), new_page(), new_page()
     sign_up(host, turn_app_url, new_account("Tia Turn"))
     sign_up(guest, turn_app_url, new_account("Rex Relay"))
+    sign_up(late, turn_app_url, new_account("Lee Late"))
     url = f"{turn_app_url}/meeting/{start_instant_meeting(host)}"
     for page in (host, guest):
         open_setup(page, url)
         join(page)
     expect(tile(host, "Rex Relay")).to_be_visible(timeout=20_000)
     expect(tile(guest, "Tia Turn")).to_be_visible(timeout=20_000)
-
     for page in (host, guest):
-        wait_for_remote_video(page, 1)
-        assert_video_flows_from(page, peers=1)
-        # Media goes between two relay candidates: coturn's, on both ends.
-        page.wait_for_function(
-            f"async () => (await ({SELECTED_PAIRS})()).every((p) => p.state === 'succeeded')", timeout=15_000
-        )
-        pairs = page.evaluate(SELECTED_PAIRS)
-        assert pairs and all(p["local"] == "relay" and p["remote"] == "relay" for p in pairs), pairs
-        assert all(p["url"] is None or f":{turn_server.port}" in p["url"] for p in pairs), pairs
-        # The shared secret stays on the server: no page holds it.
-        assert turn_server.secret not in page.content()
+        assert_relayed(page, turn_server, peers=1)
 
-    # coturn granted an allocation to each browser under its own time-limited username, and expiry is
-    # the video token's (an hour by default), not a static account.
-    log = turn_server.log()
-    users = set(re.findall(r"user <(\d+):([^>]+)>: incoming packet ALLOCATE processed, success", log))
-    assert len({user for _, user in users}) >= 2, log[-3000:]
-    now = time.time()
-    assert all(now + 3000 < int(expiry) <= now + 3700 for expiry, _ in users), users
+    # coturn granted each browser an allocation under its own username, expiring with its video token.
+    first = allocations(turn_server)
+    assert len({user for _, user in first}) == 2, turn_server.log()[-3000:]
+    assert all(started < expiry <= time.time() + TOKEN_TTL_SECONDS + 1 for expiry, _ in first), first
+
+    # Once the first credentials have lapsed, each page holds fresh ones, and a late joiner connects to
+    # both through the relay with them.
+    lapsed = max(expiry for expiry, _ in first)
+    for page in (host, guest):
+        page.wait_for_function(
+            f"() => Date.now() / 1000 > {lapsed} + 1 && ({TURN_EXPIRY})() > {lapsed}",
+            timeout=(TOKEN_TTL_SECONDS + 30) * 1000,
+        )
+    open_setup(late, url)
+    join(late)
+    for page in (host, guest, late):
+        expect(page.get_by_test_id("participant-tile")).to_have_count(3, timeout=20_000)
+        assert_relayed(page, turn_server, peers=2)
+    renewed = allocations(turn_server) - first
+    assert len({user for _, user in renewed}) == 3 and all(expiry > lapsed for expiry, _ in renewed), renewed
