@@ -16,6 +16,8 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.harness import ROOT
 from tests.browser.helpers import new_account, sign_up, start_instant_meeting
+from tests.browser.test_guests_lobby import ask_to_join, join_as_guest, knock_row, start_meeting
+from tests.browser.test_local_meeting import join, open_setup
 from tests.browser.test_stream_room import stream_app, stream_fakes  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -183,6 +185,43 @@ def test_setup_call_live_region_and_ended(new_page, app_url, results):
     host.get_by_test_id("confirm-end-call").click()
     expect(host.get_by_test_id("meeting-ended")).to_be_visible(timeout=15_000)
     audit(host, "meeting: ended", results)
+
+
+def test_guest_lobby_and_moderation_screens(new_page, app_url, results):
+    host, guest, member = new_page(), new_page(), new_page()
+    sign_up(host, app_url, new_account("Hal Host"))
+    sign_up(member, app_url, new_account("Mo Member"))
+    url = f"{app_url}/meeting/{start_meeting(host, guests=True, ask=True)}"
+    open_setup(host, url)
+
+    guest.goto(url)
+    expect(guest.get_by_test_id("meeting-guest")).to_be_visible(timeout=30_000)
+    audit(guest, "meeting: signed out, join as guest", results)
+    join_as_guest(guest, url, "Gus")
+    audit(guest, "meeting: guest setup", results)
+    ask_to_join(guest)
+    audit(guest, "meeting: lobby (no host yet)", results)
+
+    join(host)
+    expect(knock_row(host, "Gus")).to_be_visible(timeout=10_000)
+    audit(host, "meeting: in call, someone knocks", results)
+    knock_row(host, "Gus").get_by_test_id("deny").click()
+    expect(guest.get_by_test_id("meeting-denied")).to_be_visible(timeout=10_000)
+    audit(guest, "meeting: not let in", results)
+
+    open_setup(member, url)
+    ask_to_join(member)
+    knock_row(host, "Mo Member").get_by_test_id("admit").click()
+    expect(member.get_by_test_id("local-in-call")).to_be_visible(timeout=20_000)
+    host.get_by_test_id("moderation-toggle").click()
+    panel = host.get_by_test_id("moderation-panel")
+    expect(panel.get_by_test_id("person").filter(has_text="Mo Member")).to_be_visible(timeout=20_000)
+    audit(host, "meeting: in call, moderation open", results)
+    panel.get_by_test_id("person").filter(has_text="Mo Member").get_by_test_id("remove-person").click()
+    expect(member.get_by_text("The host removed you from this meeting.")).to_be_visible(timeout=10_000)
+    member.goto(url)
+    expect(member.get_by_test_id("meeting-removed")).to_be_visible(timeout=30_000)
+    audit(member, "meeting: removed", results)
 
 
 def has_focus_ring(page: Page) -> bool:
