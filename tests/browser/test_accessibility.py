@@ -268,7 +268,7 @@ def test_start_and_join_a_meeting_with_the_keyboard_alone(page, app_url):
 
 
 @pytest.mark.stream_app
-def test_stream_setup_and_call(page, stream_app, results):  # noqa: F811
+def test_stream_setup_call_and_error(page, stream_app, stream_fakes, results):  # noqa: F811
     sign_up(page, stream_app.url, new_account("Sol Stream"))
     start_instant_meeting(page)
     expect(page.get_by_test_id("stream-setup")).to_be_visible(timeout=20_000)
@@ -278,3 +278,15 @@ def test_stream_setup_and_call(page, stream_app, results):  # noqa: F811
     expect(page.get_by_test_id("stream-in-call")).to_be_visible(timeout=20_000)
     expect(page.get_by_role("heading", level=1)).to_have_count(1)
     audit(page, "meeting: in call (Stream)", results)
+
+    # Stream out of reach: the error state, with its retry.
+    _, client = stream_fakes
+    port = client.port
+    page.goto(stream_app.url + "/")
+    client.stop()
+    try:
+        start_instant_meeting(page)
+        expect(page.get_by_test_id("meeting-error")).to_be_visible(timeout=20_000)
+        audit(page, "meeting: video service unreachable", results)
+    finally:
+        client.start(port)
