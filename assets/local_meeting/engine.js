@@ -295,7 +295,17 @@ export class MeshEngine {
     if (delay === null) return;
     this.iceTimer = setTimeout(() => {
       const again = () => {
-        if (!this.destroyed && !OVER.includes(this.status)) this.keepIceFresh();
+        if (this.destroyed || OVER.includes(this.status)) return;
+        // Connections that are up keep their allocations; an ICE restart of one gathers with these.
+        const { iceServers } = iceConfig(this.signaling.token, this.iceServers);
+        for (const pc of this.pcs.values()) {
+          try {
+            pc.setConfiguration({ ...pc.getConfiguration(), iceServers });
+          } catch (err) {
+            console.warn("[yoom] new ICE servers", err);
+          }
+        }
+        this.keepIceFresh();
       };
       // On failure the old credentials' delay is the minimum: it tries again soon.
       this.signaling.getToken(true).then(again, again);

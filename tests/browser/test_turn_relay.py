@@ -223,6 +223,12 @@ def test_a_call_forced_through_coturn_with_short_lived_credentials_renewed_for_a
             f"() => Date.now() / 1000 > {lapsed} + 1 && ({TURN_EXPIRY})() > {lapsed}",
             timeout=(TOKEN_TTL_SECONDS + 30) * 1000,
         )
+        # The connection that is up takes the fresh credentials too, for an ICE restart.
+        page.wait_for_function(
+            f"""() => [...window.__yoomPeers.values()].every((pc) => pc.getConfiguration().iceServers
+                .some((s) => Number((s.username || '').split(':')[0]) > {lapsed}))""",
+            timeout=10_000,
+        )
     open_setup(late, url)
     join(late)
     for page in (host, guest, late):
