@@ -110,7 +110,7 @@ class Settings:
     ice_servers: list = field(default_factory=list)
     # TURN with short-lived credentials (yoom/video/turn.py): both set or neither.
     turn_urls: tuple[str, ...] = ()
-    turn_secret: str | None = None
+    turn_secret: str | None = field(default=None, repr=False)
     ice_transport_policy: str = "all"  # "relay": media only through TURN
     room_capacity: int = 6
     recording_max_bytes: int = 500 * 1024 * 1024
