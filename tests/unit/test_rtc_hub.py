@@ -72,23 +72,48 @@ class BrokenTransport(FakeTransport):
         raise ConnectionResetError("gone")
 
 
-@pytest.fixture(params=["memory"])
+@pytest.fixture(scope="session")
+def redis_server():
+    from tests.support.redis_server import MISSING, REDIS_SERVER, RedisServer
+
+    if not REDIS_SERVER:
+        pytest.skip(MISSING)
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["memory", "redis"])
 def backplane_kind(request):
-    """Every hub test runs on each backplane (rosters in memory; across processes, see test_rtc_redis)."""
+    """Every hub test runs on each backplane: rosters in memory, and in a real redis-server (several
+    instances on one Redis: tests/integration/test_rtc_redis.py)."""
     return request.param
 
 
 @pytest.fixture
-def make_hub(backplane_kind):
-    """`make_hub(**options)`: a hub on a fresh backplane of the kind under test."""
+async def make_hub(backplane_kind, request):
+    """`make_hub(**options)`: a hub on a fresh backplane of the kind under test (Redis: its own key prefix)."""
+    from uuid import uuid4
+
     from yoom.rtc.backplane import MemoryBackplane
 
-    backplanes = {"memory": MemoryBackplane}
+    made = []
+
+    def backplane():
+        if backplane_kind == "memory":
+            return MemoryBackplane()
+        from yoom.rtc.redis_backplane import RedisBackplane
+
+        server = request.getfixturevalue("redis_server")
+        made.append(RedisBackplane(server.url, prefix=f"test:{uuid4().hex}:"))
+        return made[-1]
 
     def make(**options) -> Hub:
-        return Hub(backplane=backplanes[backplane_kind](), **options)
+        return Hub(backplane=backplane(), **options)
 
-    return make
+    yield make
+    for plane in made:
+        await plane.close()
 
 
 def user(n: int) -> VideoUser:
