@@ -9,6 +9,7 @@ import { loudestPeer, Peer } from "./peer.js";
 import { canRecord, MeetingRecorder, recordingErrorMessage } from "./recorder.js";
 import { RoomChannelClient } from "../room_channel/client.js";
 import { registerRoom, RoomModel } from "../room_channel/room.js";
+import { matchJoined, matchWelcome } from "./rejoin.js";
 import { mark } from "./timeline.js";
 
 const SPEAKER_POLL_MS = 400;
@@ -168,7 +169,7 @@ export class MeshEngine {
         return this.onWelcome(msg);
       case "peer-joined":
         if (msg.peer && msg.peer.peer_id && !this.peers.has(msg.peer.peer_id)) {
-          this.addPeer(msg.peer, false);
+          this.onPeerJoined(msg.peer);
           this.emit();
           this.countChanged();
         }
@@ -207,6 +208,7 @@ export class MeshEngine {
 
   onWelcome(msg) {
     mark("welcome", (msg.peers || []).length);
+    const rejoined = this.status === "reconnecting";
     this.me = { peerId: msg.peer_id, user: msg.user || {}, isOwner: !!msg.is_owner };
     const token = this.signaling.token || {};
     this.iceServers =
@@ -220,40 +222,128 @@ export class MeshEngine {
     window.__yoomCall = this; // for tests and benchmarks (e.g. dropping the socket)
     this.sendMedia();
     if (this.recorder) this.signaling.send({ type: "recording", active: true });
-    for (const p of Array.isArray(msg.peers) ? msg.peers : []) {
-      if (p && p.peer_id) this.addPeer(p, true);
-    }
+    const listed = (Array.isArray(msg.peers) ? msg.peers : []).filter((p) => p && p.peer_id);
+    if (rejoined) this.resumePeers(listed);
+    else for (const p of listed) this.addPeer(p, true);
     this.startSpeakerPoll();
+    this.markInCall(true);
     this.emit();
     this.fire("onJoined");
+    this.lastCount = -1; // Python hears the count again: after a restart its state may have started afresh
     this.countChanged();
   }
 
+  // The signaling socket is away: the peer connections are not (media is peer-to-peer). They stay until
+  // the server says someone left or a connection itself fails; the welcome that comes back sorts them.
   onReconnecting() {
-    this.closeAllPeers();
+    if (this.status !== "joined" && this.status !== "reconnecting") {
+      this.closeAllPeers();
+    }
+    for (const peer of this.peers.values()) peer.unconfirmed = true;
     this.status = "reconnecting";
     this.emit();
     this.countChanged();
   }
 
+  peerEntries() {
+    return [...this.peers.values()].map((p) => ({ peerId: p.peerId, userId: p.user && p.user.id, alive: p.alive }));
+  }
+
+  // Back on the channel (rejoin.js): keep the live connections to the people listed, under their new ids,
+  // and tell them so; offer to the others; the unlisted stay while their connection does (they may be on
+  // their way back too) and go when it fails or the server says they left.
+  resumePeers(listed) {
+    const { keep, add, dropped } = matchWelcome(this.peerEntries(), listed);
+    for (const id of dropped) this.closePeer(id);
+    for (const { from, info } of keep) {
+      const peer = this.renamePeer(from, info);
+      peer.unconfirmed = false;
+      this.signaling.send({ type: "signal", to: info.peer_id, data: { resume: true } });
+    }
+    for (const info of add) this.addPeer(info, true);
+  }
+
+  // Someone joined. The same person under another id (they rejoined): keep the live connection until
+  // they say whether they kept theirs.
+  onPeerJoined(info) {
+    const mine = matchJoined(this.peerEntries(), info);
+    if (mine && mine.alive) {
+      const peer = this.renamePeer(mine.peerId, info);
+      peer.unconfirmed = false;
+      peer.awaitingResume = true;
+      return;
+    }
+    if (mine) this.closePeer(mine.peerId);
+    this.addPeer(info, false);
+  }
+
+  renamePeer(from, info) {
+    const peer = this.peers.get(from);
+    this.peers.delete(from);
+    this.pcs.delete(from);
+    peer.learn(info);
+    this.peers.set(peer.peerId, peer);
+    this.pcs.set(peer.peerId, peer.pc);
+    if (this.activeSpeaker === from) this.activeSpeaker = peer.peerId;
+    if (this.recordingBy === from) this.recordingBy = peer.peerId;
+    return peer;
+  }
+
+  // Their connection failed or closed. One to someone the server hasn't listed since the socket came
+  // back is gone for good (nobody is there to restart it with); the others restart ICE (peer.js).
+  onPeerFailed(peer) {
+    if (this.peers.get(peer.peerId) !== peer) return;
+    if (!peer.unconfirmed && peer.pc.connectionState !== "closed") return;
+    this.closePeer(peer.peerId);
+    this.emit();
+    this.countChanged();
+  }
+
   addPeer(info, initiator) {
-    const peerId = info.peer_id;
     const peer = new Peer({
       info,
       initiator,
       iceServers: this.iceServers,
       localTracks: () => this.localTracks(),
-      send: (data) => this.signaling.send({ type: "signal", to: peerId, data }),
+      // To whatever id they have now (a rejoin renames them).
+      send: (data) => this.signaling.send({ type: "signal", to: peer.peerId, data }),
       onChange: () => this.emit(),
       onConnected: () => this.tuneSenders(),
+      onFailed: () => this.onPeerFailed(peer),
     });
-    this.peers.set(peerId, peer);
-    this.pcs.set(peerId, peer.pc);
+    this.peers.set(peer.peerId, peer);
+    this.pcs.set(peer.peerId, peer.pc);
     return peer;
   }
 
   onSignal(from, data) {
     let peer = this.peers.get(from);
+    if (data.resume) {
+      // They kept our connection through a rejoin: so do I, if I still have it; else we start afresh.
+      if (peer && peer.alive && peer.awaitingResume) {
+        peer.awaitingResume = false;
+        peer.unconfirmed = false;
+      } else {
+        this.signaling.send({ type: "signal", to: from, data: { reset: true } });
+      }
+      return;
+    }
+    if (data.reset) {
+      // They no longer have the connection I kept: I offer a new one.
+      if (!peer) return;
+      const info = { peer_id: peer.peerId, user: peer.user, audio: peer.audio, video: peer.video, screen: peer.screen };
+      this.closePeer(from);
+      this.addPeer(info, true);
+      this.emit();
+      return;
+    }
+    if (peer && peer.awaitingResume && data.sdp && data.sdp.type === "offer") {
+      // They came back without our connection (a reload, another device): theirs is a new one.
+      const info = { peer_id: peer.peerId, user: peer.user, audio: peer.audio, video: peer.video, screen: peer.screen };
+      this.closePeer(from);
+      peer = this.addPeer(info, false);
+      this.emit();
+    }
     if (!peer) {
       // An offer from someone the welcome didn't list yet (their peer-joined is on its way).
       if (!(data.sdp && data.sdp.type === "offer")) return;
@@ -284,7 +374,8 @@ export class MeshEngine {
 
   countChanged() {
     this.tuneSenders();
-    const count = this.status === "joined" ? this.peers.size + 1 : 0;
+    const inCall = this.status === "joined" || this.status === "reconnecting";
+    const count = inCall ? this.peers.size + 1 : 0;
     if (count !== this.lastCount) {
       this.lastCount = count;
       this.fire("onParticipantsChange", count);
@@ -383,7 +474,28 @@ export class MeshEngine {
 
   // --- ending ------------------------------------------------------------------------------
 
+  // Tells the page's Python state, when Reflex's socket comes back, that this page is still in the call
+  // (yoom/rtc/protocol.py IN_CALL_KEY); a reload or a closed page is not.
+  markInCall(on) {
+    const key = this.protocol.inCallKey;
+    if (!key || typeof sessionStorage === "undefined") return;
+    try {
+      if (on) sessionStorage.setItem(key, this.callId);
+      else if (sessionStorage.getItem(key) === this.callId) sessionStorage.removeItem(key);
+    } catch (_err) {
+      // storage blocked: a server restart then shows setup
+    }
+    if (on && !this.onPageHide) {
+      this.onPageHide = () => this.markInCall(false);
+      window.addEventListener("pagehide", this.onPageHide);
+    } else if (!on && this.onPageHide) {
+      window.removeEventListener("pagehide", this.onPageHide);
+      this.onPageHide = null;
+    }
+  }
+
   stopNetwork() {
+    this.markInCall(false);
     clearInterval(this.speakerTimer);
     this.signaling.stop();
     this.closeAllPeers();

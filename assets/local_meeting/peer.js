@@ -4,6 +4,7 @@
 // whole call: mute, camera and screen share swap tracks with replaceTrack, so nothing is renegotiated
 // and there is no glare to resolve. Offers, answers and candidates go through one promise chain, in
 // the order they came; a failed connection is restarted (ICE restart) by the side that offered.
+import { connectionAlive } from "./rejoin.js";
 import { mark } from "./timeline.js";
 
 const SPEAKING_LEVEL = 0.04;
@@ -11,13 +12,14 @@ const SPEAKING_LEVEL = 0.04;
 export class Peer {
   // localTracks() → {audio, video}: what I send now. send(data): a `signal` frame's data to this peer.
   // onChange(): something to show changed. onConnected(): media flows (time to tune the senders).
-  constructor({ info, initiator, iceServers, localTracks, send, onChange, onConnected }) {
-    this.peerId = info.peer_id;
-    this.user = info.user || { id: "", name: "Guest" };
-    this.audio = !!info.audio;
-    this.video = !!info.video;
-    this.screen = !!info.screen;
+  // onFailed(): the connection itself failed or closed (not just the signaling socket).
+  constructor({ info, initiator, iceServers, localTracks, send, onChange, onConnected, onFailed = () => {} }) {
+    this.learn(info);
     this.initiator = initiator;
+    // Kept across a rejoin (rejoin.js): until the other side confirms (`resume`) or starts afresh (an offer).
+    this.awaitingResume = false;
+    // Not (yet) in the roster the server gave since the signaling socket came back.
+    this.unconfirmed = false;
     this.localTracks = localTracks;
     this.sendSignal = send;
     this.onChange = onChange;
@@ -40,10 +42,11 @@ export class Peer {
     pc.onconnectionstatechange = () => {
       mark("pc-" + pc.connectionState, this.peerId);
       if (pc.connectionState === "connected") onConnected();
-      if (pc.connectionState === "failed" && this.initiator && !this.closed) {
+      if (pc.connectionState === "failed" && this.initiator && !this.closed && !this.unconfirmed) {
         this.enqueue(() => this.makeOffer(true), "ICE restart");
       }
       this.onChange();
+      if (!connectionAlive(pc.connectionState) && !this.closed) onFailed();
     };
     if (initiator) {
       const { audio, video } = localTracks();
@@ -51,6 +54,19 @@ export class Peer {
       pc.addTransceiver(video || "video", { direction: "sendrecv" });
       this.enqueue(() => this.makeOffer(false), "offer");
     }
+  }
+
+  // Who they are (a `peer-joined` or welcome entry): also when they come back under a new peer id.
+  learn(info) {
+    this.peerId = info.peer_id;
+    this.user = info.user || { id: "", name: "Guest" };
+    this.audio = !!info.audio;
+    this.video = !!info.video;
+    this.screen = !!info.screen;
+  }
+
+  get alive() {
+    return !this.closed && connectionAlive(this.pc.connectionState);
   }
 
   enqueue(step, what) {

@@ -68,7 +68,7 @@ describe("reconnectDelay", () => {
   });
 
   test("gives up after MAX_RECONNECTS attempts", () => {
-    expect(MAX_RECONNECTS).toBe(5);
+    expect(MAX_RECONNECTS).toBe(24);
     expect(reconnectDelay(MAX_RECONNECTS + 1)).toBeNull();
   });
 });
@@ -96,7 +96,7 @@ describe("closeOutcome: decided by the close code", () => {
 
   test("without a protocol nothing is fatal", () => {
     const none = readProtocol(undefined);
-    expect(none).toEqual({ callEndedCodes: [], closeMessages: {}, lostConnection: "" });
+    expect(none).toEqual({ callEndedCodes: [], closeMessages: {}, lostConnection: "", inCallKey: "" });
     expect(closeOutcome(4410, none)).toEqual({ kind: "reconnect" });
   });
 });
