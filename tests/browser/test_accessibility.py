@@ -16,6 +16,8 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.harness import ROOT
 from tests.browser.helpers import new_account, sign_up, start_instant_meeting
+from tests.browser.test_guests_lobby import ask_to_join, join_as_guest, knock_row, start_meeting
+from tests.browser.test_local_meeting import join, open_setup
 from tests.browser.test_stream_room import stream_app, stream_fakes  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -185,6 +187,43 @@ def test_setup_call_live_region_and_ended(new_page, app_url, results):
     audit(host, "meeting: ended", results)
 
 
+def test_guest_lobby_and_moderation_screens(new_page, app_url, results):
+    host, guest, member = new_page(), new_page(), new_page()
+    sign_up(host, app_url, new_account("Hal Host"))
+    sign_up(member, app_url, new_account("Mo Member"))
+    url = f"{app_url}/meeting/{start_meeting(host, guests=True, ask=True)}"
+    open_setup(host, url)
+
+    guest.goto(url)
+    expect(guest.get_by_test_id("meeting-guest")).to_be_visible(timeout=30_000)
+    audit(guest, "meeting: signed out, join as guest", results)
+    join_as_guest(guest, url, "Gus")
+    audit(guest, "meeting: guest setup", results)
+    ask_to_join(guest)
+    audit(guest, "meeting: lobby (no host yet)", results)
+
+    join(host)
+    expect(knock_row(host, "Gus")).to_be_visible(timeout=10_000)
+    audit(host, "meeting: in call, someone knocks", results)
+    knock_row(host, "Gus").get_by_test_id("deny").click()
+    expect(guest.get_by_test_id("meeting-denied")).to_be_visible(timeout=10_000)
+    audit(guest, "meeting: not let in", results)
+
+    open_setup(member, url)
+    ask_to_join(member)
+    knock_row(host, "Mo Member").get_by_test_id("admit").click()
+    expect(member.get_by_test_id("local-in-call")).to_be_visible(timeout=20_000)
+    host.get_by_test_id("moderation-toggle").click()
+    panel = host.get_by_test_id("moderation-panel")
+    expect(panel.get_by_test_id("person").filter(has_text="Mo Member")).to_be_visible(timeout=20_000)
+    audit(host, "meeting: in call, moderation open", results)
+    panel.get_by_test_id("person").filter(has_text="Mo Member").get_by_test_id("remove-person").click()
+    expect(member.get_by_text("The host removed you from this meeting.")).to_be_visible(timeout=10_000)
+    member.goto(url)
+    expect(member.get_by_test_id("meeting-removed")).to_be_visible(timeout=30_000)
+    audit(member, "meeting: removed", results)
+
+
 def has_focus_ring(page: Page) -> bool:
     return page.evaluate(
         """() => {
@@ -229,7 +268,7 @@ def test_start_and_join_a_meeting_with_the_keyboard_alone(page, app_url):
 
 
 @pytest.mark.stream_app
-def test_stream_setup_and_call(page, stream_app, results):  # noqa: F811
+def test_stream_setup_call_and_error(page, stream_app, stream_fakes, results):  # noqa: F811
     sign_up(page, stream_app.url, new_account("Sol Stream"))
     start_instant_meeting(page)
     expect(page.get_by_test_id("stream-setup")).to_be_visible(timeout=20_000)
@@ -239,3 +278,15 @@ def test_stream_setup_and_call(page, stream_app, results):  # noqa: F811
     expect(page.get_by_test_id("stream-in-call")).to_be_visible(timeout=20_000)
     expect(page.get_by_role("heading", level=1)).to_have_count(1)
     audit(page, "meeting: in call (Stream)", results)
+
+    # Stream out of reach: the error state, with its retry.
+    _, client = stream_fakes
+    port = client.port
+    page.goto(stream_app.url + "/")
+    client.stop()
+    try:
+        start_instant_meeting(page)
+        expect(page.get_by_test_id("meeting-error")).to_be_visible(timeout=20_000)
+        audit(page, "meeting: video service unreachable", results)
+    finally:
+        client.start(port)

@@ -38,7 +38,9 @@ def _knock_row(knock: dict) -> rx.Component:
             style=styles.button_primary,
             data_testid="admit",
         ),
-        rx.button("Deny", on_click=LobbyState.deny(knock["user_id"]), size="1", color_scheme="red", data_testid="deny"),
+        rx.button(
+            "Deny", on_click=LobbyState.deny(knock["user_id"]), size="1", style=styles.button_danger, data_testid="deny"
+        ),
         align="center",
         spacing="2",
         width="100%",
@@ -90,7 +92,7 @@ def _person_row(person: dict) -> rx.Component:
                 "Remove",
                 on_click=LobbyState.remove(person["user_id"]),
                 size="1",
-                color_scheme="red",
+                style=styles.button_danger,
                 data_testid="remove-person",
             ),
         ),
@@ -133,16 +135,17 @@ def moderation_panel() -> rx.Component:
                         data_testid="who-may-join",
                         style={"background": styles.DARK_2, "color": styles.TEXT, "padding": "0.25rem"},
                     ),
-                    rx.el.label(
+                    rx.hstack(
+                        # A label wrapping Radix's checkbox (a button) doesn't name it: `for` does.
                         rx.checkbox(
+                            id="room-ask-to-join",
                             checked=LobbyState.ask_to_join,
                             on_change=LobbyState.set_ask_to_join,
                             data_testid="ask-to-join",
                         ),
-                        rx.text("Ask to join (a lobby)", as_="span"),
-                        display="flex",
-                        align_items="center",
-                        gap="0.5rem",
+                        rx.el.label("Ask to join (a lobby)", html_for="room-ask-to-join"),
+                        align="center",
+                        spacing="2",
                     ),
                     spacing="2",
                     width="100%",
@@ -167,7 +170,12 @@ def moderation_button() -> rx.Component:
             rx.icon("shield", size=20),
             rx.cond(LobbyState.knocks.length() > 0, rx.text(LobbyState.knocks.length(), as_="span")),
             on_click=LobbyState.toggle_moderation,
-            aria_label="People and lobby",
+            # The count shown on the button is part of its name (WCAG 2.5.3, label in name).
+            aria_label=rx.cond(
+                LobbyState.knocks.length() > 0,
+                "People and lobby, " + LobbyState.knocks.length().to_string() + " waiting",
+                "People and lobby",
+            ),
             aria_pressed=LobbyState.show_moderation,
             title="People and lobby",
             style=CONTROL_BUTTON,

@@ -171,7 +171,7 @@ def guest_view() -> rx.Component:
                 ),
                 rx.cond(
                     RoomState.guest_error != "",
-                    rx.text(RoomState.guest_error, color=styles.DANGER, role="alert", data_testid="guest-error"),
+                    rx.text(RoomState.guest_error, color=styles.DANGER_TEXT, role="alert", data_testid="guest-error"),
                 ),
                 rx.hstack(
                     rx.button(
