@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import new_account, sign_up, start_instant_meeting
+from tests.browser.test_in_call import messages, open_chat, say
 from tests.browser.test_local_meeting import assert_video_flows_from, join, open_setup, tile, wait_for_remote_video
 
 OUTAGE_SECONDS = 8
@@ -64,6 +65,10 @@ def test_a_backend_restart_keeps_the_call_and_signaling_comes_back(local_app, ne
         wait_for_remote_video(page, 1)
         assert_video_flows_from(page, peers=1)
         page.evaluate(KEEP_CONNECTIONS)
+    say(guest, "Deploying now")
+    open_chat(host)
+    expect(messages(host)).to_have_count(1, timeout=10_000)
+    expect(messages(host).first).to_contain_text("Deploying now")
 
     # The deploy: the server goes away for a while.
     local_app.stop_backend()
@@ -107,6 +112,14 @@ def test_a_backend_restart_keeps_the_call_and_signaling_comes_back(local_app, ne
         f"\noutage {OUTAGE_SECONDS}s, server start {restart_seconds:.1f}s, "
         f"both pages joined again {rejoined_seconds:.1f}s after it answered"
     )
+
+    # What was said before is still there, and chat goes on.
+    expect(host.get_by_test_id("chat-panel")).to_be_visible()
+    expect(messages(host)).to_have_count(1)
+    expect(messages(host).first).to_contain_text("Deploying now")
+    say(host, "Welcome back")
+    expect(messages(guest)).to_have_count(2, timeout=10_000)
+    expect(messages(guest).nth(1)).to_contain_text("Welcome back")
 
     # Signaling works again: a mute reaches the other side...
     guest.get_by_role("button", name="Toggle microphone").click()
