@@ -221,12 +221,12 @@ export class MeshEngine {
     window.__yoomPeers = this.pcs;
     window.__yoomCall = this; // for tests and benchmarks (e.g. dropping the socket)
     this.sendMedia();
+    this.markInCall(true);
     if (this.recorder) this.signaling.send({ type: "recording", active: true });
     const listed = (Array.isArray(msg.peers) ? msg.peers : []).filter((p) => p && p.peer_id);
     if (rejoined) this.resumePeers(listed);
     else for (const p of listed) this.addPeer(p, true);
     this.startSpeakerPoll();
-    this.markInCall(true);
     this.emit();
     this.fire("onJoined");
     this.lastCount = -1; // Python hears the count again: after a restart its state may have started afresh
@@ -396,6 +396,26 @@ export class MeshEngine {
     }, SPEAKER_POLL_MS);
   }
 
+  // Tells the page's Python state, when Reflex's socket comes back, that this page is still in the call
+  // (yoom/rtc/protocol.py IN_CALL_KEY); a reload or a closed page is not.
+  markInCall(on) {
+    const key = this.protocol.inCallKey;
+    if (!key || typeof sessionStorage === "undefined") return;
+    try {
+      if (on) sessionStorage.setItem(key, this.callId);
+      else if (sessionStorage.getItem(key) === this.callId) sessionStorage.removeItem(key);
+    } catch (_err) {
+      // storage blocked: a server restart then shows setup
+    }
+    if (on && !this.onPageHide) {
+      this.onPageHide = () => this.markInCall(false);
+      window.addEventListener("pagehide", this.onPageHide);
+    } else if (!on && this.onPageHide) {
+      window.removeEventListener("pagehide", this.onPageHide);
+      this.onPageHide = null;
+    }
+  }
+
   // --- recording (the host's browser records the meeting, then uploads it) -----------------
 
   recordTiles() {
@@ -474,31 +494,11 @@ export class MeshEngine {
 
   // --- ending ------------------------------------------------------------------------------
 
-  // Tells the page's Python state, when Reflex's socket comes back, that this page is still in the call
-  // (yoom/rtc/protocol.py IN_CALL_KEY); a reload or a closed page is not.
-  markInCall(on) {
-    const key = this.protocol.inCallKey;
-    if (!key || typeof sessionStorage === "undefined") return;
-    try {
-      if (on) sessionStorage.setItem(key, this.callId);
-      else if (sessionStorage.getItem(key) === this.callId) sessionStorage.removeItem(key);
-    } catch (_err) {
-      // storage blocked: a server restart then shows setup
-    }
-    if (on && !this.onPageHide) {
-      this.onPageHide = () => this.markInCall(false);
-      window.addEventListener("pagehide", this.onPageHide);
-    } else if (!on && this.onPageHide) {
-      window.removeEventListener("pagehide", this.onPageHide);
-      this.onPageHide = null;
-    }
-  }
-
   stopNetwork() {
-    this.markInCall(false);
     clearInterval(this.speakerTimer);
     this.signaling.stop();
     this.closeAllPeers();
+    this.markInCall(false);
   }
 
   finish(status) {

@@ -76,7 +76,7 @@ def test_a_backend_restart_keeps_the_call_and_signaling_comes_back(local_app, ne
     last = {page: frames(page) for page in (host, guest)}
     samples = 0
     while time.monotonic() - stopped_at < OUTAGE_SECONDS:
-        time.sleep(1.5)
+        time.sleep(1.0)
         for page in (host, guest):
             now = frames(page)
             assert now > last[page], f"video stopped {time.monotonic() - stopped_at:.1f}s into the outage"
@@ -85,7 +85,7 @@ def test_a_backend_restart_keeps_the_call_and_signaling_comes_back(local_app, ne
             expect(page.get_by_test_id("local-in-call")).to_be_visible()
             assert_no_framework_words(page)
         samples += 1
-    assert samples >= 4
+    assert samples >= 3, f"only {samples} samples in the outage"
     for page in (host, guest):
         # Plain words, for everyone (the in-call status) and for screen readers (the live region).
         expect(page.locator("[data-call-status=reconnecting]")).to_contain_text("Reconnecting…")
