@@ -309,8 +309,8 @@ export class MeshEngine {
       send: (data) => this.signaling.send({ type: "signal", to: peer.peerId, data }),
       onChange: () => this.emit(),
       onConnected: () => this.tuneSenders(),
-      onFailed: () => this.onPeerFailed(peer),
     });
+    peer.onFailed = () => this.onPeerFailed(peer);
     this.peers.set(peer.peerId, peer);
     this.pcs.set(peer.peerId, peer.pc);
     return peer;

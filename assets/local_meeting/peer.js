@@ -12,10 +12,15 @@ const SPEAKING_LEVEL = 0.04;
 export class Peer {
   // localTracks() → {audio, video}: what I send now. send(data): a `signal` frame's data to this peer.
   // onChange(): something to show changed. onConnected(): media flows (time to tune the senders).
-  // onFailed(): the connection itself failed or closed (not just the signaling socket).
-  constructor({ info, initiator, iceServers, localTracks, send, onChange, onConnected, onFailed = () => {} }) {
-    this.learn(info);
+  constructor({ info, initiator, iceServers, localTracks, send, onChange, onConnected }) {
+    this.peerId = info.peer_id;
+    this.user = info.user || { id: "", name: "Guest" };
+    this.audio = !!info.audio;
+    this.video = !!info.video;
+    this.screen = !!info.screen;
     this.initiator = initiator;
+    // Set by the engine: the connection itself failed or closed (not just the signaling socket).
+    this.onFailed = () => {};
     // Kept across a rejoin (rejoin.js): until the other side confirms (`resume`) or starts afresh (an offer).
     this.awaitingResume = false;
     // Not (yet) in the roster the server gave since the signaling socket came back.
@@ -46,7 +51,7 @@ export class Peer {
         this.enqueue(() => this.makeOffer(true), "ICE restart");
       }
       this.onChange();
-      if (!connectionAlive(pc.connectionState) && !this.closed) onFailed();
+      if (!connectionAlive(pc.connectionState) && !this.closed) this.onFailed();
     };
     if (initiator) {
       const { audio, video } = localTracks();
@@ -56,7 +61,7 @@ export class Peer {
     }
   }
 
-  // Who they are (a `peer-joined` or welcome entry): also when they come back under a new peer id.
+  // Who they are now: they came back under a new peer id (a `peer-joined` or welcome entry).
   learn(info) {
     this.peerId = info.peer_id;
     this.user = info.user || { id: "", name: "Guest" };
