@@ -9,6 +9,7 @@ import { loudestPeer, Peer } from "./peer.js";
 import { canRecord, MeetingRecorder, recordingErrorMessage } from "./recorder.js";
 import { RoomChannelClient } from "../room_channel/client.js";
 import { registerRoom, RoomModel } from "../room_channel/room.js";
+import { InCallNote } from "./in_call_note.js";
 import { matchJoined, matchWelcome } from "./rejoin.js";
 import { mark } from "./timeline.js";
 
@@ -25,6 +26,7 @@ export class MeshEngine {
     this.callId = callId;
     this.callbacks = callbacks; // () => the latest props (event triggers)
     this.protocol = readProtocol(protocol);
+    this.inCallNote = new InCallNote(this.protocol.inCallKey, callId);
     this.recordingsUrl = new URL("/api/recordings", backend).toString();
     this.status = "idle"; // idle | connecting | joined | reconnecting | left | ended | failed
     this.destroyed = false;
@@ -221,7 +223,7 @@ export class MeshEngine {
     window.__yoomPeers = this.pcs;
     window.__yoomCall = this; // for tests and benchmarks (e.g. dropping the socket)
     this.sendMedia();
-    this.markInCall(true);
+    this.inCallNote.set(true);
     if (this.recorder) this.signaling.send({ type: "recording", active: true });
     const listed = (Array.isArray(msg.peers) ? msg.peers : []).filter((p) => p && p.peer_id);
     if (rejoined) this.resumePeers(listed);
@@ -396,26 +398,6 @@ export class MeshEngine {
     }, SPEAKER_POLL_MS);
   }
 
-  // Tells the page's Python state, when Reflex's socket comes back, that this page is still in the call
-  // (yoom/rtc/protocol.py IN_CALL_KEY); a reload or a closed page is not.
-  markInCall(on) {
-    const key = this.protocol.inCallKey;
-    if (!key || typeof sessionStorage === "undefined") return;
-    try {
-      if (on) sessionStorage.setItem(key, this.callId);
-      else if (sessionStorage.getItem(key) === this.callId) sessionStorage.removeItem(key);
-    } catch (_err) {
-      // storage blocked: a server restart then shows setup
-    }
-    if (on && !this.onPageHide) {
-      this.onPageHide = () => this.markInCall(false);
-      window.addEventListener("pagehide", this.onPageHide);
-    } else if (!on && this.onPageHide) {
-      window.removeEventListener("pagehide", this.onPageHide);
-      this.onPageHide = null;
-    }
-  }
-
   // --- recording (the host's browser records the meeting, then uploads it) -----------------
 
   recordTiles() {
@@ -498,7 +480,7 @@ export class MeshEngine {
     clearInterval(this.speakerTimer);
     this.signaling.stop();
     this.closeAllPeers();
-    this.markInCall(false);
+    this.inCallNote.set(false);
   }
 
   finish(status) {
