@@ -19,6 +19,11 @@ const SPEAKER_POLL_MS = 400;
 // this is the fallback. Either way, 10% is kept spare.
 const RECORD_MAX_BYTES = 500 * 1024 * 1024;
 const OVER = ["left", "ended", "failed"];
+// `peer-left` reasons that say a socket dropped, not that the person left: their connection stays while it
+// lives, this long at most, in case they are on their way back (a network blip, a server deploy — whose
+// shutdown drops every socket); when they rejoin it is kept under their new id (rejoin.js).
+const AWAY_REASONS = ["disconnected", "timeout"];
+const AWAY_GRACE_MS = 30000;
 
 export class MeshEngine {
   // backend: the backend's URL (Reflex's getBackendURL()); protocol: yoom.rtc.protocol.client_protocol().
@@ -178,6 +183,11 @@ export class MeshEngine {
         return;
       case "peer-left":
         if (this.peers.has(msg.peer_id)) {
+          const peer = this.peers.get(msg.peer_id);
+          if (AWAY_REASONS.includes(msg.reason) && peer.alive) {
+            this.markAway(peer);
+            return;
+          }
           this.closePeer(msg.peer_id);
           if (this.recordingBy === msg.peer_id) this.recordingBy = null;
           this.emit();
@@ -241,7 +251,7 @@ export class MeshEngine {
     if (this.status !== "joined" && this.status !== "reconnecting") {
       this.closeAllPeers();
     }
-    for (const peer of this.peers.values()) peer.unconfirmed = true;
+    for (const peer of this.peers.values()) peer.markAway(0);
     this.status = "reconnecting";
     this.emit();
     this.countChanged();
@@ -255,14 +265,24 @@ export class MeshEngine {
   // and tell them so; offer to the others; the unlisted stay while their connection does (they may be on
   // their way back too) and go when it fails or the server says they left.
   resumePeers(listed) {
-    const { keep, add, dropped } = matchWelcome(this.peerEntries(), listed);
+    const { keep, add, dropped, waiting } = matchWelcome(this.peerEntries(), listed);
     for (const id of dropped) this.closePeer(id);
     for (const { from, info } of keep) {
-      const peer = this.renamePeer(from, info);
-      peer.unconfirmed = false;
+      this.renamePeer(from, info).markBack();
       this.signaling.send({ type: "signal", to: info.peer_id, data: { resume: true } });
     }
     for (const info of add) this.addPeer(info, true);
+    for (const id of waiting) this.markAway(this.peers.get(id));
+  }
+
+  markAway(peer) {
+    peer.markAway(AWAY_GRACE_MS, () => {
+      if (this.peers.get(peer.peerId) !== peer || !peer.unconfirmed) return;
+      this.closePeer(peer.peerId);
+      if (this.recordingBy === peer.peerId) this.recordingBy = null;
+      this.emit();
+      this.countChanged();
+    });
   }
 
   // Someone joined. The same person under another id (they rejoined): keep the live connection until
@@ -271,7 +291,7 @@ export class MeshEngine {
     const mine = matchJoined(this.peerEntries(), info);
     if (mine && mine.alive) {
       const peer = this.renamePeer(mine.peerId, info);
-      peer.unconfirmed = false;
+      peer.markBack();
       peer.awaitingResume = true;
       return;
     }
@@ -324,7 +344,7 @@ export class MeshEngine {
       // They kept our connection through a rejoin: so do I, if I still have it; else we start afresh.
       if (peer && peer.alive && peer.awaitingResume) {
         peer.awaitingResume = false;
-        peer.unconfirmed = false;
+        peer.markBack();
       } else {
         this.signaling.send({ type: "signal", to: from, data: { reset: true } });
       }

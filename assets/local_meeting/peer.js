@@ -23,8 +23,10 @@ export class Peer {
     this.onFailed = () => {};
     // Kept across a rejoin (rejoin.js): until the other side confirms (`resume`) or starts afresh (an offer).
     this.awaitingResume = false;
-    // Not (yet) in the roster the server gave since the signaling socket came back.
+    // Not (yet) in the roster the server gave since the signaling socket came back, or announced gone
+    // by a dropped socket (which a server going down for a deploy does too): kept while it lives.
     this.unconfirmed = false;
+    this.awayTimer = null;
     this.localTracks = localTracks;
     this.sendSignal = send;
     this.onChange = onChange;
@@ -68,6 +70,19 @@ export class Peer {
     this.audio = !!info.audio;
     this.video = !!info.video;
     this.screen = !!info.screen;
+  }
+
+  // Away (see `unconfirmed`): gone unless back within `ms` (0: no deadline).
+  markAway(ms, onGone) {
+    this.unconfirmed = true;
+    clearTimeout(this.awayTimer);
+    this.awayTimer = ms ? setTimeout(onGone, ms) : null;
+  }
+
+  markBack() {
+    this.unconfirmed = false;
+    clearTimeout(this.awayTimer);
+    this.awayTimer = null;
   }
 
   get alive() {
@@ -178,6 +193,7 @@ export class Peer {
   close() {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.awayTimer);
     try {
       this.pc.close();
     } catch (_err) {

@@ -173,7 +173,7 @@ export function LocalParticipantsView({ layout = "speaker-left" }) {
   return (
     <div className="yoom-lm yoom-lm-view" data-call-status={snap.status}>
       {status && (
-        <div className="yoom-lm-status" role="status">
+        <div className="yoom-lm-status" role="status" data-status={snap.status}>
           {status}
         </div>
       )}
