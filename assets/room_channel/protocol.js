@@ -33,13 +33,13 @@ export function authFrame(token) {
 
 // About two minutes of trying: a deploy restarts the server in seconds, and meanwhile the call's media,
 // being peer-to-peer, keeps flowing (the engine keeps its connections while signaling is away).
-export const MAX_RECONNECTS = 24;
+export const MAX_RECONNECTS = 40;
 
-// Milliseconds before reconnect attempt `attempt` (1, 2, …): 1 s more each time, at most 5 s;
-// null once MAX_RECONNECTS attempts have failed.
+// Milliseconds before reconnect attempt `attempt` (1, 2, …): 1 s, 2 s, then every 3 s (a server back from
+// a restart is found within 3 s); null once MAX_RECONNECTS attempts have failed.
 export function reconnectDelay(attempt) {
   if (attempt > MAX_RECONNECTS) return null;
-  return Math.min(1000 * attempt, 5000);
+  return Math.min(1000 * attempt, 3000);
 }
 
 // The part of Yoom's signaling vocabulary the browser needs (yoom/rtc/protocol.py client_protocol(),

@@ -63,12 +63,12 @@ describe("wsUrl", () => {
 });
 
 describe("reconnectDelay", () => {
-  test("one second more per attempt, never more than five", () => {
-    expect([1, 2, 3, 4, 5].map(reconnectDelay)).toEqual([1000, 2000, 3000, 4000, 5000]);
+  test("one second more per attempt, never more than three", () => {
+    expect([1, 2, 3, 4, 5].map(reconnectDelay)).toEqual([1000, 2000, 3000, 3000, 3000]);
   });
 
   test("gives up after MAX_RECONNECTS attempts", () => {
-    expect(MAX_RECONNECTS).toBe(24);
+    expect(MAX_RECONNECTS).toBe(40);
     expect(reconnectDelay(MAX_RECONNECTS + 1)).toBeNull();
   });
 });

@@ -180,6 +180,18 @@ async def test_the_in_call_word_skips_no_rule(monkeypatch, provider):
     assert ended.phase == "ended"
 
 
+async def test_the_in_call_word_gets_nobody_past_the_lobby(monkeypatch, provider):
+    from yoom import admission
+    from yoom.access_rules import Access, WhoMayJoin
+
+    provider.add()
+    admission.set_access(CALL_ID, Access(WhoMayJoin.SIGNED_IN, True), HOST.id)
+    state = make_state(monkeypatch, GUEST)
+    state.in_call_here = CALL_ID
+    await state.load_room()
+    assert state.phase == "setup" and state.must_ask  # "Ask to join", as for anyone not let in yet
+
+
 async def test_host_is_owner(monkeypatch, provider):
     provider.add()
     state = make_state(monkeypatch, HOST)
