@@ -108,6 +108,10 @@ class Settings:
     video_token_ttl_seconds: int
     local_video_secret: str
     ice_servers: list = field(default_factory=list)
+    # TURN with short-lived credentials (yoom/video/turn.py): both set or neither.
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str | None = field(default=None, repr=False)
+    ice_transport_policy: str = "all"  # "relay": media only through TURN
     room_capacity: int = 6
     recording_max_bytes: int = 500 * 1024 * 1024
     recording_quota_bytes: int = 2000 * 1024 * 1024  # per person, all their stored recordings together
@@ -190,6 +194,50 @@ def _ice_servers(env: Mapping[str, str]) -> list:
     if not isinstance(servers, list) or not all(isinstance(s, dict) and "urls" in s for s in servers):
         raise SettingsError('YOOM_ICE_SERVERS must be a JSON list of objects with "urls". ' + WHERE)
     return servers
+
+
+def _turn(env: Mapping[str, str], ice_servers: list) -> tuple[tuple[str, ...], str | None, list]:
+    """YOOM_TURN_URLS and YOOM_TURN_SECRET, and the static ICE servers that remain: with a secret, static
+    TURN entries (and their username and password) in YOOM_ICE_SERVERS give way to short-lived credentials."""
+    from yoom.video.turn import is_turn_url, without_turn
+
+    raw_urls = env.get("YOOM_TURN_URLS", "").strip()
+    secret = env.get("YOOM_TURN_SECRET", "").strip() or None
+    urls = tuple(u.strip() for u in raw_urls.split(",") if u.strip())
+    if urls and not secret:
+        raise SettingsError(
+            "YOOM_TURN_URLS is set but YOOM_TURN_SECRET is not: set YOOM_TURN_SECRET to the TURN server's "
+            f"static-auth-secret (coturn's use-auth-secret), or unset YOOM_TURN_URLS. {WHERE}"
+        )
+    if secret and not urls:
+        raise SettingsError(
+            "YOOM_TURN_SECRET is set but YOOM_TURN_URLS is not: list the TURN server's addresses, such as "
+            f"turn:turn.example.org:3478?transport=udp,turns:turn.example.org:5349, or unset YOOM_TURN_SECRET. {WHERE}"
+        )
+    for url in urls:
+        if not is_turn_url(url) or "@" in url or len(url) < 7:
+            raise SettingsError(
+                f"YOOM_TURN_URLS must list turn: or turns: addresses (no user name or password in them), "
+                f"separated by commas, got {url!r}. {WHERE}"
+            )
+    if secret and len(secret) < 16:
+        raise SettingsError(f"YOOM_TURN_SECRET must be at least 16 characters. {WHERE}")
+    return urls, secret, without_turn(ice_servers) if secret else ice_servers
+
+
+def _ice_transport_policy(env: Mapping[str, str], ice_servers: list, turn_urls: tuple[str, ...]) -> str:
+    from yoom.video.turn import is_turn_url, urls_of
+
+    policy = env.get("YOOM_ICE_TRANSPORT_POLICY", "").strip().lower() or "all"
+    if policy not in ("all", "relay"):
+        raise SettingsError(f"YOOM_ICE_TRANSPORT_POLICY must be 'all' or 'relay', got {policy!r}. {WHERE}")
+    static_turn = any(is_turn_url(u) for server in ice_servers for u in urls_of(server))
+    if policy == "relay" and not (turn_urls or static_turn):
+        raise SettingsError(
+            "YOOM_ICE_TRANSPORT_POLICY=relay sends media only through TURN, but no TURN server is set: "
+            f"set YOOM_TURN_URLS and YOOM_TURN_SECRET, or turn: entries in YOOM_ICE_SERVERS. {WHERE}"
+        )
+    return policy
 
 
 def _local_secret(env: Mapping[str, str], data_dir: Path) -> str:
@@ -315,6 +363,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
                     f"{WHERE} Find both keys in your Stream dashboard, or set VIDEO_PROVIDER=local to use the built-in video."
                 )
     provider = provider or ("stream" if key and secret else "local")
+    turn_urls, turn_secret, ice_servers = _turn(env, _ice_servers(env))
 
     return Settings(
         database_url=database_url,
@@ -334,7 +383,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         stream_max_retries=_int(env, "STREAM_MAX_RETRIES", 2, minimum=0, maximum=10),
         video_token_ttl_seconds=_int(env, "VIDEO_TOKEN_TTL_SECONDS", 3600, minimum=60, maximum=7 * 86400),
         local_video_secret=_local_secret(env, data_dir),
-        ice_servers=_ice_servers(env),
+        ice_servers=ice_servers,
+        turn_urls=turn_urls,
+        turn_secret=turn_secret,
+        ice_transport_policy=_ice_transport_policy(env, ice_servers, turn_urls),
         room_capacity=_int(env, "YOOM_ROOM_CAPACITY", 6, minimum=2, maximum=16),
         recording_max_bytes=_int(env, "YOOM_RECORDING_MAX_MB", 500, maximum=10_000) * 1024 * 1024,
         clerk=_clerk(env),

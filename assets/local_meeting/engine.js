@@ -3,7 +3,7 @@
 // immutable-enough snapshot through subscribe()/snapshot(). Python hears about it through the
 // LocalCall props' event triggers (`callbacks().onJoined(…)` and so on).
 import { tokenURL } from "../yoom_token.js";
-import { readProtocol, senderLimits, wsUrl } from "./helpers.js";
+import { iceConfig, iceRenewDelayMs, readProtocol, senderLimits, wsUrl } from "./helpers.js";
 import { canShareScreen, LocalMedia } from "./media.js";
 import { loudestPeer, Peer } from "./peer.js";
 import { canRecord, MeetingRecorder, recordingErrorMessage } from "./recorder.js";
@@ -38,8 +38,9 @@ export class MeshEngine {
     this.peers = new Map(); // peer_id -> Peer
     this.pcs = new Map(); // peer_id -> RTCPeerConnection (window.__yoomPeers, for tests and benchmarks)
     this.me = null; // {peerId, user, isOwner}
-    this.iceServers = [];
+    this.iceServers = []; // the welcome's (static) list; iceConfig prefers the token's
     this.speakerTimer = null;
+    this.iceTimer = null;
     this.activeSpeaker = null;
     this.recordingBy = null; // peer id of whoever records (everyone sees the indicator)
     this.recorder = null;
@@ -222,13 +223,7 @@ export class MeshEngine {
     mark("welcome", (msg.peers || []).length);
     const rejoined = this.status === "reconnecting";
     this.me = { peerId: msg.peer_id, user: msg.user || {}, isOwner: !!msg.is_owner };
-    const token = this.signaling.token || {};
-    this.iceServers =
-      Array.isArray(msg.ice_servers) && msg.ice_servers.length
-        ? msg.ice_servers
-        : Array.isArray(token.ice_servers)
-          ? token.ice_servers
-          : [];
+    this.iceServers = msg.ice_servers;
     this.status = "joined";
     window.__yoomPeers = this.pcs;
     window.__yoomCall = this; // for tests and benchmarks (e.g. dropping the socket)
@@ -239,6 +234,7 @@ export class MeshEngine {
     if (rejoined) this.resumePeers(listed);
     else for (const p of listed) this.addPeer(p, true);
     this.startSpeakerPoll();
+    this.keepIceFresh();
     this.emit();
     this.fire("onJoined");
     this.lastCount = -1; // Python hears the count again: after a restart its state may have started afresh
@@ -325,7 +321,7 @@ export class MeshEngine {
     const peer = new Peer({
       info,
       initiator,
-      iceServers: this.iceServers,
+      ...iceConfig(this.signaling.token, this.iceServers),
       localTracks: () => this.localTracks(),
       // To whatever id they have now (a rejoin renames them).
       send: (data) => this.signaling.send({ type: "signal", to: peer.peerId, data }),
@@ -402,6 +398,31 @@ export class MeshEngine {
       this.lastCount = count;
       this.fire("onParticipantsChange", count);
     }
+  }
+
+  // Short-lived TURN credentials come with the token: renew it before they lapse, so that a connection
+  // to someone who joins later can still relay (connections already up keep their allocations).
+  keepIceFresh() {
+    clearTimeout(this.iceTimer);
+    const delay = iceRenewDelayMs(this.signaling.token, Date.now());
+    if (delay === null) return;
+    this.iceTimer = setTimeout(() => {
+      const again = () => {
+        if (this.destroyed || OVER.includes(this.status)) return;
+        // Connections that are up keep their allocations; an ICE restart of one gathers with these.
+        const { iceServers } = iceConfig(this.signaling.token, this.iceServers);
+        for (const pc of this.pcs.values()) {
+          try {
+            pc.setConfiguration({ ...pc.getConfiguration(), iceServers });
+          } catch (err) {
+            console.warn("[yoom] new ICE servers", err);
+          }
+        }
+        this.keepIceFresh();
+      };
+      // On failure the old credentials' delay is the minimum: it tries again soon.
+      this.signaling.getToken(true).then(again, again);
+    }, delay);
   }
 
   startSpeakerPoll() {
@@ -498,6 +519,7 @@ export class MeshEngine {
 
   stopNetwork() {
     clearInterval(this.speakerTimer);
+    clearTimeout(this.iceTimer);
     this.signaling.stop();
     this.closeAllPeers();
     this.inCallNote.set(false);

@@ -36,3 +36,30 @@ export function senderLimits(others) {
   if (others === 2) return { maxBitrate: 600000, maxFramerate: 20 };
   return { maxBitrate: 1200000, maxFramerate: 30 };
 }
+
+// A new RTCPeerConnection's ICE settings. The token route's list wins over the welcome's: it carries this
+// browser's own short-lived TURN credentials (YOOM_TURN_SECRET), renewed with the token. "relay"
+// (YOOM_ICE_TRANSPORT_POLICY) sends media only through TURN; anything else is the browser's default.
+export function iceConfig(token, welcomeServers) {
+  const fromToken = token && Array.isArray(token.ice_servers) ? token.ice_servers : [];
+  const fromWelcome = Array.isArray(welcomeServers) ? welcomeServers : [];
+  return {
+    iceServers: fromToken.length ? fromToken : fromWelcome,
+    iceTransportPolicy: token && token.ice_transport_policy === "relay" ? "relay" : "all",
+  };
+}
+
+// TURN credentials from the token route ("<expiry>:<user id>") lapse with the token, and a connection made
+// for someone who joins later uses the ones held then: fetch a fresh token this long before they expire.
+// null: the token carries no short-lived credentials, nothing to renew.
+export const ICE_RENEW_AHEAD_S = 90;
+export const ICE_RENEW_MIN_MS = 15000;
+export function iceRenewDelayMs(token, nowMs) {
+  const servers = token && Array.isArray(token.ice_servers) ? token.ice_servers : [];
+  const expiries = servers
+    .map((s) => /^(\d+):/.exec((s && typeof s.username === "string" && s.username) || ""))
+    .filter(Boolean)
+    .map((m) => Number(m[1]));
+  if (!expiries.length) return null;
+  return Math.max(ICE_RENEW_MIN_MS, (Math.min(...expiries) - ICE_RENEW_AHEAD_S) * 1000 - nowMs);
+}

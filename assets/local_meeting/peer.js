@@ -12,7 +12,7 @@ const SPEAKING_LEVEL = 0.04;
 export class Peer {
   // localTracks() → {audio, video}: what I send now. send(data): a `signal` frame's data to this peer.
   // onChange(): something to show changed. onConnected(): media flows (time to tune the senders).
-  constructor({ info, initiator, iceServers, localTracks, send, onChange, onConnected }) {
+  constructor({ info, initiator, iceServers, iceTransportPolicy, localTracks, send, onChange, onConnected }) {
     this.peerId = info.peer_id;
     this.user = info.user || { id: "", name: "Guest" };
     this.audio = !!info.audio;
@@ -36,7 +36,11 @@ export class Peer {
     this.closed = false;
     this.sendersReady = initiator;
     this.chain = Promise.resolve();
-    const pc = (this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" }));
+    const pc = (this.pc = new RTCPeerConnection({
+      iceServers,
+      iceTransportPolicy: iceTransportPolicy || "all",
+      bundlePolicy: "max-bundle",
+    }));
     pc.onicecandidate = (e) => {
       if (e.candidate) this.sendSignal({ candidate: e.candidate.toJSON() });
     };

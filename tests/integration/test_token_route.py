@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -21,6 +22,7 @@ from yoom import accounts
 from yoom.models import AuthSession, User
 from yoom.settings import SettingsError
 from yoom.video import tokens
+from yoom.video.turn import turn_credentials
 
 ICE = '[{"urls": "stun:stun.example.org:3478"}]'
 TTL = 900
@@ -285,3 +287,27 @@ def test_a_bearer_token_needs_no_origin(client, fake):
     signed = signed_up("Ada", "ada", "correct horse battery")
     headers = {"Authorization": f"Bearer {signed.session_token}", "Origin": "https://tool.example"}
     assert client.post("/api/video/token", headers=headers).status_code == 200
+
+
+def test_local_provider_hands_each_person_short_lived_turn_credentials_expiring_with_the_token(client, monkeypatch):
+    turn_secret = "coturn-static-auth-secret-for-tests"
+    monkeypatch.setenv("VIDEO_PROVIDER", "local")
+    monkeypatch.setenv("YOOM_TURN_URLS", "turn:127.0.0.1:3478?transport=udp")
+    monkeypatch.setenv("YOOM_TURN_SECRET", turn_secret)
+    monkeypatch.setenv("YOOM_ICE_TRANSPORT_POLICY", "relay")
+    yoom.settings.get_settings.cache_clear()
+    yoom.video.get_provider.cache_clear()
+    ada = signed_up("Ada", "ada", "correct horse battery")
+    bob = signed_up("Bob", "bob", "correct horse battery")
+    answers = [client.post("/api/video/token", headers=cookie(person.session_token)).json() for person in (ada, bob)]
+    for person, body in zip((ada, bob), answers, strict=True):
+        stun, turn = body["ice_servers"]
+        assert stun == {"urls": "stun:stun.example.org:3478"}
+        assert turn["urls"] == ["turn:127.0.0.1:3478?transport=udp"]
+        expiry = int(datetime.fromisoformat(body["expires_at"]).timestamp())
+        assert turn["username"] == f"{expiry}:{person.user.id}"
+        assert expiry == tokens.verify(yoom.settings.get_settings().local_video_secret, body["token"])["exp"]
+        assert turn["credential"] == turn_credentials(turn_secret, person.user.id, expiry).credential
+        assert body["ice_transport_policy"] == "relay"
+        assert turn_secret not in json.dumps(body)
+    assert answers[0]["ice_servers"][1]["credential"] != answers[1]["ice_servers"][1]["credential"]

@@ -3,8 +3,9 @@
 The caller is identified only by the Yoom session (Bearer header or the HttpOnly `yoom_session` cookie,
 from Yoom's own pages only), checked on the server; nothing in the request body or other headers can
 choose the user. Works for both providers: the answer is `{token, room_token, api_key, user: {id, name, image},
-provider, expires_at, guest}`, plus `ice_servers` and `recording_max_bytes` for the local provider, whose token
-also names the session (`sid`) so that signing out ends its meetings' passes.
+provider, expires_at, guest}`, plus `ice_servers`, `ice_transport_policy` and `recording_max_bytes` for the local
+provider, whose token also names the session (`sid`) so that signing out ends its meetings' passes. With
+YOOM_TURN_SECRET, `ice_servers` carries this person's own TURN credentials, valid as long as the token.
 
 `room_token` opens the room channel (`/api/rtc/{call_id}`: chat, hands, reactions; the mesh's signaling on
 the embedded provider). It is signed with Yoom's own secret and bound to the session (`sid`) on both
@@ -34,7 +35,7 @@ from starlette.routing import Route
 from yoom import accounts, guests, lobby
 from yoom.api.auth import current_user, forbidden_origin, json_body, same_origin, session_token, uses_cookie
 from yoom.settings import SettingsError, get_settings
-from yoom.video import get_provider, tokens
+from yoom.video import get_provider, tokens, turn
 from yoom.video.base import VideoError, VideoProvider, VideoUser, is_valid_call_id
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,15 @@ def _answer(provider: VideoProvider, minted, room_token: str, video_user: VideoU
     }
     if provider.name == "local":
         settings = get_settings()
-        body["ice_servers"] = settings.ice_servers
+        # This person's own TURN credentials (YOOM_TURN_SECRET), expiring with the token they come with.
+        body["ice_servers"] = turn.ice_servers(
+            settings.ice_servers,
+            settings.turn_urls,
+            settings.turn_secret,
+            video_user.id,
+            int(minted.expires_at.timestamp()),
+        )
+        body["ice_transport_policy"] = settings.ice_transport_policy
         body["recording_max_bytes"] = settings.recording_max_bytes
     needs = provider.needs_upsert(video_user)
     background = BackgroundTask(_upsert_quietly, provider, video_user, guest) if needs else None
