@@ -347,12 +347,16 @@ export class MeshEngine {
       return;
     }
     if (data.reset) {
-      // They no longer have the connection I kept: I offer a new one.
-      if (!peer) return;
-      const info = { peer_id: peer.peerId, user: peer.user, audio: peer.audio, video: peer.video, screen: peer.screen };
+      // They no longer have the connection I kept: I offer a new one (also if mine failed meanwhile).
+      const member = this.room.members.get(from);
+      if (!peer && !member) return;
+      const info = peer
+        ? { peer_id: peer.peerId, user: peer.user, audio: peer.audio, video: peer.video, screen: peer.screen }
+        : { peer_id: from, user: member.user };
       this.closePeer(from);
       this.addPeer(info, true);
       this.emit();
+      this.countChanged();
       return;
     }
     if (peer && peer.awaitingResume && data.sdp && data.sdp.type === "offer") {
