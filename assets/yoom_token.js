@@ -7,10 +7,11 @@ export const TOKEN_PATH = "/api/video/token";
 
 // `reason` tells callers what to do: "unreachable" may pass (retry), the others will not.
 export class TokenError extends Error {
-  constructor(message, reason) {
+  constructor(message, reason, status = 0) {
     super(message);
     this.name = "TokenError";
     this.reason = reason; // "unreachable" | "signed-out" | "refused" | "malformed"
+    this.status = status; // the HTTP status of a refusal, 0 otherwise
   }
 }
 
@@ -56,7 +57,8 @@ export async function fetchVideoToken(url, { signal, callId } = {}) {
     throw new TokenError(serverMessage(body) || "You're signed out. Sign in again to join the meeting.", "signed-out");
   }
   if (!response.ok) {
-    throw new TokenError(serverMessage(body) || `Couldn't get a video token (HTTP ${response.status}).`, "refused");
+    const words = serverMessage(body) || `Couldn't get a video token (HTTP ${response.status}).`;
+    throw new TokenError(words, "refused", response.status);
   }
   const valid =
     body &&

@@ -9,6 +9,8 @@ import { loudestPeer, Peer } from "./peer.js";
 import { canRecord, MeetingRecorder, recordingErrorMessage } from "./recorder.js";
 import { RoomChannelClient } from "../room_channel/client.js";
 import { registerRoom, RoomModel } from "../room_channel/room.js";
+import { InCallNote } from "./in_call_note.js";
+import { matchJoined, matchWelcome } from "./rejoin.js";
 import { mark } from "./timeline.js";
 
 const SPEAKER_POLL_MS = 400;
@@ -17,6 +19,11 @@ const SPEAKER_POLL_MS = 400;
 // this is the fallback. Either way, 10% is kept spare.
 const RECORD_MAX_BYTES = 500 * 1024 * 1024;
 const OVER = ["left", "ended", "failed"];
+// `peer-left` reasons that say a socket dropped, not that the person left: their connection stays while it
+// lives, this long at most, in case they are on their way back (a network blip, a server deploy — whose
+// shutdown drops every socket); when they rejoin it is kept under their new id (rejoin.js).
+const AWAY_REASONS = ["disconnected", "timeout"];
+const AWAY_GRACE_MS = 30000;
 
 export class MeshEngine {
   // backend: the backend's URL (Reflex's getBackendURL()); protocol: yoom.rtc.protocol.client_protocol().
@@ -24,6 +31,7 @@ export class MeshEngine {
     this.callId = callId;
     this.callbacks = callbacks; // () => the latest props (event triggers)
     this.protocol = readProtocol(protocol);
+    this.inCallNote = new InCallNote(this.protocol.inCallKey, callId);
     this.recordingsUrl = new URL("/api/recordings", backend).toString();
     this.status = "idle"; // idle | connecting | joined | reconnecting | left | ended | failed
     this.destroyed = false;
@@ -169,13 +177,18 @@ export class MeshEngine {
         return this.onWelcome(msg);
       case "peer-joined":
         if (msg.peer && msg.peer.peer_id && !this.peers.has(msg.peer.peer_id)) {
-          this.addPeer(msg.peer, false);
+          this.onPeerJoined(msg.peer);
           this.emit();
           this.countChanged();
         }
         return;
       case "peer-left":
         if (this.peers.has(msg.peer_id)) {
+          const peer = this.peers.get(msg.peer_id);
+          if (AWAY_REASONS.includes(msg.reason) && peer.alive) {
+            this.markAway(peer);
+            return;
+          }
           this.closePeer(msg.peer_id);
           if (this.recordingBy === msg.peer_id) this.recordingBy = null;
           this.emit();
@@ -208,48 +221,151 @@ export class MeshEngine {
 
   onWelcome(msg) {
     mark("welcome", (msg.peers || []).length);
+    const rejoined = this.status === "reconnecting";
     this.me = { peerId: msg.peer_id, user: msg.user || {}, isOwner: !!msg.is_owner };
     this.iceServers = msg.ice_servers;
     this.status = "joined";
     window.__yoomPeers = this.pcs;
     window.__yoomCall = this; // for tests and benchmarks (e.g. dropping the socket)
     this.sendMedia();
+    this.inCallNote.set(true);
     if (this.recorder) this.signaling.send({ type: "recording", active: true });
-    for (const p of Array.isArray(msg.peers) ? msg.peers : []) {
-      if (p && p.peer_id) this.addPeer(p, true);
-    }
+    const listed = (Array.isArray(msg.peers) ? msg.peers : []).filter((p) => p && p.peer_id);
+    if (rejoined) this.resumePeers(listed);
+    else for (const p of listed) this.addPeer(p, true);
     this.startSpeakerPoll();
     this.keepIceFresh();
     this.emit();
     this.fire("onJoined");
+    this.lastCount = -1; // Python hears the count again: after a restart its state may have started afresh
     this.countChanged();
   }
 
+  // The signaling socket is away: the peer connections are not (media is peer-to-peer). They stay until
+  // the server says someone left or a connection itself fails; the welcome that comes back sorts them.
   onReconnecting() {
-    this.closeAllPeers();
+    if (this.status !== "joined" && this.status !== "reconnecting") {
+      this.closeAllPeers();
+    }
+    for (const peer of this.peers.values()) peer.markAway(0);
     this.status = "reconnecting";
     this.emit();
     this.countChanged();
   }
 
+  peerEntries() {
+    return [...this.peers.values()].map((p) => ({ peerId: p.peerId, userId: p.user && p.user.id, alive: p.alive }));
+  }
+
+  // Back on the channel (rejoin.js): keep the live connections to the people listed, under their new ids,
+  // and tell them so; offer to the others; the unlisted stay while their connection does (they may be on
+  // their way back too) and go when it fails or the server says they left.
+  resumePeers(listed) {
+    const { keep, add, dropped, waiting } = matchWelcome(this.peerEntries(), listed);
+    for (const id of dropped) this.closePeer(id);
+    for (const { from, info } of keep) {
+      this.renamePeer(from, info).markBack();
+      this.signaling.send({ type: "signal", to: info.peer_id, data: { resume: true } });
+    }
+    for (const info of add) this.addPeer(info, true);
+    for (const id of waiting) this.markAway(this.peers.get(id));
+  }
+
+  markAway(peer) {
+    peer.markAway(AWAY_GRACE_MS, () => {
+      if (this.peers.get(peer.peerId) !== peer || !peer.unconfirmed) return;
+      this.closePeer(peer.peerId);
+      if (this.recordingBy === peer.peerId) this.recordingBy = null;
+      this.emit();
+      this.countChanged();
+    });
+  }
+
+  // Someone joined. The same person under another id (they rejoined): keep the live connection until
+  // they say whether they kept theirs.
+  onPeerJoined(info) {
+    const mine = matchJoined(this.peerEntries(), info);
+    if (mine && mine.alive) {
+      const peer = this.renamePeer(mine.peerId, info);
+      peer.markBack();
+      peer.awaitingResume = true;
+      return;
+    }
+    if (mine) this.closePeer(mine.peerId);
+    this.addPeer(info, false);
+  }
+
+  renamePeer(from, info) {
+    const peer = this.peers.get(from);
+    this.peers.delete(from);
+    this.pcs.delete(from);
+    peer.learn(info);
+    this.peers.set(peer.peerId, peer);
+    this.pcs.set(peer.peerId, peer.pc);
+    if (this.activeSpeaker === from) this.activeSpeaker = peer.peerId;
+    if (this.recordingBy === from) this.recordingBy = peer.peerId;
+    return peer;
+  }
+
+  // Their connection failed or closed. One to someone the server hasn't listed since the socket came
+  // back is gone for good (nobody is there to restart it with); the others restart ICE (peer.js).
+  onPeerFailed(peer) {
+    if (this.peers.get(peer.peerId) !== peer) return;
+    if (!peer.unconfirmed && peer.pc.connectionState !== "closed") return;
+    this.closePeer(peer.peerId);
+    this.emit();
+    this.countChanged();
+  }
+
   addPeer(info, initiator) {
-    const peerId = info.peer_id;
     const peer = new Peer({
       info,
       initiator,
       ...iceConfig(this.signaling.token, this.iceServers),
       localTracks: () => this.localTracks(),
-      send: (data) => this.signaling.send({ type: "signal", to: peerId, data }),
+      // To whatever id they have now (a rejoin renames them).
+      send: (data) => this.signaling.send({ type: "signal", to: peer.peerId, data }),
       onChange: () => this.emit(),
       onConnected: () => this.tuneSenders(),
     });
-    this.peers.set(peerId, peer);
-    this.pcs.set(peerId, peer.pc);
+    peer.onFailed = () => this.onPeerFailed(peer);
+    this.peers.set(peer.peerId, peer);
+    this.pcs.set(peer.peerId, peer.pc);
     return peer;
   }
 
   onSignal(from, data) {
     let peer = this.peers.get(from);
+    if (data.resume) {
+      // They kept our connection through a rejoin: so do I, if I still have it; else we start afresh.
+      if (peer && peer.alive && peer.awaitingResume) {
+        peer.awaitingResume = false;
+        peer.markBack();
+      } else {
+        this.signaling.send({ type: "signal", to: from, data: { reset: true } });
+      }
+      return;
+    }
+    if (data.reset) {
+      // They no longer have the connection I kept: I offer a new one (also if mine failed meanwhile).
+      const member = this.room.members.get(from);
+      if (!peer && !member) return;
+      const info = peer
+        ? { peer_id: peer.peerId, user: peer.user, audio: peer.audio, video: peer.video, screen: peer.screen }
+        : { peer_id: from, user: member.user };
+      this.closePeer(from);
+      this.addPeer(info, true);
+      this.emit();
+      this.countChanged();
+      return;
+    }
+    if (peer && peer.awaitingResume && data.sdp && data.sdp.type === "offer") {
+      // They came back without our connection (a reload, another device): theirs is a new one.
+      const info = { peer_id: peer.peerId, user: peer.user, audio: peer.audio, video: peer.video, screen: peer.screen };
+      this.closePeer(from);
+      peer = this.addPeer(info, false);
+      this.emit();
+    }
     if (!peer) {
       // An offer from someone the welcome didn't list yet (their peer-joined is on its way).
       if (!(data.sdp && data.sdp.type === "offer")) return;
@@ -280,7 +396,8 @@ export class MeshEngine {
 
   countChanged() {
     this.tuneSenders();
-    const count = this.status === "joined" ? this.peers.size + 1 : 0;
+    const inCall = this.status === "joined" || this.status === "reconnecting";
+    const count = inCall ? this.peers.size + 1 : 0;
     if (count !== this.lastCount) {
       this.lastCount = count;
       this.fire("onParticipantsChange", count);
@@ -409,6 +526,7 @@ export class MeshEngine {
     clearTimeout(this.iceTimer);
     this.signaling.stop();
     this.closeAllPeers();
+    this.inCallNote.set(false);
   }
 
   finish(status) {

@@ -4,6 +4,7 @@
 // whole call: mute, camera and screen share swap tracks with replaceTrack, so nothing is renegotiated
 // and there is no glare to resolve. Offers, answers and candidates go through one promise chain, in
 // the order they came; a failed connection is restarted (ICE restart) by the side that offered.
+import { connectionAlive } from "./rejoin.js";
 import { mark } from "./timeline.js";
 
 const SPEAKING_LEVEL = 0.04;
@@ -18,6 +19,14 @@ export class Peer {
     this.video = !!info.video;
     this.screen = !!info.screen;
     this.initiator = initiator;
+    // Set by the engine: the connection itself failed or closed (not just the signaling socket).
+    this.onFailed = () => {};
+    // Kept across a rejoin (rejoin.js): until the other side confirms (`resume`) or starts afresh (an offer).
+    this.awaitingResume = false;
+    // Not (yet) in the roster the server gave since the signaling socket came back, or announced gone
+    // by a dropped socket (which a server going down for a deploy does too): kept while it lives.
+    this.unconfirmed = false;
+    this.awayTimer = null;
     this.localTracks = localTracks;
     this.sendSignal = send;
     this.onChange = onChange;
@@ -44,10 +53,11 @@ export class Peer {
     pc.onconnectionstatechange = () => {
       mark("pc-" + pc.connectionState, this.peerId);
       if (pc.connectionState === "connected") onConnected();
-      if (pc.connectionState === "failed" && this.initiator && !this.closed) {
+      if (pc.connectionState === "failed" && this.initiator && !this.closed && !this.unconfirmed) {
         this.enqueue(() => this.makeOffer(true), "ICE restart");
       }
       this.onChange();
+      if (!connectionAlive(pc.connectionState) && !this.closed) this.onFailed();
     };
     if (initiator) {
       const { audio, video } = localTracks();
@@ -55,6 +65,32 @@ export class Peer {
       pc.addTransceiver(video || "video", { direction: "sendrecv" });
       this.enqueue(() => this.makeOffer(false), "offer");
     }
+  }
+
+  // Who they are now: they came back under a new peer id (a `peer-joined` or welcome entry).
+  learn(info) {
+    this.peerId = info.peer_id;
+    this.user = info.user || { id: "", name: "Guest" };
+    this.audio = !!info.audio;
+    this.video = !!info.video;
+    this.screen = !!info.screen;
+  }
+
+  // Away (see `unconfirmed`): gone unless back within `ms` (0: no deadline).
+  markAway(ms, onGone) {
+    this.unconfirmed = true;
+    clearTimeout(this.awayTimer);
+    this.awayTimer = ms ? setTimeout(onGone, ms) : null;
+  }
+
+  markBack() {
+    this.unconfirmed = false;
+    clearTimeout(this.awayTimer);
+    this.awayTimer = null;
+  }
+
+  get alive() {
+    return !this.closed && connectionAlive(this.pc.connectionState);
   }
 
   enqueue(step, what) {
@@ -161,6 +197,7 @@ export class Peer {
   close() {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.awayTimer);
     try {
       this.pc.close();
     } catch (_err) {

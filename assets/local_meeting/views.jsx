@@ -173,7 +173,7 @@ export function LocalParticipantsView({ layout = "speaker-left" }) {
   return (
     <div className="yoom-lm yoom-lm-view" data-call-status={snap.status}>
       {status && (
-        <div className="yoom-lm-status" role="status">
+        <div className="yoom-lm-status" role="status" data-status={snap.status}>
           {status}
         </div>
       )}
@@ -374,7 +374,9 @@ export function LocalCallAnnouncer() {
   useEffect(() => {
     if (!snap) return;
     const joined = snap.status === "joined";
-    const people = joined ? new Map(snap.peers.map((p) => [p.peerId, (p.user && p.user.name) || "Someone"])) : null;
+    // By person, not peer id: someone whose connection was kept through a rejoin has a new peer id.
+    const who = (p) => (p.user && p.user.id) || p.peerId;
+    const people = joined ? new Map(snap.peers.map((p) => [who(p), (p.user && p.user.name) || "Someone"])) : null;
     const now = { people: people || previous.current.people, status: snap.status };
     const said = announcements(previous.current, { ...now, people });
     previous.current = now;

@@ -9,7 +9,7 @@
 // (`onFailed(message)`), or a dropped connection, joined again up to MAX_RECONNECTS times
 // (`onReconnecting`, then `onFailed` when they are used up).
 import { fetchVideoToken } from "../yoom_token.js";
-import { authFrame, callSocketUrl, closeOutcome, reconnectDelay, tokenExpiry } from "./protocol.js";
+import { authFrame, callSocketUrl, closeOutcome, reconnectDelay, tokenExpiry, tokenRetryable } from "./protocol.js";
 import { Ticker } from "./ticker.js";
 
 const noMark = () => {};
@@ -89,7 +89,7 @@ export class RoomChannelClient {
     try {
       info = await this.getToken(fresh);
     } catch (err) {
-      if (this.reconnects > 0 && err.reason === "unreachable") return this.scheduleReconnect();
+      if (this.reconnects > 0 && tokenRetryable(err)) return this.scheduleReconnect();
       return this.fail(err.message);
     }
     if (this.stopped) return;

@@ -31,13 +31,15 @@ export function authFrame(token) {
   return JSON.stringify({ type: "auth", token });
 }
 
-export const MAX_RECONNECTS = 5;
+// About two minutes of trying: a deploy restarts the server in seconds, and meanwhile the call's media,
+// being peer-to-peer, keeps flowing (the engine keeps its connections while signaling is away).
+export const MAX_RECONNECTS = 40;
 
-// Milliseconds before reconnect attempt `attempt` (1, 2, …): 1 s more each time, at most 5 s;
-// null once MAX_RECONNECTS attempts have failed.
+// Milliseconds before reconnect attempt `attempt` (1, 2, …): 1 s, 2 s, then every 3 s (a server back from
+// a restart is found within 3 s); null once MAX_RECONNECTS attempts have failed.
 export function reconnectDelay(attempt) {
   if (attempt > MAX_RECONNECTS) return null;
-  return Math.min(1000 * attempt, 5000);
+  return Math.min(1000 * attempt, 3000);
 }
 
 // The part of Yoom's signaling vocabulary the browser needs (yoom/rtc/protocol.py client_protocol(),
@@ -48,6 +50,7 @@ export function readProtocol(protocol) {
     callEndedCodes: Array.isArray(p.callEndedCodes) ? p.callEndedCodes.map(Number) : [],
     closeMessages: p.closeMessages && typeof p.closeMessages === "object" ? p.closeMessages : {},
     lostConnection: typeof p.lostConnection === "string" ? p.lostConnection : "",
+    inCallKey: typeof p.inCallKey === "string" ? p.inCallKey : "",
   };
 }
 
@@ -59,4 +62,10 @@ export function closeOutcome(code, protocol, lastErrorMessage = "") {
   const words = protocol.closeMessages[String(code)];
   if (words) return { kind: "failed", message: lastErrorMessage || words };
   return { kind: "reconnect" };
+}
+
+// Whether a token fetch that failed while joining again is worth another try: the server out of reach, or
+// a proxy in front of it saying it is down for now (a deploy).
+export function tokenRetryable(err) {
+  return !!err && (err.reason === "unreachable" || [502, 503, 504].includes(err.status));
 }

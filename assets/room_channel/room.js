@@ -62,7 +62,9 @@ export class RoomModel {
         if (this.members.delete(msg.peer_id)) this.handsChanged();
         return false;
       case "chat-history":
-        this.addMessages(Array.isArray(msg.messages) ? msg.messages : [], true);
+        // All of it again, known ones too: after a rejoin the page's Python state may have started afresh
+        // (a restarted server); Python keeps each message once.
+        this.addMessages(Array.isArray(msg.messages) ? msg.messages : [], true, true);
         return true;
       case "chat":
         if (msg.message) this.addMessages([msg.message]);
@@ -102,10 +104,15 @@ export class RoomModel {
   }
 
   // history: sent before I came in (Python counts no unread for those).
-  addMessages(list, history = false) {
+  // again: report the ones already known too.
+  addMessages(list, history = false, again = false) {
     const fresh = [];
     for (const m of list) {
-      if (!m || typeof m.id !== "number" || this.messages.has(m.id)) continue;
+      if (!m || typeof m.id !== "number") continue;
+      if (this.messages.has(m.id)) {
+        if (again) fresh.push(this.messages.get(m.id));
+        continue;
+      }
       const user = m.user || {};
       const shaped = {
         id: m.id,

@@ -92,6 +92,7 @@ class RunningApp:
     process: subprocess.Popen
     log_path: Path
     overrides: dict[str, str] = field(default_factory=dict)
+    port: int = 0
 
     def log_tail(self, lines: int = 60) -> str:
         try:
@@ -103,6 +104,27 @@ class RunningApp:
         self._stop_process()
         # The app's own web build (node_modules included) is large: don't leave it in /tmp.
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def stop_backend(self) -> None:
+        """Stop the server as a deploy does (SIGTERM, then wait): open pages keep their loaded frontend."""
+        self._stop_process()
+
+    def start_backend(self) -> float:
+        """Start the built app again on the same port, without building (tests/browser/serve_built.py), and
+        wait until it answers; returns how long that took in seconds."""
+        started = time.monotonic()
+        log = open(self.log_path, "a")  # noqa: SIM115  (the server writes to it for its whole life)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.browser.serve_built", str(self.port)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        _wait_until_up(self, time.monotonic() + 120)
+        return time.monotonic() - started
 
     def _stop_process(self) -> None:
         if self.process.poll() is None:
@@ -150,8 +172,13 @@ def start_app(overrides: dict[str, str] | None = None) -> RunningApp:
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
-    app = RunningApp(f"http://localhost:{port}", data_dir, env, process, log_path, overrides)
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    app = RunningApp(f"http://localhost:{port}", data_dir, env, process, log_path, overrides, port)
+    _wait_until_up(app, time.monotonic() + START_TIMEOUT_SECONDS)
+    return app
+
+
+def _wait_until_up(app: RunningApp, deadline: float) -> None:
+    process = app.process
     while time.monotonic() < deadline:
         if process.poll() is not None:
             tail = app.log_tail()
@@ -162,10 +189,10 @@ def start_app(overrides: dict[str, str] | None = None) -> RunningApp:
                 httpx.get(app.url + "/ping", timeout=2).status_code == 200
                 and httpx.get(app.url + "/", timeout=5).status_code == 200
             ):
-                return app
+                return
         except httpx.HTTPError:
             pass
-        time.sleep(1)
+        time.sleep(0.25)
     tail = app.log_tail()
     app.stop()
-    raise RuntimeError(f"the app did not start within {START_TIMEOUT_SECONDS}s:\n{tail}")
+    raise RuntimeError(f"the app did not start in time:\n{tail}")

@@ -63,12 +63,12 @@ describe("wsUrl", () => {
 });
 
 describe("reconnectDelay", () => {
-  test("one second more per attempt, never more than five", () => {
-    expect([1, 2, 3, 4, 5].map(reconnectDelay)).toEqual([1000, 2000, 3000, 4000, 5000]);
+  test("one second more per attempt, never more than three", () => {
+    expect([1, 2, 3, 4, 5].map(reconnectDelay)).toEqual([1000, 2000, 3000, 3000, 3000]);
   });
 
   test("gives up after MAX_RECONNECTS attempts", () => {
-    expect(MAX_RECONNECTS).toBe(5);
+    expect(MAX_RECONNECTS).toBe(40);
     expect(reconnectDelay(MAX_RECONNECTS + 1)).toBeNull();
   });
 });
@@ -96,7 +96,7 @@ describe("closeOutcome: decided by the close code", () => {
 
   test("without a protocol nothing is fatal", () => {
     const none = readProtocol(undefined);
-    expect(none).toEqual({ callEndedCodes: [], closeMessages: {}, lostConnection: "" });
+    expect(none).toEqual({ callEndedCodes: [], closeMessages: {}, lostConnection: "", inCallKey: "" });
     expect(closeOutcome(4410, none)).toEqual({ kind: "reconnect" });
   });
 });

@@ -56,6 +56,21 @@ test("chat: history then live messages, once each, in id order, mine marked; his
   ]);
 });
 
+test("a rejoin's chat history reports every message again (the page's state may have started afresh)", () => {
+  const { room, seen } = makeRoom();
+  room.onFrame(welcome);
+  const msg = (id, text) => ({ id, user: { id: "u2", name: "Bo" }, text, sent_at: "2026-01-01T10:00:00Z" });
+  room.onFrame({ type: "chat-history", messages: [msg(1, "a")] });
+  room.onFrame({ type: "chat", message: msg(2, "b") });
+  room.onFrame(welcome);
+  seen.chat = [];
+  room.onFrame({ type: "chat-history", messages: [msg(1, "a"), msg(2, "b")] });
+  expect(seen.chat.map((m) => [m.id, m.text])).toEqual([
+    [1, "a"],
+    [2, "b"],
+  ]);
+});
+
 test("hands go up and down; the host lowers someone's or everyone's", () => {
   const { room, seen } = makeRoom();
   room.onFrame(welcome);

@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { readProtocol } from "../../assets/local_meeting/helpers.js";
 import { SignalingClient } from "../../assets/room_channel/client.js";
+import { MAX_RECONNECTS } from "../../assets/room_channel/protocol.js";
 
 const PROTOCOL = readProtocol({
   callEndedCodes: [4000, 4410],
@@ -203,13 +204,29 @@ test("a dropped socket joins again with a fresh token; a welcome resets the coun
   expect(client.reconnects).toBe(0);
 });
 
-test("reconnects back off 1 s, 2 s … 5 s, then give up with the lost-connection words", async () => {
+test("reconnects back off 1 s, 2 s, then 3 s for about two minutes, then give up with the lost-connection words", async () => {
   const delays = instantTimers();
   makeClient().start();
-  for (let n = 1; n <= 6; n++) (await socket(n)).drop(1011);
-  expect(delays).toEqual([1000, 2000, 3000, 4000, 5000]);
+  for (let n = 1; n <= MAX_RECONNECTS + 1; n++) (await socket(n)).drop(1011);
+  expect(delays.slice(0, 5)).toEqual([1000, 2000, 3000, 3000, 3000]);
+  expect(delays).toHaveLength(MAX_RECONNECTS);
+  expect(delays.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(100_000);
   expect(events.at(-1)).toEqual(["failed", "Lost the connection."]);
-  expect(events.filter(([e]) => e === "reconnecting")).toHaveLength(6);
+  expect(events.filter(([e]) => e === "reconnecting")).toHaveLength(MAX_RECONNECTS + 1);
+});
+
+test("a proxy's 502/503/504 while the server restarts tries again; other refusals while reconnecting fail", async () => {
+  makeClient().start();
+  const ws = await socket();
+  const delays = instantTimers();
+  tokenAnswers = () => new Response("<html>Bad gateway</html>", { status: 502 });
+  ws.drop(1012);
+  for (let i = 0; i < 50 && delays.length < 2; i++) await tick();
+  expect(delays.slice(0, 2)).toEqual([1000, 2000]);
+  expect(events.some(([e]) => e === "failed")).toBe(false);
+  tokenAnswers = () => Response.json({ error: "You were removed." }, { status: 403 });
+  for (let i = 0; i < 50 && !events.some(([e]) => e === "failed"); i++) await tick();
+  expect(events.at(-1)).toEqual(["failed", "You were removed."]);
 });
 
 test("no token on the way in fails with its words; unreachable while reconnecting tries again", async () => {

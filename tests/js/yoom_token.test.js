@@ -94,6 +94,7 @@ describe("fetchVideoToken", () => {
     err = await failure(fetchVideoToken("/t"));
     expect(err.reason).toBe("refused");
     expect(err.message).toBe("Couldn't get a video token (HTTP 502).");
+    expect(err.status).toBe(502);
   });
 
   test("network error: unreachable, which callers may retry", async () => {

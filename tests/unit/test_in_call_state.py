@@ -53,6 +53,19 @@ async def test_chat_keeps_order_counts_unread_and_refuses_junk(monkeypatch):
 
 
 @pytest.mark.asyncio
+async def test_a_page_that_stayed_in_the_call_keeps_its_chat_when_reflex_reconnects(monkeypatch):
+    state = make(monkeypatch, InCallState, GUEST)
+    await state.on_chat([message(1)])
+    await state.toggle_chat()
+    state.phase = "in_call"  # load_room kept the page in the call (a server restart)
+    await state.clear_room()
+    assert [m.id for m in state.messages] == [1] and state.show_chat
+    state.phase = "setup"  # a reload: the room starts afresh
+    await state.clear_room()
+    assert state.messages == [] and not state.show_chat
+
+
+@pytest.mark.asyncio
 async def test_links_are_http_only_and_the_rest_is_text(monkeypatch):
     state = make(monkeypatch, InCallState, GUEST)
     await state.on_chat([message(1, text="<b>x</b> https://a.example/p, javascript:alert(1) data:text/html,x")])

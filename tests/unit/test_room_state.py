@@ -148,6 +148,50 @@ async def test_open_call_goes_to_setup(monkeypatch, provider):
     assert state.is_personal is False
 
 
+async def test_a_page_still_in_the_call_stays_in_it_when_reflex_reconnects(monkeypatch, provider):
+    """A server restart: Reflex's socket comes back and the page's on_load runs again. The engine's word that
+    this page never left the call (sessionStorage, read with the hydrate) keeps it in the call."""
+    provider.add()
+    state = make_state(monkeypatch, GUEST)
+    state.in_call_here = CALL_ID
+    await state.load_room()
+    assert state.phase == "in_call"
+    assert state.room_id == CALL_ID
+
+
+async def test_the_in_call_word_skips_no_rule(monkeypatch, provider):
+    """A reload clears the word (setup again); for another call, an ended call or a signed-out page it counts
+    for nothing."""
+    provider.add()
+    state = make_state(monkeypatch, GUEST)
+    await state.load_room()
+    assert state.phase == "setup"
+    state.in_call_here = "another-call"
+    await state.load_room()
+    assert state.phase == "setup"
+    signed_out = make_state(monkeypatch, None)
+    signed_out.in_call_here = CALL_ID
+    await signed_out.load_room()
+    assert signed_out.phase == "loading"
+    provider.add(ended_at=utcnow() - timedelta(minutes=1))
+    ended = make_state(monkeypatch, GUEST)
+    ended.in_call_here = CALL_ID
+    await ended.load_room()
+    assert ended.phase == "ended"
+
+
+async def test_the_in_call_word_gets_nobody_past_the_lobby(monkeypatch, provider):
+    from yoom import admission
+    from yoom.access_rules import Access, WhoMayJoin
+
+    provider.add()
+    admission.set_access(CALL_ID, Access(WhoMayJoin.SIGNED_IN, True), HOST.id)
+    state = make_state(monkeypatch, GUEST)
+    state.in_call_here = CALL_ID
+    await state.load_room()
+    assert state.phase == "setup" and state.must_ask  # "Ask to join", as for anyone not let in yet
+
+
 async def test_host_is_owner(monkeypatch, provider):
     provider.add()
     state = make_state(monkeypatch, HOST)

@@ -13,7 +13,7 @@ from reflex_components_core.core.banner import has_connection_errors, has_too_ma
 from yoom import styles
 
 RECONNECTING = "Reconnecting…"
-STILL_TRYING = "Can't reach Yoom's server right now. Still trying to reconnect…"
+STILL_TRYING = "Reconnecting… Yoom's server can't be reached right now."
 
 
 def connection_notice() -> rx.Component:

@@ -89,6 +89,12 @@ CLOSE_MESSAGES: dict[int, str] = {
 }
 
 
+# The browser's word that this page is in a call (sessionStorage: the call id, only while the page lives and
+# is joined). RoomState reads it when Reflex's event socket comes back (a server restart) and keeps the page
+# in the call instead of sending it back to setup; a reload or a new tab starts from setup.
+IN_CALL_KEY = "yoom_in_call"
+
+
 def error_frame(code: str, message: str) -> dict[str, Any]:
     return {"type": "error", "code": str(code), "message": message}
 
@@ -103,4 +109,5 @@ def client_protocol() -> dict[str, Any]:
         "callEndedCodes": [CLOSE_CALL_ENDED, CLOSE_CODES[ErrorCode.ENDED]],
         "closeMessages": {str(number): text for number, text in CLOSE_MESSAGES.items()},
         "lostConnection": MESSAGES["lost-connection"],
+        "inCallKey": IN_CALL_KEY,
     }

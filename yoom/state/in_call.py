@@ -17,6 +17,7 @@ from typing import Any
 import reflex as rx
 
 from yoom import chat
+from yoom.meeting_rules import Phase
 from yoom.models import Guest, User
 from yoom.state.base import in_room
 from yoom.state.room import RoomState
@@ -79,7 +80,10 @@ class InCallState(RoomState):
     @rx.event
     @in_room(anyone=True)
     def clear_room(self, _user: User | Guest | None):
-        """A page (re)loading a room starts with nothing of the last one (the meeting page's on_load)."""
+        """A page (re)loading a room starts with nothing of the last one (the meeting page's on_load) — unless
+        it never left the call (load_room kept it there: Reflex's socket came back after a server restart)."""
+        if self.phase == Phase.IN_CALL:
+            return
         self.show_chat = False
         self.messages = []
         self.unread = 0

@@ -20,6 +20,7 @@ from yoom.access_rules import Action, Entry, may
 from yoom.db import utcnow
 from yoom.meeting_rules import Phase
 from yoom.models import Guest, User
+from yoom.rtc.protocol import IN_CALL_KEY
 from yoom.settings import get_settings
 from yoom.state.base import SIGN_IN_ROUTE, AuthState, cookie_route_script, in_room, signed_in
 from yoom.video.base import CallEnded, CallKind, CallNotFound, NotCallOwner, VideoError, is_valid_call_id
@@ -87,6 +88,10 @@ class RoomState(AuthState):
     host_present: bool = False
     # The host or a co-host: sees the lobby and the moderation panel.
     can_admit: bool = False
+    # The browser's word that this page is in this call (the embedded engine writes it while joined): when
+    # Reflex's socket comes back after a server restart, the page stays in the call instead of going back
+    # to setup. Only a hint — the room's rules are checked again, and the room channel checks its own.
+    in_call_here: str = rx.SessionStorage("", name=IN_CALL_KEY)
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -189,6 +194,7 @@ class RoomState(AuthState):
         personal_flag = meeting_rules.query_flag(self._query_param("personal"))
         provider = video.get_provider()
         self.provider = provider.name
+        still_in_call = self.in_call_here == call_id and user is not None
         if user is None:
             return await self._load_for_visitor(provider, call_id, personal_flag)
         try:
@@ -224,6 +230,10 @@ class RoomState(AuthState):
         phase = decision.phase
         if phase == Phase.SETUP:
             phase = await self._at_door(meeting, user)
+        if phase == Phase.SETUP and still_in_call and not self.must_ask:
+            # Reflex's socket came back (a server restart) to a page that never left the call.
+            await self._enter(provider, call_id, user)
+            phase = Phase.IN_CALL
         self.phase = phase
         if phase == Phase.LOBBY:
             return RoomState.wait_in_lobby
