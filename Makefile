@@ -15,7 +15,8 @@ PORT ?= 3000
 # Reflex 0.10 needs bun (or Node >= 22.22); bun comes from the npm registry into .tools/.
 export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
-# The embedded signaling hub lives in one process: one backend worker.
+# One backend worker: without Redis, meetings' signaling and Reflex's state live in one process. With
+# REFLEX_REDIS_URL set, run more (`make run GRANIAN_WORKERS=4`); more than 1 without it is refused at start.
 export GRANIAN_WORKERS ?= 1
 
 .PHONY: run dev test test-fast test-js lint format setup migrate chromium bench lock clean

@@ -26,6 +26,8 @@ if settings.data_dir.is_relative_to(Path.cwd()):
 config = rx.Config(
     app_name="yoom",
     db_url=settings.database_url,
+    # Set: Reflex keeps every tab's state in Redis (any worker or host can serve any tab); unset: on disk.
+    redis_url=settings.redis_url,
     show_built_with_reflex=False,
     telemetry_enabled=False,
     # Only Yoom's own pages may call the backend with a user's cookie (yoom/api/auth.py checks Origin too).

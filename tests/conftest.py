@@ -101,3 +101,15 @@ def signed_up(display_name: str, username: str, password: str = "password one"):
 
     user = accounts.sign_up(display_name, username, password)
     return accounts.SignedIn(user=user, session_token=accounts.create_session(user.id))
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A real redis-server on a free loopback port for the whole run (tests/support/redis_server.py)."""
+    from tests.support.redis_server import MISSING, REDIS_SERVER, RedisServer
+
+    if not REDIS_SERVER:
+        pytest.skip(MISSING)
+    server = RedisServer().start()
+    yield server
+    server.stop()

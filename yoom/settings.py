@@ -118,6 +118,8 @@ class Settings:
     # A recording upload that receives no part for this long is finalised from the parts that arrived.
     recording_idle_seconds: int = 60
     clerk: ClerkSettings | None = None
+    # Redis for Reflex's state and the signaling hub's rosters (several workers or hosts); None: one process.
+    redis_url: str | None = field(default=None, repr=False)
 
     @property
     def clerk_enabled(self) -> bool:
@@ -340,6 +342,35 @@ def _clerk(env: Mapping[str, str]) -> ClerkSettings | None:
     )
 
 
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    url = env.get("REFLEX_REDIS_URL", "").strip()
+    if not url:
+        return None
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError(
+            f"REFLEX_REDIS_URL must be a Redis URL such as redis://localhost:6379/0 (or rediss://, unix://). {WHERE}"
+        )
+    return url
+
+
+def _check_workers(env: Mapping[str, str], redis_url: str | None, local_secret_set: bool) -> None:
+    """GRANIAN_WORKERS (Reflex's: with Redis and none set, it starts 2 × cores + 1). More than one process
+    needs Redis — the hub's rosters and Reflex's state otherwise live in one process's memory — and every
+    process signing the same embedded video tokens needs one shared secret, not each its own file."""
+    workers = _int(env, "GRANIAN_WORKERS", 1, maximum=256)
+    if workers > 1 and redis_url is None:
+        raise SettingsError(
+            f"GRANIAN_WORKERS={workers} needs REFLEX_REDIS_URL: meetings' signaling and Reflex's state live in one "
+            f"process's memory without Redis. Set REFLEX_REDIS_URL=redis://… or GRANIAN_WORKERS=1. {WHERE}"
+        )
+    if redis_url is not None and not local_secret_set:
+        raise SettingsError(
+            "REFLEX_REDIS_URL is set, so Yoom may run as several processes or hosts, which must sign meeting "
+            "tokens with one secret: set YOOM_LOCAL_VIDEO_SECRET (at least 32 characters, the same everywhere, "
+            f"e.g. from `openssl rand -base64 48`). {WHERE}"
+        )
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     data_dir = Path(env.get("YOOM_DATA_DIR", "").strip() or PROJECT_ROOT / "data")
     if not data_dir.is_absolute():
@@ -364,6 +395,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
                 )
     provider = provider or ("stream" if key and secret else "local")
     turn_urls, turn_secret, ice_servers = _turn(env, _ice_servers(env))
+    redis_url = _redis_url(env)
+    _check_workers(env, redis_url, bool(env.get("YOOM_LOCAL_VIDEO_SECRET", "").strip()))
 
     return Settings(
         database_url=database_url,
@@ -392,6 +425,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         clerk=_clerk(env),
         recording_quota_bytes=_int(env, "YOOM_RECORDING_QUOTA_MB", 2000, maximum=10_000_000) * 1024 * 1024,
         recording_idle_seconds=_int(env, "YOOM_RECORDING_IDLE_SECONDS", 60, minimum=2, maximum=86_400),
+        redis_url=redis_url,
     )
 
 

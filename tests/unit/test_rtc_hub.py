@@ -72,17 +72,6 @@ class BrokenTransport(FakeTransport):
         raise ConnectionResetError("gone")
 
 
-@pytest.fixture(scope="session")
-def redis_server():
-    from tests.support.redis_server import MISSING, REDIS_SERVER, RedisServer
-
-    if not REDIS_SERVER:
-        pytest.skip(MISSING)
-    server = RedisServer().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(params=["memory", "redis"])
 def backplane_kind(request):
     """Every hub test runs on each backplane: rosters in memory, and in a real redis-server (several

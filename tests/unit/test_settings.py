@@ -120,6 +120,61 @@ def test_app_start_stops_with_the_variables_name(tmp_path):
     assert "STREAM_API_SECRET" in result.stderr and "Traceback" not in result.stderr
 
 
+# ---- several workers and hosts ---------------------------------------------------------------
+
+SECRET = "s" * 40
+
+
+def test_one_process_needs_no_redis_and_redis_is_taken_when_set(tmp_path):
+    assert load_settings({"YOOM_DATA_DIR": str(tmp_path)}).redis_url is None
+    s = load_settings(
+        {"YOOM_DATA_DIR": str(tmp_path), "REFLEX_REDIS_URL": "redis://cache:6379/0", "YOOM_LOCAL_VIDEO_SECRET": SECRET}
+    )
+    assert s.redis_url == "redis://cache:6379/0"
+    assert "cache" not in repr(s)  # a URL may carry a password
+
+
+@pytest.mark.parametrize("provider", ["local", "stream"])
+def test_more_than_one_worker_without_redis_is_refused_with_what_to_set(tmp_path, provider):
+    env = {"YOOM_DATA_DIR": str(tmp_path), "GRANIAN_WORKERS": "3", "VIDEO_PROVIDER": provider}
+    env |= {"STREAM_API_KEY": "k", "STREAM_API_SECRET": "s"} if provider == "stream" else {}
+    with pytest.raises(SettingsError, match=r"GRANIAN_WORKERS=3 needs REFLEX_REDIS_URL.*GRANIAN_WORKERS=1"):
+        load_settings(env)
+    assert load_settings({**env, "GRANIAN_WORKERS": "1"}).redis_url is None
+    assert load_settings({**env, "REFLEX_REDIS_URL": "redis://r/0", "YOOM_LOCAL_VIDEO_SECRET": SECRET}).redis_url
+
+
+def test_redis_without_a_shared_local_video_secret_is_refused(tmp_path):
+    with pytest.raises(SettingsError, match="set YOOM_LOCAL_VIDEO_SECRET"):
+        load_settings({"YOOM_DATA_DIR": str(tmp_path), "REFLEX_REDIS_URL": "redis://r:6379/0"})
+
+
+@pytest.mark.parametrize("url", ["http://r:6379", "r:6379", "postgresql://x/y"])
+def test_a_redis_url_that_is_not_one_is_refused(tmp_path, url):
+    with pytest.raises(SettingsError, match="REFLEX_REDIS_URL must be a Redis URL"):
+        load_settings({"YOOM_DATA_DIR": str(tmp_path), "REFLEX_REDIS_URL": url, "YOOM_LOCAL_VIDEO_SECRET": SECRET})
+
+
+def test_get_hub_uses_redis_when_it_is_set(monkeypatch, tmp_path):
+    from yoom import settings as settings_module
+    from yoom.rtc import hub as hub_module
+    from yoom.rtc.redis_backplane import RedisBackplane
+
+    monkeypatch.setattr(
+        settings_module,
+        "get_settings",
+        lambda: load_settings(
+            {"YOOM_DATA_DIR": str(tmp_path), "REFLEX_REDIS_URL": "redis://r:6379/0", "YOOM_LOCAL_VIDEO_SECRET": SECRET}
+        ),
+    )
+    hub_module.set_hub(None)
+    try:
+        plane = hub_module.get_hub().backplane
+        assert isinstance(plane, RedisBackplane) and plane.url == "redis://r:6379/0"
+    finally:
+        hub_module.set_hub(None)
+
+
 # ---- Clerk -------------------------------------------------------------------------------------
 
 PK = "pk_test_" + base64.b64encode(b"clerk.example.com$").decode().rstrip("=")

@@ -570,7 +570,8 @@ _hub_lock = threading.Lock()
 
 
 def get_hub() -> Hub:
-    """The process's hub, sized from settings (YOOM_ROOM_CAPACITY, YOOM_ICE_SERVERS)."""
+    """The process's hub, sized from settings (YOOM_ROOM_CAPACITY, YOOM_ICE_SERVERS), on Redis when
+    REFLEX_REDIS_URL is set."""
     global _hub
     with _hub_lock:
         if _hub is None:
@@ -578,7 +579,12 @@ def get_hub() -> Hub:
             from yoom.settings import get_settings
 
             settings = get_settings()
-            _hub = Hub(capacity=settings.room_capacity, ice_servers=settings.ice_servers)
+            backplane = None
+            if settings.redis_url:  # several workers or hosts: rosters and delivery through Redis
+                from yoom.rtc.redis_backplane import RedisBackplane
+
+                backplane = RedisBackplane(settings.redis_url)
+            _hub = Hub(capacity=settings.room_capacity, ice_servers=settings.ice_servers, backplane=backplane)
             RoomFeatures(_hub).install()  # chat, hands, reactions, app messages (yoom/rtc/room.py)
         return _hub
 
