@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import time
 import zlib
 from collections.abc import Iterator
 
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 _ADVISORY_LOCK_KEY = zlib.crc32(b"yoom-migrations")
+LOCKED_RETRIES = 20
+LOCKED_WAIT_SECONDS = 0.5
 
 
 class MigrationError(RuntimeError):
@@ -67,23 +70,34 @@ def upgrade(engine: sqlalchemy.Engine) -> str | None:
     config, script = _script()
     if len(script.get_heads()) != 1:
         raise MigrationError(f"alembic/versions has {len(script.get_heads())} heads; join them with `alembic merge`.")
-    try:
-        with engine.connect() as connection, _exclusive(connection):
-            before = current_revision(connection)
-            if before == script.get_current_head():
-                return before
+    # SQLite is busy while another worker (or a script) writes: a moment later it isn't. Waited out, not fatal.
+    for attempt in range(LOCKED_RETRIES + 1):
+        try:
+            return _upgrade(engine, config, script)
+        except sqlalchemy.exc.OperationalError as exc:
+            if "locked" in str(exc.orig).lower() and attempt < LOCKED_RETRIES:
+                log.info("database busy while checking migrations; trying again")
+                time.sleep(LOCKED_WAIT_SECONDS)
+                continue
+            raise MigrationError(
+                f"Yoom can't reach its database ({exc.orig}). Check DATABASE_URL in .env or the environment, "
+                "and that the database server is running."
+            ) from None
+    raise AssertionError("unreachable")
 
-            def run_upgrade(rev, _context):
-                return script._upgrade_revs("head", rev)
 
-            with alembic.runtime.environment.EnvironmentContext(config, script, fn=run_upgrade) as env:
-                env.configure(connection=connection)
-                env.run_migrations()
-            connection.commit()
-            log.info("database migrated from %s to %s", before or "empty", script.get_current_head())
+def _upgrade(engine: sqlalchemy.Engine, config, script) -> str | None:
+    with engine.connect() as connection, _exclusive(connection):
+        before = current_revision(connection)
+        if before == script.get_current_head():
             return before
-    except sqlalchemy.exc.OperationalError as exc:
-        raise MigrationError(
-            f"Yoom can't reach its database ({exc.orig}). Check DATABASE_URL in .env or the environment, "
-            "and that the database server is running."
-        ) from None
+
+        def run_upgrade(rev, _context):
+            return script._upgrade_revs("head", rev)
+
+        with alembic.runtime.environment.EnvironmentContext(config, script, fn=run_upgrade) as env:
+            env.configure(connection=connection)
+            env.run_migrations()
+        connection.commit()
+        log.info("database migrated from %s to %s", before or "empty", script.get_current_head())
+        return before

@@ -43,3 +43,27 @@ def test_an_unreachable_database_is_a_clear_message(tmp_path, monkeypatch):
     with pytest.raises(migrations.MigrationError, match="DATABASE_URL"):
         migrations.upgrade(engine)
     yoom.settings.get_settings.cache_clear()
+
+
+def test_a_database_busy_with_another_writer_is_waited_for_not_fatal(tmp_path, monkeypatch):
+    """Another worker (or a script) holds SQLite's write lock while this one starts: it waits, then goes on."""
+    import sqlite3
+    import threading
+
+    import yoom.settings
+
+    monkeypatch.setenv("YOOM_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(migrations, "LOCKED_WAIT_SECONDS", 0.1)
+    yoom.settings.get_settings.cache_clear()
+    path = tmp_path / "busy.db"
+    engine = sqlalchemy.create_engine(f"sqlite:///{path}", connect_args={"timeout": 0.05})
+    try:
+        migrations.upgrade(engine)
+        other = sqlite3.connect(path, check_same_thread=False)
+        other.execute("BEGIN EXCLUSIVE")  # nobody else may even read until it commits
+        threading.Timer(0.6, other.commit).start()
+        assert migrations.upgrade(engine) == migrations.heads()[0]
+        other.close()
+    finally:
+        engine.dispose()
+        yoom.settings.get_settings.cache_clear()
