@@ -92,6 +92,8 @@ def test_a_new_sign_in_on_the_same_tab_starts_from_a_fresh_page_state(page, app_
     """Reflex keeps a page's state under a token the tab holds: after a sign-out and someone else's sign-in
     in the same tab, nothing of the first person's state may be the second's."""
     first = sign_up(page, app_url, new_account("Fern First"))
+    # The hero is drawn before the event socket connects (and the tab's token is saved): the name is not.
+    expect(page.get_by_test_id("user-name")).to_have_text("Fern First", timeout=20_000)
     token_before = page.evaluate("() => window.sessionStorage.getItem('token')")
     page.get_by_test_id("account-menu").click()
     page.get_by_role("menuitem", name="Sign out").click()
