@@ -107,3 +107,17 @@ async def test_when_an_instance_dies_the_survivor_announces_its_people_gone(two_
     print(f"\nannounced gone {time.monotonic() - started:.2f} s after the last heartbeat stopped")
     assert [m.user_id for m in await a.members("call-1")] == ["u1"]
     await t_host.silent(0.5)  # announced once, by one survivor
+
+
+async def test_a_backplane_first_used_from_a_short_lived_loop_keeps_working(redis_server):
+    """First touched from a thread's `asyncio.run` (whose loop then closes), then from the app's loop."""
+    import threading
+
+    plane = RedisBackplane(redis_server.url, prefix=f"test:{uuid4().hex}:")
+    done = threading.Event()
+    threading.Thread(target=lambda: (asyncio.run(plane.active_calls()), done.set())).start()
+    assert await asyncio.to_thread(done.wait, 5)
+    try:
+        assert await plane.active_calls() == []
+    finally:
+        await plane.close()

@@ -224,11 +224,12 @@ class RedisBackplane:
             here = asyncio.get_running_loop()
         except RuntimeError:
             here = None
+        if self._loop is not None and self._loop.is_closed():
+            # The loop it started on is gone (a thread's `asyncio.run`): start again on this one.
+            self._loop, self._started, self._tasks = None, None, []
         if self._loop is None or self._loop is here:
             await self._ready()
             return await coro_fn(*args)
-        if self._loop.is_closed():
-            raise RuntimeError("the backplane's event loop is closed")
 
         async def there() -> Any:
             await self._ready()
