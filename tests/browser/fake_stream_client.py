@@ -18,7 +18,8 @@ works in Chromium with no internet:
   have. `hold_joins()` makes joins hang first, so the in-call screen can be looked at while joining.
 * Permissions as Stream applies them, from the server-side fake's call types (`FakeStream.capabilities`):
   reading a call needs `read-call` and joining it `join-call`, else 403 with Stream's code 17. On Yoom's
-  invite-only call type only members hold them, so a non-member's user token can neither load nor join.
+  members-only call type only members hold them, and the holder of a call token naming the call (its
+  `call_cids`, as the request's own token carries them), so another user token can neither load nor join.
 * `expire_tokens()`: Stream's `connection.error` code 40 on every socket; those tokens are refused after.
 * When the server-side fake reports a watched call ended (`ended_at` set, e.g. by Yoom's "End call for
   everyone"), every socket watching it gets a `call.ended` event, as Stream does.
@@ -368,13 +369,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _require(self, conn: Connection, call_type: str, call_id: str, permission: str, action: str) -> None:
         """Stream's permission check: 403, code 17, unless the user's roles in this call grant `permission`."""
-        if permission not in self.fake.server.capabilities(call_type, call_id, conn.user_id):
+        if permission not in self._capabilities(conn, call_type, call_id):
             raise AuthError(
                 403,
                 17,
                 f"{action} failed with error: \"User '{conn.user_id}' is not allowed to perform action "
                 f"{action} in scope 'video:{call_type}'\"",
             )
+
+    def _capabilities(self, conn: Connection, call_type: str, call_id: str) -> set[str]:
+        """The user's grants in the call, with the token of this request (a call token's `call_cids`)."""
+        claims = getattr(self, "_claims", None) or {}
+        return self.fake.server.capabilities(call_type, call_id, conn.user_id, claims.get("call_cids", ()))
 
     def _user_request(self, query: dict, headers: dict) -> Connection:
         """A user's HTTP request as Stream checks it: api key, user JWT, and the user's live connection."""
@@ -383,6 +389,7 @@ class _Handler(BaseHTTPRequestHandler):
         if headers.get("stream-auth-type") != "jwt":
             raise AuthError(401, 5, "Stream-Auth-Type header must be 'jwt'")
         claims = self.fake.check_user_token(headers.get("authorization", ""))
+        self._claims = claims  # this handler serves this one request: its token decides the grants
         conn = next(
             (
                 c
@@ -400,7 +407,7 @@ class _Handler(BaseHTTPRequestHandler):
             conn.watching.add(cid)
         answer = iso_timestamps(state)
         call_type, _, call_id = cid.partition(":")
-        granted = self.fake.server.capabilities(call_type, call_id, conn.user_id)
+        granted = self._capabilities(conn, call_type, call_id)
         answer["own_capabilities"] = [c for c in OWN_CAPABILITIES if c in granted]
         answer.setdefault("duration", "0.50ms")
         return answer
@@ -421,7 +428,7 @@ class _Handler(BaseHTTPRequestHandler):
         for cid in cids:
             call_type, _, call_id = cid.partition(":")
             status, state = self.fake._server_get_call(call_type, call_id)
-            if status != 200 or "read-call" not in self.fake.server.capabilities(call_type, call_id, conn.user_id):
+            if status != 200 or "read-call" not in self._capabilities(conn, call_type, call_id):
                 continue
             entry = self._watch(conn, cid, state) if body.get("watch") else iso_timestamps(state)
             entry.pop("duration", None)

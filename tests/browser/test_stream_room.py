@@ -33,6 +33,7 @@ TOKEN_ROUTE = "/api/video/token"
 SDK_JS_MARKERS = ("StreamVideoClient", "@stream-io/video-react-sdk")
 SDK_CSS_MARKER = ".str-video__"
 ERROR_WITHIN_MS = 12_000  # the bridge gives up after 8 s; the page must say so well within this
+MEETING_TYPE = "yoom_invite_only"  # Stream's type for every meeting Yoom makes (yoom/video/stream_provider.py)
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +104,7 @@ def test_meeting_page_asks_the_token_route_for_the_signed_in_users_token(page, s
     user_id = user_id_of(stream_app, account.username)
     claims = jwt.decode(body["token"], server.api_secret, algorithms=["HS256"])
     assert claims["user_id"] == user_id
+    assert claims["call_cids"] == [f"{MEETING_TYPE}:{call_id}"]  # a call token: it opens this meeting alone
     assert body["user"]["id"] == user_id and body["user"]["name"] == "Stella Stream"
     assert body["api_key"] == server.api_key and body["provider"] == "stream"
     # The SDK connected to "Stream" with exactly that token, for that user, and loaded this call.
@@ -111,7 +113,7 @@ def test_meeting_page_asks_the_token_route_for_the_signed_in_users_token(page, s
     assert accepted and accepted[0]["verdict"] == "ok"
     assert accepted[0]["message"]["user_details"]["id"] == user_id
     watching = [c for c in client.live_connections() if c.user_id == user_id]
-    assert watching and f"default:{call_id}" in watching[0].watching
+    assert watching and f"{MEETING_TYPE}:{call_id}" in watching[0].watching
 
 
 def test_an_expired_token_is_replaced_from_the_token_route_without_reload(page, stream_app, stream_fakes):
@@ -216,7 +218,7 @@ def test_a_call_ended_by_its_host_moves_the_setup_screen_to_ended(page, stream_a
     # The Stream client was let go: its camera stopped and its connection closed.
     expect(preview_video(page)).to_have_count(0)
     deadline = time.monotonic() + 10
-    while any(f"default:{call_id}" in c.watching for c in client.live_connections()):
+    while any(f"{MEETING_TYPE}:{call_id}" in c.watching for c in client.live_connections()):
         assert time.monotonic() < deadline, "the SDK stayed connected after the call ended"
         page.wait_for_timeout(250)
 
@@ -273,8 +275,8 @@ def test_in_call_controls_layouts_participants_and_end_call_for_everyone(new_pag
         expect(guest.get_by_test_id("meeting-ended")).to_be_visible(timeout=10_000)
     finally:
         client.release_joins()
-    assert server.call(call_id)["ended_at"] is not None
-    assert server.requests_to("POST", rf"/video/call/default/{call_id}/mark_ended$")
+    assert server.call(call_id, MEETING_TYPE)["ended_at"] is not None
+    assert server.requests_to("POST", rf"/video/call/{MEETING_TYPE}/{call_id}/mark_ended$")
 
 
 def test_chat_hands_and_claps_on_stream_ride_yooms_room_channel(new_page, stream_app, stream_fakes):
@@ -363,5 +365,9 @@ def test_a_join_that_fails_shows_the_error_state_not_a_spinner(page, stream_app,
     error = page.get_by_test_id("meeting-error")
     expect(error).to_be_visible(timeout=20_000)
     expect(error.get_by_role("button", name="Try again")).to_be_visible()
-    joins = [r for r in client.requests if r["path"] == f"/video/call/default/{call_id}/join" and r["method"] == "POST"]
+    joins = [
+        r
+        for r in client.requests
+        if r["path"] == f"/video/call/{MEETING_TYPE}/{call_id}/join" and r["method"] == "POST"
+    ]
     assert joins, "the SDK never asked to join"

@@ -335,10 +335,19 @@ class FakeStream:
                 call.members[uid] = {"role": None, "custom": {}, "created_at": now, "updated_at": now}
             self._calls[call.cid] = call
 
-    def set_call_times(self, call_id: str, *, call_type: str = "default", **times: datetime | None) -> None:
-        """Move a call's created_at / starts_at / ended_at (e.g. into the past)."""
+    def _cid(self, call_id: str, call_type: str | None) -> str:
+        """The cid of the call: of that type, or (None) of whichever one type holds the id; KeyError if none."""
+        if call_type is not None:
+            return f"{call_type}:{call_id}"
+        found = [cid for cid, call in self._calls.items() if call.id == call_id]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} calls have the id {call_id}: name the call_type")
+        return found[0]
+
+    def set_call_times(self, call_id: str, *, call_type: str | None = None, **times: datetime | None) -> None:
+        """Move a call's created_at / starts_at / ended_at (e.g. into the past). `call_type`: see `_cid`."""
         with self._lock:
-            call = self._calls[f"{call_type}:{call_id}"]
+            call = self._calls[self._cid(call_id, call_type)]
             for name, value in times.items():
                 if name not in ("created_at", "starts_at", "ended_at"):
                     raise ValueError(name)
@@ -375,10 +384,12 @@ class FakeStream:
             found = self._call_types.get(name)
             return copy.deepcopy(found) if found else None
 
-    def capabilities(self, call_type: str, call_id: str, user_id: str) -> set[str]:
+    def capabilities(self, call_type: str, call_id: str, user_id: str, call_cids: Any = ()) -> set[str]:
         """What `user_id` may do in the call, as Stream decides it: the grants of the user's app-level role
         (`user`), plus those of their call-level role when they are a member (`call_member`, or the role
-        the member was given, such as `host`). Empty for a missing call."""
+        the member was given, such as `host`), plus `call_member`'s when the token they use is a call token
+        naming this call (`call_cids`: Stream gives its holder the membership role in those calls without
+        making a member). Empty for a missing call, and for a user blocked from it."""
         with self._lock:
             kind = self._call_types.get(call_type)
             call = self._calls.get(f"{call_type}:{call_id}")
@@ -391,12 +402,18 @@ class FakeStream:
             member = call.members.get(user_id)
             if member is not None:
                 allowed |= set(grants.get(member.get("role") or "call_member", ()))
+            if isinstance(call_cids, list) and f"{call_type}:{call_id}" in call_cids:
+                allowed |= set(grants.get("call_member", ()))
             return allowed
 
-    def moderation(self, call_id: str, call_type: str = "default") -> dict:
-        """What was done to a call's people: {"blocked": [...], "kicks": [...], "mutes": [...]} (as sent)."""
+    def moderation(self, call_id: str, call_type: str | None = None) -> dict:
+        """What was done to a call's people: {"blocked": [...], "kicks": [...], "mutes": [...]} (as sent).
+        `call_type`: see `_cid`."""
         with self._lock:
-            call = self._calls.get(f"{call_type}:{call_id}")
+            try:
+                call = self._calls.get(self._cid(call_id, call_type))
+            except KeyError:
+                call = None
             if call is None:
                 return {"blocked": [], "kicks": [], "mutes": []}
             return copy.deepcopy({"blocked": sorted(call.blocked), "kicks": call.kicks, "mutes": call.mutes})
@@ -416,12 +433,13 @@ class FakeStream:
         url: str | None = None,
         session_id: str = "session-1",
         recording_type: str = "composite",
-        call_type: str = "default",
+        call_type: str | None = None,
     ) -> dict:
         with self._lock:
-            cid = f"{call_type}:{call_id}"
+            cid = self._cid(call_id, call_type)
             if cid not in self._calls:
                 raise KeyError(cid)
+            call_type = cid.partition(":")[0]
             rec = {
                 "filename": filename,
                 "url": url or f"https://fake-stream.invalid/recordings/{call_type}/{call_id}/{filename}",

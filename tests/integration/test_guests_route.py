@@ -116,6 +116,10 @@ def test_a_guest_gets_a_short_token_for_that_one_call(client, host, fake, env):
     assert claims["exp"] - claims["iat"] <= guests.GUEST_TOKEN_TTL_SECONDS + 60  # short-lived
     if env == "stream":
         assert fake.user(body["user"]["id"])["role"] == "guest"  # a guest user at Stream
+        # What Stream lets the guest do with it: this call, not the other one.
+        guest_id, cids = body["user"]["id"], claims["call_cids"]
+        assert "join-call" in fake.capabilities(meeting.call_type, meeting.id, guest_id, cids)
+        assert "join-call" not in fake.capabilities(other.call_type, other.id, guest_id, cids)
 
     # Another meeting, or none named: no token.
     wrong = guest_token(client, other.id, pass_)
@@ -208,3 +212,44 @@ def test_the_lobby_holds_the_token_and_the_room_channel_until_admitted(client, h
     assert denied.status_code == 403 and "didn't let you in" in denied.json()["error"]
     bad = client.post("/api/video/token", content=json.dumps({"call_id": "../etc"}), headers=cookie)
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("env", ["stream"], indirect=True)
+def test_on_stream_a_knockers_tokens_open_the_call_at_stream_only_once_let_in(client, host, fake, env):
+    """Stream can't ask Yoom who is in the lobby: it must refuse a knocker by itself, whatever token they
+    hold, until Yoom's token route hands them a call token for the meeting."""
+    from yoom.video.stream_provider import CALL_TOKEN_TTL_SECONDS
+
+    meeting = new_meeting(client, host, Access(WhoMayJoin.SIGNED_IN, True))
+    bob = signed_up("Bob", "bob")
+    cookie = {"Cookie": f"yoom_session={bob.session_token}"}
+
+    def at_stream(answer) -> set[str]:
+        """What Stream lets the holder of this token-route answer do in the meeting."""
+        claims = jwt.decode(answer.json()["token"], fake.api_secret, algorithms=["HS256"])
+        return fake.capabilities(meeting.call_type, meeting.id, claims["user_id"], claims.get("call_cids", ()))
+
+    def token(headers=cookie):
+        return client.post("/api/video/token", content=json.dumps({"call_id": meeting.id}), headers=headers)
+
+    # Bob's token naming no meeting reaches Stream directly: Stream refuses him the call, even its details.
+    plain = client.post("/api/video/token", headers=cookie)
+    assert plain.status_code == 200
+    assert not {"read-call", "join-call"} & at_stream(plain)
+    admission.knock(meeting.id, bob.user.id, "Bob", is_guest=False)
+    assert token().status_code == 403
+
+    admission.decide(meeting.id, bob.user.id, True, host.user.id)
+    let_in = token()
+    assert let_in.status_code == 200
+    claims = jwt.decode(let_in.json()["token"], fake.api_secret, algorithms=["HS256"])
+    assert claims["call_cids"] == [meeting.cid] and claims["exp"] - claims["iat"] <= CALL_TOKEN_TTL_SECONDS + 60
+    assert {"read-call", "join-call", "send-audio", "send-video"} <= at_stream(let_in)
+    assert "end-call" not in at_stream(let_in)  # a participant's token, not the host's powers
+    host_answer = token({"Cookie": f"yoom_session={host.session_token}"})
+    assert {"join-call", "end-call", "mute-users"} <= at_stream(host_answer)
+
+    # Removed: Stream blocks him, so even the call token he still holds opens nothing there.
+    run(client, yoom.video.get_provider().remove_participant, meeting.id, host.user.id, bob.user.id)
+    assert at_stream(let_in) == set()
+    assert token().status_code == 403

@@ -204,7 +204,7 @@ async def test_remove_mute_co_host_and_let_back_in(ada, bob, hub, provider_name,
         done = fake.moderation(meeting.id)
         assert done["mutes"] == [{"user_ids": [bob.user.id], "audio": True, "muted_by_id": ada.user.id}]
         assert done["blocked"] == [bob.user.id] and done["kicks"][0]["user_id"] == bob.user.id
-        assert fake.capabilities("default", meeting.id, bob.user.id) == set()
+        assert fake.capabilities(meeting.call_type, meeting.id, bob.user.id) == set()
 
     # Bob asks to be let back in; the host admits him: the removal (and Stream's block) is lifted.
     room = state_for(RoomState, meeting.id, session=bob)

@@ -445,8 +445,7 @@ async def test_share_recordings_is_a_choice_of_invite_only_meetings(ada, bob, pr
 
 def _add_recording(provider_name, request, meeting, host, start, end, name):
     if provider_name == "stream":
-        call_type = "yoom_invite_only" if meeting.invite_only else "default"
-        request.node.fake.add_recording(meeting.id, name, start_time=start, end_time=end, call_type=call_type)
+        request.node.fake.add_recording(meeting.id, name, start_time=start, end_time=end, call_type=meeting.call_type)
         return
     from yoom.db import session_scope
     from yoom.models import LocalRecording

@@ -36,9 +36,10 @@ ALICE = VideoUser("alice", "Alice Adams", "https://img.example/alice.png")
 BOB = VideoUser("bob", "Bob Brown")
 CAROL = VideoUser("carol", "Carol Chen")
 ATTEMPTS = MAX_RETRIES + 1
-CALL_PATH = r"^/api/v2/video/call/default/[^/]+$"
-# Yoom's own Stream call type for invite-only meetings (part of the contract with Stream: named here).
-INVITE_ONLY_CALL_TYPE = "yoom_invite_only"
+# Yoom's own Stream call type, where every meeting Yoom makes lives (part of the contract with Stream: named
+# here). Only its members, and holders of a call token naming the call, may read or join a call on it.
+MEETING_TYPE = "yoom_invite_only"
+CALL_PATH = rf"^/api/v2/video/call/{MEETING_TYPE}/[^/]+$"
 
 
 def new_personal_room_id() -> str:
@@ -171,7 +172,7 @@ async def test_create_instant_call(fake, provider):
     assert meeting.ended_at is None
     assert before - timedelta(seconds=1) <= meeting.starts_at <= now()
 
-    stored = fake.call(meeting.id)
+    stored = fake.call(meeting.id, MEETING_TYPE)
     assert stored["created_by_id"] == "alice"
     assert stored["custom"] == {"description": "quick sync", "kind": "instant"}
     assert stored["members"]["alice"]["role"] == "host"
@@ -200,7 +201,7 @@ async def test_create_scheduled_call(fake, provider):
     assert meeting.kind is CallKind.SCHEDULED
     assert abs((meeting.starts_at - starts).total_seconds()) < 0.001
     assert meeting.description == "Planning"
-    assert same_instant(meeting.starts_at, fake.call(meeting.id)["starts_at"])
+    assert same_instant(meeting.starts_at, fake.call(meeting.id, MEETING_TYPE)["starts_at"])
 
 
 @pytest.mark.asyncio
@@ -226,7 +227,7 @@ async def test_personal_room_is_get_or_create_with_its_random_id(fake, provider)
     room_id = new_personal_room_id()
     room = await provider.create_call(ALICE, CallKind.PERSONAL, call_id=room_id, description="Alice's room")
     assert room.id == room_id != "alice"
-    assert room.kind is CallKind.PERSONAL and room.call_type == "default"  # open to anyone with the link
+    assert room.kind is CallKind.PERSONAL and room.call_type == MEETING_TYPE  # Stream lets in whom Yoom lets in
     again = await provider.create_call(ALICE, CallKind.PERSONAL, call_id=room_id, description="changed?")
     assert again.id == room_id
     assert again.created_at == room.created_at
@@ -236,13 +237,24 @@ async def test_personal_room_is_get_or_create_with_its_random_id(fake, provider)
 
 @pytest.mark.asyncio
 async def test_a_personal_room_id_someone_else_created_first_is_refused(fake, provider):
-    # Any user token may create a `default` call with any id: if someone got there first, it isn't her room.
+    # Only Yoom's server creates calls on Yoom's type: if another owner's call holds the id, it isn't her room.
     room_id = new_personal_room_id()
-    fake.put_call(room_id, "mallory", starts_at=now(), custom={"kind": "personal"})
+    fake.put_call(room_id, "mallory", call_type=MEETING_TYPE, starts_at=now(), custom={"kind": "personal"})
     with pytest.raises(InvalidRequest) as taken:
         await provider.create_call(ALICE, CallKind.PERSONAL, call_id=room_id)
     assert taken.value.user_message == "That meeting ID is already taken."
-    assert fake.call(room_id)["created_by_id"] == "mallory"
+    assert fake.call(room_id, MEETING_TYPE)["created_by_id"] == "mallory"
+
+
+@pytest.mark.asyncio
+async def test_a_default_twin_made_with_a_user_token_does_not_take_a_personal_room(fake, provider):
+    # Any user token may create a `default` call with any id: that never makes the id someone else's room.
+    room_id = new_personal_room_id()
+    fake.put_call(room_id, "mallory", starts_at=now(), custom={"kind": "personal"})
+    room = await provider.create_call(ALICE, CallKind.PERSONAL, call_id=room_id)
+    assert (room.created_by, room.call_type) == ("alice", MEETING_TYPE)
+    assert (await make_provider(fake).get_call(room_id)).created_by == "alice"
+    assert fake.call(room_id)["created_by_id"] == "mallory"  # hers is left alone
 
 
 @pytest.mark.asyncio
@@ -259,16 +271,16 @@ async def test_invite_only_round_trip_in_custom_data_with_invitees_upserted_firs
         ALICE, CallKind.SCHEDULED, starts_at=starts, description="Board", invitees=[BOB, CAROL, ALICE], invite_only=True
     )
     assert made.invite_only is True and made.members == ("alice", "bob", "carol")
-    assert made.call_type == INVITE_ONLY_CALL_TYPE and made.cid == f"{INVITE_ONLY_CALL_TYPE}:{made.id}"
+    assert made.call_type == MEETING_TYPE and made.cid == f"{MEETING_TYPE}:{made.id}"
     assert fake.call(made.id) is None  # not on `default`, where any signed-in user may join
-    stored = fake.call(made.id, INVITE_ONLY_CALL_TYPE)
+    stored = fake.call(made.id, MEETING_TYPE)
     assert stored["custom"] == {"description": "Board", "kind": "scheduled", "invite_only": True}
     assert set(stored["members"]) == {"alice", "bob", "carol"}
     # The invitees did not exist on Stream: they were created, with their names, in one request before the call.
     assert fake.user("bob")["name"] == "Bob Brown" and fake.user("carol")["name"] == "Carol Chen"
     upserts = fake.requests_to("POST", r"^/api/v2/users$")
     assert [sorted(r.body["users"]) for r in upserts] == [["alice"], ["bob", "carol"]]
-    assert fake.requests[0].path == f"/api/v2/video/calltypes/{INVITE_ONLY_CALL_TYPE}"  # its type came first
+    assert fake.requests[0].path == f"/api/v2/video/calltypes/{MEETING_TYPE}"  # its type came first
     got = await provider.get_call(made.id)
     assert got == made
     assert got.admits("alice") and got.admits("bob") and not got.admits("mallory")
@@ -277,7 +289,7 @@ async def test_invite_only_round_trip_in_custom_data_with_invitees_upserted_firs
     fake.clear_requests()
     open_call = await provider.create_call(ALICE, CallKind.INSTANT, invitees=[BOB])
     assert fake.requests_to("POST", r"^/api/v2/users$") == []
-    assert open_call.invite_only is False and fake.call(open_call.id)["custom"] == {
+    assert open_call.invite_only is False and fake.call(open_call.id, MEETING_TYPE)["custom"] == {
         "description": "",
         "kind": "instant",
     }
@@ -306,28 +318,28 @@ async def test_invite_only_refusals_call_nothing(fake, provider):
 
 @pytest.mark.asyncio
 async def test_a_callers_id_that_belongs_to_someone_else_is_refused(fake, provider):
-    fake.put_call("taken", "mallory", starts_at=now())
+    fake.put_call("taken", "mallory", call_type=MEETING_TYPE, starts_at=now())
     with pytest.raises(InvalidRequest):
         await provider.create_call(ALICE, CallKind.INSTANT, call_id="taken")
-    assert fake.call("taken")["created_by_id"] == "mallory"
+    assert fake.call("taken", MEETING_TYPE)["created_by_id"] == "mallory"
 
 
-# --- the invite-only call type ------------------------------------------------------------------
+# --- Yoom's members-only call type ----------------------------------------------------------------
 
 CALL_TYPES_PATH = r"^/api/v2/video/calltypes"
 MEMBER_PERMISSIONS = {"read-call", "join-call", "create-call"}
 
 
 @pytest.mark.asyncio
-async def test_invite_only_meetings_get_a_call_type_where_only_members_may_read_or_join(fake, provider):
-    assert fake.call_type(INVITE_ONLY_CALL_TYPE) is None
+async def test_meetings_get_a_call_type_where_only_members_and_call_token_holders_may_read_or_join(fake, provider):
+    assert fake.call_type(MEETING_TYPE) is None
     await users(provider, BOB)
     fake.put_user("mallory")
     secret = await provider.create_call(ALICE, CallKind.INSTANT, member_ids=["bob"], invite_only=True)
-    await provider.create_call(ALICE, CallKind.INSTANT, invite_only=True)
+    open_call = await provider.create_call(ALICE, CallKind.INSTANT)
 
     [create] = fake.requests_to("POST", CALL_TYPES_PATH + "$")
-    assert create.status == 201 and create.body["name"] == INVITE_ONLY_CALL_TYPE
+    assert create.status == 201 and create.body["name"] == MEETING_TYPE
     for role in ("user", "guest", "anonymous"):
         assert not MEMBER_PERMISSIONS & set(create.body["grants"][role]), role
     for role in ("call_member", "host", "admin"):
@@ -335,14 +347,19 @@ async def test_invite_only_meetings_get_a_call_type_where_only_members_may_read_
     # What Stream then lets each one do with their own user token: the host and the invitee may read and
     # join; any other signed-in user may not, whatever link or id they hold.
     for member in ("alice", "bob"):
-        assert {"read-call", "join-call"} <= fake.capabilities(INVITE_ONLY_CALL_TYPE, secret.id, member)
-    assert not {"read-call", "join-call"} & fake.capabilities(INVITE_ONLY_CALL_TYPE, secret.id, "mallory")
-    assert "end-call" in fake.capabilities(INVITE_ONLY_CALL_TYPE, secret.id, "alice")
-    assert "end-call" not in fake.capabilities(INVITE_ONLY_CALL_TYPE, secret.id, "bob")
-    # An open meeting stays on `default`: anyone signed in with the link may join it.
-    open_call = await provider.create_call(ALICE, CallKind.INSTANT)
-    assert open_call.call_type == "default"
-    assert "join-call" in fake.capabilities("default", open_call.id, "mallory")
+        assert {"read-call", "join-call"} <= fake.capabilities(MEETING_TYPE, secret.id, member)
+    assert not {"read-call", "join-call"} & fake.capabilities(MEETING_TYPE, secret.id, "mallory")
+    assert "end-call" in fake.capabilities(MEETING_TYPE, secret.id, "alice")
+    assert "end-call" not in fake.capabilities(MEETING_TYPE, secret.id, "bob")
+    # An open meeting is on the same type: Stream lets Mallory in only with the call token Yoom's token
+    # route gives once Yoom's door lets her in — for that call alone, and without the host's powers.
+    assert open_call.call_type == MEETING_TYPE
+    assert not {"read-call", "join-call"} & fake.capabilities(MEETING_TYPE, open_call.id, "mallory")
+    cids = jwt.decode(provider.call_token("mallory", open_call).token, options={"verify_signature": False})["call_cids"]
+    assert cids == [open_call.cid]
+    assert {"read-call", "join-call"} <= fake.capabilities(MEETING_TYPE, open_call.id, "mallory", cids)
+    assert "end-call" not in fake.capabilities(MEETING_TYPE, open_call.id, "mallory", cids)
+    assert not {"read-call", "join-call"} & fake.capabilities(MEETING_TYPE, secret.id, "mallory", cids)
     # Set up once per process.
     assert len(fake.requests_to("GET", CALL_TYPES_PATH)) == 1
 
@@ -350,12 +367,12 @@ async def test_invite_only_meetings_get_a_call_type_where_only_members_may_read_
 @pytest.mark.asyncio
 async def test_a_call_type_with_other_grants_gets_yoom_s_back(fake, provider):
     # Someone opened it up in the dashboard (or an older Yoom made it): `user` may join again.
-    fake.put_call_type(INVITE_ONLY_CALL_TYPE, {"user": ["read-call", "join-call"], "call_member": ["read-call"]})
+    fake.put_call_type(MEETING_TYPE, {"user": ["read-call", "join-call"], "call_member": ["read-call"]})
     await provider.create_call(ALICE, CallKind.INSTANT, invite_only=True)
     assert fake.requests_to("POST", CALL_TYPES_PATH) == []
     [update] = fake.requests_to("PUT", CALL_TYPES_PATH)
     assert update.status == 201 and update.body["grants"]["user"] == []
-    grants = fake.call_type(INVITE_ONLY_CALL_TYPE)["grants"]
+    grants = fake.call_type(MEETING_TYPE)["grants"]
     assert grants["user"] == [] and set(grants["call_member"]) >= MEMBER_PERMISSIONS
 
 
@@ -380,26 +397,27 @@ async def test_no_invite_only_meeting_is_made_while_its_call_type_cannot_be_set_
     assert fake.call_count == 0  # never an invite-only meeting on a type that lets anyone in
     fake.clear_faults()
     made = await provider.create_call(ALICE, CallKind.INSTANT, invite_only=True)  # tried again, now it works
-    assert fake.call(made.id, INVITE_ONLY_CALL_TYPE) is not None
+    assert fake.call(made.id, MEETING_TYPE) is not None
 
 
 @pytest.mark.asyncio
 async def test_a_meeting_is_found_by_id_on_either_type_and_a_default_twin_never_wins(fake, provider):
     await users(provider, BOB, CAROL)
     secret = await provider.create_call(ALICE, CallKind.INSTANT, member_ids=["bob"], invite_only=True)
-    open_call = await provider.create_call(ALICE, CallKind.INSTANT)
+    older = "made-before"  # a meeting from before every meeting moved to Yoom's type: still on `default`
+    fake.put_call(older, "alice", starts_at=now(), custom={"kind": "instant"})
     # Mallory learned the id and made a `default` call of the same id with her own token.
     fake.put_call(secret.id, "mallory", starts_at=now(), custom={"kind": "instant"})
     fresh = make_provider(fake)  # another process: it knows no call's type yet
     try:
         found = await fresh.get_call(secret.id)
-        assert (found.created_by, found.call_type, found.invite_only) == ("alice", INVITE_ONLY_CALL_TYPE, True)
-        assert (await fresh.get_call(open_call.id)).call_type == "default"
+        assert (found.created_by, found.call_type, found.invite_only) == ("alice", MEETING_TYPE, True)
+        assert (await fresh.get_call(older)).call_type == "default"
         # Everything done to a meeting goes to its own type.
         await fresh.add_member(secret.id, CAROL)
-        assert "carol" in fake.call(secret.id, INVITE_ONLY_CALL_TYPE)["members"]
+        assert "carol" in fake.call(secret.id, MEETING_TYPE)["members"]
         ended = await fresh.end_call(secret.id, "alice")
-        assert ended.has_ended and fake.call(secret.id, INVITE_ONLY_CALL_TYPE)["ended_at"] is not None
+        assert ended.has_ended and fake.call(secret.id, MEETING_TYPE)["ended_at"] is not None
         assert fake.call(secret.id)["ended_at"] is None and "carol" not in fake.call(secret.id)["members"]
     finally:
         await fresh.close()
@@ -442,7 +460,7 @@ async def test_get_call(fake, provider):
     )
     got = await provider.get_call(made.id)
     assert got == made
-    assert got.cid == f"default:{made.id}"
+    assert got.cid == f"{MEETING_TYPE}:{made.id}"
 
 
 @pytest.mark.asyncio
@@ -469,8 +487,8 @@ async def test_add_member(fake, provider):
     meeting = await provider.create_call(ALICE, CallKind.SCHEDULED, starts_at=now() + timedelta(hours=1))
     await provider.add_member(meeting.id, CAROL)
     assert fake.user("carol")["name"] == "Carol Chen"
-    assert "carol" in fake.call(meeting.id)["members"]
-    assert fake.call(meeting.id)["members"]["alice"]["role"] == "host"
+    assert "carol" in fake.call(meeting.id, MEETING_TYPE)["members"]
+    assert fake.call(meeting.id, MEETING_TYPE)["members"]["alice"]["role"] == "host"
     assert [m.id for m in (await provider.upcoming_calls("carol")).items] == [meeting.id]
 
     await provider.add_member(meeting.id, CAROL)  # already a member: nothing to write
@@ -584,7 +602,7 @@ async def test_end_call_by_its_creator(fake, provider):
     meeting = await provider.create_call(ALICE, CallKind.INSTANT)
     ended = await provider.end_call(meeting.id, "alice")
     assert ended.has_ended
-    stored = fake.call(meeting.id)
+    stored = fake.call(meeting.id, MEETING_TYPE)
     assert same_instant(ended.ended_at, stored["ended_at"])
     again = await provider.end_call(meeting.id, "alice")
     assert again.ended_at == ended.ended_at
@@ -597,7 +615,7 @@ async def test_only_the_creator_may_end_a_call(fake, provider):
     meeting = await provider.create_call(ALICE, CallKind.INSTANT, member_ids=["bob"])
     with pytest.raises(NotCallOwner):
         await provider.end_call(meeting.id, "bob")
-    assert fake.call(meeting.id)["ended_at"] is None
+    assert fake.call(meeting.id, MEETING_TYPE)["ended_at"] is None
     assert fake.requests_to("POST", "/mark_ended$") == []
 
 
@@ -692,14 +710,14 @@ async def test_invitees_see_recordings_only_when_the_host_shared_them(fake, prov
     )
     private = await provider.create_call(ALICE, CallKind.INSTANT, member_ids=["bob"], invite_only=True)
     assert shared.share_recordings is True and private.share_recordings is False
-    assert fake.call(shared.id, INVITE_ONLY_CALL_TYPE)["custom"]["share_recordings"] is True
+    assert fake.call(shared.id, MEETING_TYPE)["custom"]["share_recordings"] is True
     for meeting in (shared, private):
         fake.add_recording(
             meeting.id,
             f"{meeting.id}.mp4",
             start_time=t - timedelta(hours=1),
             end_time=t,
-            call_type=INVITE_ONLY_CALL_TYPE,
+            call_type=MEETING_TYPE,
         )
     assert [r.call_id for r in (await provider.recordings("bob")).items] == [shared.id]
     assert sorted(r.call_id for r in (await provider.recordings("alice")).items) == sorted([shared.id, private.id])
@@ -714,7 +732,7 @@ async def test_previous_meetings_list_calls_attended_without_making_a_member(fak
     assert (await provider.previous_calls("carol")).items == []
     stay(meeting.id, "carol", now())
     assert [m.id for m in (await provider.previous_calls("carol")).items] == [meeting.id]
-    assert "carol" not in fake.call(meeting.id)["members"]
+    assert "carol" not in fake.call(meeting.id, MEETING_TYPE)["members"]
 
 
 @pytest.mark.asyncio
@@ -811,7 +829,7 @@ async def test_persistent_server_error_becomes_provider_unavailable(fake, provid
 async def test_rate_limit_is_retried_then_succeeds(fake, provider):
     fake.inject(429, 1, path=CALL_PATH, method="POST")
     meeting = await provider.create_call(ALICE, CallKind.INSTANT)
-    assert fake.call(meeting.id) is not None
+    assert fake.call(meeting.id, MEETING_TYPE) is not None
     assert [r.status for r in fake.requests_to("POST", CALL_PATH)] == [429, 201]
     assert fake.call_count == 1
 
@@ -893,7 +911,7 @@ async def test_non_idempotent_requests_are_not_retried_after_a_server_error(fake
     fake.inject(500, None, path="/mark_ended$")
     with pytest.raises(ProviderUnavailable):
         await provider._request(
-            "end call", lambda: provider._video.end_call("default", meeting.id), lambda data: None, idempotent=False
+            "end call", lambda: provider._video.end_call(MEETING_TYPE, meeting.id), lambda data: None, idempotent=False
         )
     assert len(fake.requests_to("POST", "/mark_ended$")) == 1
 
@@ -903,10 +921,10 @@ async def test_rate_limits_are_retried_even_for_non_idempotent_requests(fake, pr
     meeting = await provider.create_call(ALICE, CallKind.INSTANT)
     fake.inject(429, 1, path="/mark_ended$")
     await provider._request(
-        "end call", lambda: provider._video.end_call("default", meeting.id), lambda data: None, idempotent=False
+        "end call", lambda: provider._video.end_call(MEETING_TYPE, meeting.id), lambda data: None, idempotent=False
     )
     assert [r.status for r in fake.requests_to("POST", "/mark_ended$")] == [429, 201]
-    assert fake.call(meeting.id)["ended_at"] is not None
+    assert fake.call(meeting.id, MEETING_TYPE)["ended_at"] is not None
 
 
 # --- no phantom meetings -------------------------------------------------------------------------
@@ -1053,18 +1071,24 @@ def _browser_connection(client_api, token: str, user_id: str) -> tuple[socket.so
 
 
 @pytest.mark.asyncio
-async def test_a_user_token_can_neither_load_nor_join_an_invite_only_meeting_it_was_not_invited_to(fake, provider):
+async def test_a_user_token_opens_only_the_meetings_yoom_let_its_holder_into(fake, provider):
     from tests.browser.fake_stream_client import FakeStreamClientAPI
 
     await users(provider, BOB, VideoUser("mallory", "Mallory"))
     secret = await provider.create_call(ALICE, CallKind.INSTANT, member_ids=["bob"], invite_only=True)
     open_call = await provider.create_call(ALICE, CallKind.INSTANT)
     client_api = FakeStreamClientAPI(fake).start()
+    passes = {
+        "bob": ("bob", provider.mint_user_token("bob").token),
+        "mallory": ("mallory", provider.mint_user_token("mallory").token),
+        # What Yoom's token route gives Mallory once its door lets her into the open meeting (a knocker
+        # let in, anyone signed in when no lobby): a call token naming that call.
+        "mallory let in": ("mallory", provider.call_token("mallory", open_call).token),
+    }
     sockets = []
     try:
         answers = {}
-        for user_id in ("bob", "mallory"):
-            token = provider.mint_user_token(user_id).token
+        for name, (user_id, token) in passes.items():
             sock, connection_id = await asyncio.to_thread(_browser_connection, client_api, token, user_id)
             sockets.append(sock)
             params = {"api_key": fake.api_key, "connection_id": connection_id}
@@ -1074,17 +1098,21 @@ async def test_a_user_token_can_neither_load_nor_join_an_invite_only_meeting_it_
                     path = f"/call/{meeting.call_type}/{meeting.id}"
                     got = await http.get(path, params=params, headers=headers)
                     joined = await http.post(path + "/join", params=params, headers=headers, json={})
-                    answers[(user_id, meeting.id)] = (got.status_code, joined.status_code, got.json(), joined.json())
+                    answers[(name, meeting.id)] = (got.status_code, joined.status_code, got.json(), joined.json())
     finally:
         for sock in sockets:
             sock.close()
         client_api.stop()
-    # Mallory, signed in but not invited, is refused by Stream itself: not even the call's details.
-    status, join_status, body, join_body = answers[("mallory", secret.id)]
-    assert (status, join_status) == (403, 403) and body["code"] == join_body["code"] == 17
-    assert "description" not in json.dumps(body)
-    # Bob, invited, loads it and gets as far as the media server (which the fake doesn't have: 503).
+    # Mallory's own user token is refused by Stream itself, on every meeting: not even the call's details.
+    # Knowing an open meeting's link is not enough to walk past Yoom's lobby straight to Stream.
+    for meeting in (secret, open_call):
+        status, join_status, body, join_body = answers[("mallory", meeting.id)]
+        assert (status, join_status) == (403, 403) and body["code"] == join_body["code"] == 17
+        assert "description" not in json.dumps(body)
+    # Bob, invited (a member), loads it and gets as far as the media server (which the fake doesn't have: 503).
     status, join_status, body, _ = answers[("bob", secret.id)]
     assert (status, join_status) == (200, 503) and "join-call" in body["own_capabilities"]
-    # An open meeting is open to anyone signed in with the link.
-    assert answers[("mallory", open_call.id)][:2] == (200, 503)
+    assert answers[("bob", open_call.id)][:2] == (403, 403)
+    # Let in, Mallory's call token opens that meeting, and only that one.
+    assert answers[("mallory let in", open_call.id)][:2] == (200, 503)
+    assert answers[("mallory let in", secret.id)][:2] == (403, 403)

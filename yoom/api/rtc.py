@@ -37,7 +37,7 @@ from yoom.rtc.protocol import CLOSE_CODES, CLOSE_SERVER_ERROR, MESSAGES, ErrorCo
 from yoom.rtc.room import features_of
 from yoom.settings import get_settings
 from yoom.video import get_provider, tokens
-from yoom.video.base import CALL_TYPE, CallEnded, CallKind, VideoError, VideoProvider, VideoUser, is_valid_call_id
+from yoom.video.base import CallEnded, CallKind, VideoError, VideoProvider, VideoUser, is_valid_call_id
 from yoom.video.local_provider import LocalProvider
 from yoom.video.tokens import TokenInvalid
 
@@ -130,12 +130,14 @@ async def _admit(websocket: WebSocket) -> _Admission:
     user_id: str = claims["user_id"]
     call_cids = claims.get("call_cids")
     is_guest = call_cids is not None
-    if is_guest and (not isinstance(call_cids, list) or f"{CALL_TYPE}:{call_id}" not in call_cids):
+    if is_guest and not isinstance(call_cids, list):
         raise _Refused(ErrorCode.UNAUTHORIZED, MESSAGES["wrong-call"])
     if not is_guest and not await asyncio.to_thread(accounts.session_alive, claims.get("sid")):
         raise _Refused(ErrorCode.UNAUTHORIZED, MESSAGES["signed-out"])
 
     call = await provider.get_call(call_id)
+    if is_guest and (call is None or call.cid not in call_cids):  # a guest's pass names its call's cid
+        raise _Refused(ErrorCode.UNAUTHORIZED, MESSAGES["wrong-call"])
     if call is None:
         raise _Refused(ErrorCode.NOT_FOUND, MESSAGES["not-found"])
     user = await asyncio.to_thread(accounts.get_user, user_id)

@@ -13,7 +13,9 @@ providers — on the embedded one it is the video token itself; on Stream, a sec
 sees (and a Stream token never opens the room channel).
 
 The body may name the meeting the token is for (`{"call_id": …}`, never in the URL): then the person gets
-none until they may be in it now (yoom/lobby.py's rule: removals, who may join, the lobby) — 403 with words.
+none until they may be in it now (yoom/lobby.py's rule: removals, who may join, the lobby) — 403 with words —
+and then the provider's `call_token`: on Stream, a token that opens that one call for minutes (Stream can't
+ask Yoom who is admitted; a token naming no call opens no Yoom meeting there).
 A guest (the HttpOnly `yoom_guest` cookie, yoom/guests.py, no session) must name their own meeting and
 gets a token scoped to it (`call_cids`) that lasts minutes (renewed by the page while in the call).
 
@@ -36,7 +38,7 @@ from yoom import accounts, guests, lobby
 from yoom.api.auth import current_user, forbidden_origin, json_body, same_origin, session_token, uses_cookie
 from yoom.settings import SettingsError, get_settings
 from yoom.video import get_provider, tokens, turn
-from yoom.video.base import VideoError, VideoProvider, VideoUser, is_valid_call_id
+from yoom.video.base import Meeting, VideoError, VideoProvider, VideoUser, is_valid_call_id
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +70,14 @@ async def _requested_call(request: Request) -> str | JSONResponse | None:
     return call_id
 
 
-async def _refused(provider: VideoProvider, call_id: str, person_id: str, *, is_guest: bool) -> JSONResponse | None:
-    """403 (or 404) when this person may not be in the call now: the lobby, who may join, removals."""
+async def _door(provider: VideoProvider, call_id: str, person_id: str, *, is_guest: bool) -> Meeting | JSONResponse:
+    """The meeting when this person may be in it now; else 403 (or 404) with words: the lobby, who may
+    join, removals."""
     meeting = await provider.get_call(call_id)
     words = await lobby.refusal(meeting, person_id, is_guest=is_guest)
-    if words is None:
-        return None
-    return _error(404 if meeting is None else 403, words)
+    if meeting is None:
+        return _error(404, words)
+    return meeting if words is None else _error(403, words)
 
 
 async def _guest_token(request: Request, call_id: str | None) -> JSONResponse:
@@ -90,10 +93,9 @@ async def _guest_token(request: Request, call_id: str | None) -> JSONResponse:
         return _error(403, "Your guest pass is for another meeting.")
     try:
         provider = get_provider()
-        refused = await _refused(provider, call_id, guest.id, is_guest=True)
-        if refused is not None:
-            return refused
-        meeting = await provider.get_call(call_id)
+        meeting = await _door(provider, call_id, guest.id, is_guest=True)
+        if isinstance(meeting, JSONResponse):
+            return meeting
         ttl = guests.GUEST_TOKEN_TTL_SECONDS
         minted = provider.mint_guest_token(guest.id, [meeting.cid], ttl)
         room_token = minted.token
@@ -154,12 +156,14 @@ async def token_endpoint(request: Request) -> JSONResponse:
 
     try:
         provider = get_provider()
-        if call_id is not None:
-            refused = await _refused(provider, call_id, user.id, is_guest=False)
-            if refused is not None:
-                return refused
         sid = accounts.session_id(session_token(request))
-        minted = provider.user_token(user.id, session_id=sid)
+        if call_id is None:
+            minted = provider.user_token(user.id, session_id=sid)
+        else:
+            meeting = await _door(provider, call_id, user.id, is_guest=False)
+            if isinstance(meeting, JSONResponse):
+                return meeting
+            minted = provider.call_token(user.id, meeting, session_id=sid)
         if provider.name == "local":
             room_token = minted.token
         else:

@@ -348,6 +348,13 @@ class VideoProvider(abc.ABC):
             cache.popitem(last=False)
         return minted
 
+    def call_token(self, user_id: str, meeting: Meeting, *, session_id: str | None = None) -> UserToken:
+        """The video token for a signed-in person Yoom has let into `meeting` now (the token route asks
+        yoom/lobby.py first). Here the person's own user token: a provider whose server checks Yoom's door
+        on every connection (the embedded one's `/api/rtc`) needs no more. A provider that can't ask Yoom
+        (Stream) returns a token that opens this one call."""
+        return self.user_token(user_id, session_id=session_id)
+
     def needs_upsert(self, user: VideoUser) -> bool:
         """Whether `upsert_user` should run for this user now (a provider with its own copy of users says
         so once per change; the token route then upserts in the background)."""

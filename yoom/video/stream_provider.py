@@ -15,20 +15,26 @@ the SDK's errors onto Yoom's typed `VideoError`s and retries where that is safe:
 The SDK's own retry (`RetryConfig`) is left off on purpose: it only covers GET/HEAD, and stacking two retry
 layers would multiply the attempts. Backoff here is exponential with jitter.
 
-Invite-only calls live on a call type of Yoom's own, INVITE_ONLY_CALL_TYPE, whose grants let only members
-in: the role every signed-in user holds (`user`, and `guest`/`anonymous`) has no `read-call`, `join-call` or
-`create-call` there, while the call-level roles of members (`call_member`, `host`) and `admin` keep them.
-Yoom creates or updates that type through Stream's API once per process, before the first call that needs
-it (`_ensure_call_type`), so a user token that reaches Stream directly can't read or join an invite-only
-call it wasn't invited to. Open meetings and personal rooms stay on `default`, open to anyone with the link.
-`invite_only` and `share_recordings` are also kept in the call's custom data, and the invitees are the
-call's members (joining never makes a member: presence is Yoom's attendance, yoom/attendance.py).
+Every meeting Yoom makes lives on a call type of Yoom's own, MEMBERS_ONLY_CALL_TYPE, whose grants let only
+members in: the role every signed-in user holds (`user`, and `guest`/`anonymous`) has no `read-call`,
+`join-call` or `create-call` there, while the call-level roles of members (`call_member`, `host`) and `admin`
+keep them. Yoom creates or updates that type through Stream's API once per process, before the first call
+that needs it (`_ensure_call_type`). Stream itself then lets in only the host and the invitees (the call's
+members) and whoever holds a *call token* from Yoom (`call_token`: a user token whose `call_cids` names the
+call, which Stream treats as membership of those calls for as long as it lasts, without adding a member).
+Yoom's token route hands one out only once yoom/lobby.py lets the person in now — who may join, the lobby,
+removals — so a user token that reaches Stream directly can't read or join a meeting Yoom hasn't let its
+holder into. Call tokens last CALL_TOKEN_TTL_SECONDS and the page renews them while in the call; a removed
+person is also blocked on Stream. `invite_only` and `share_recordings` are kept in the call's custom data,
+and the invitees are the call's members (joining never makes a member: presence is Yoom's attendance,
+yoom/attendance.py). Calls made before every meeting moved to Yoom's type stay on `default` (open to any
+user token, as they always were) until they end: a personal room reopened after that lands on Yoom's type.
 
 Finding a call by id alone (a meeting link carries no type): the type is remembered for every call this
-process created or read (a bounded cache); otherwise Yoom asks for INVITE_ONLY_CALL_TYPE first, then
+process created or read (a bounded cache); otherwise Yoom asks for MEMBERS_ONLY_CALL_TYPE first, then
 `default`. That order matters: any user token may create a `default` call with any id, so someone who
-learned an invite-only meeting's id could make a `default` twin of it, but nobody but Yoom's server can
-create calls on Yoom's own type: the invite-only meeting always wins.
+learned a meeting's id could make a `default` twin of it, but nobody but Yoom's server can create calls on
+Yoom's own type: Yoom's meeting always wins.
 
 Recordings live per call on Stream; Yoom lists those yoom.meeting_rules.may_watch_recording allows, using
 the attendance Yoom's meeting page wrote down (yoom/state/room.py).
@@ -90,8 +96,12 @@ R = TypeVar("R")
 
 STREAM_NOT_FOUND_CODE = 16  # Stream's "DoesNotExist" API error code
 HOST_ROLE = "host"
-# The call type of invite-only meetings (see the module docstring).
-INVITE_ONLY_CALL_TYPE = "yoom_invite_only"
+# The call type of every meeting Yoom makes (see the module docstring). Its name is older than that rule (it
+# once held invite-only meetings alone) and stays: the calls already on it must still be found.
+MEMBERS_ONLY_CALL_TYPE = "yoom_invite_only"
+# A call token's lifetime: the page renews it while in the call, so leaving the lobby's rules (a host
+# switching a meeting to invite-only, a sign-out) reaches Stream within this.
+CALL_TOKEN_TTL_SECONDS = 600
 # Stream's call permissions (OwnCapability) for taking part in a call, and for running it.
 _TAKE_PART = ["read-call", "join-call", "create-call", "send-audio", "send-video", "screenshare", "create-reaction"]
 _RUN = [
@@ -107,9 +117,9 @@ _RUN = [
     "start-record-call",
     "stop-record-call",
 ]
-# Grants per role on INVITE_ONLY_CALL_TYPE. Roles left out would keep Stream's defaults, which let any
+# Grants per role on MEMBERS_ONLY_CALL_TYPE. Roles left out would keep Stream's defaults, which let any
 # signed-in user in: every role a non-member can hold is listed, with nothing.
-INVITE_ONLY_GRANTS: dict[str, list[str]] = {
+MEMBERS_ONLY_GRANTS: dict[str, list[str]] = {
     "user": [],
     "guest": [],
     "anonymous": [],
@@ -118,7 +128,7 @@ INVITE_ONLY_GRANTS: dict[str, list[str]] = {
     "admin": list(_RUN),
 }
 # Where a call is looked for when its type isn't known: Yoom's own type first (see the module docstring).
-LOOKUP_ORDER = (INVITE_ONLY_CALL_TYPE, CALL_TYPE)
+LOOKUP_ORDER = (MEMBERS_ONLY_CALL_TYPE, CALL_TYPE)
 CALL_TYPE_CACHE_SIZE = 10_000
 MEMBERS_LIMIT = 100  # members returned with a call (Stream's maximum)
 RECORDING_CONCURRENCY = 8  # parallel list-recordings requests
@@ -326,6 +336,11 @@ class StreamProvider(VideoProvider):
         token, expires_at = tokens.mint(self._secret, user_id, ttl_seconds or self._token_ttl)
         return UserToken(token=token, api_key=self._api_key, user_id=user_id, expires_at=expires_at)
 
+    def call_token(self, user_id: str, meeting: Meeting, *, session_id: str | None = None) -> UserToken:
+        # Stream knows nothing of Yoom's lobby: on Yoom's call type only a token naming the call lets a
+        # non-member in (see the module docstring), so the token route's answer is one.
+        return self.mint_guest_token(user_id, [meeting.cid], CALL_TOKEN_TTL_SECONDS)
+
     def mint_guest_token(self, user_id: str, call_cids: Sequence[str], ttl_seconds: int | None = None) -> UserToken:
         _check_user_id(user_id)
         if isinstance(call_cids, str) or not call_cids:
@@ -487,7 +502,7 @@ class StreamProvider(VideoProvider):
     # --- the invite-only call type -------------------------------------------------------------
 
     async def _ensure_call_type(self) -> None:
-        """Create INVITE_ONLY_CALL_TYPE on Stream, or bring its grants back to INVITE_ONLY_GRANTS: once per
+        """Create MEMBERS_ONLY_CALL_TYPE on Stream, or bring its grants back to MEMBERS_ONLY_GRANTS: once per
         process (a failure is tried again on the next call that needs it). Idempotent, so any number of
         processes may do it at once."""
         if self._call_type_ready:
@@ -498,7 +513,7 @@ class StreamProvider(VideoProvider):
             try:
                 current = await self._request(
                     "get call type",
-                    lambda: self._video.get_call_type(INVITE_ONLY_CALL_TYPE),
+                    lambda: self._video.get_call_type(MEMBERS_ONLY_CALL_TYPE),
                     lambda data: data.grants if isinstance(data.grants, dict) else {},
                     idempotent=True,
                 )
@@ -508,15 +523,15 @@ class StreamProvider(VideoProvider):
                 try:
                     await self._request(
                         "create call type",
-                        lambda: self._video.create_call_type(name=INVITE_ONLY_CALL_TYPE, grants=INVITE_ONLY_GRANTS),
+                        lambda: self._video.create_call_type(name=MEMBERS_ONLY_CALL_TYPE, grants=MEMBERS_ONLY_GRANTS),
                         lambda data: None,
                         idempotent=False,
                     )
                 except (ProviderRejected, _NotFound):
                     # Another process made it meanwhile ("already exists"): set its grants instead.
                     await self._update_call_type()
-            elif any(set(current.get(role) or ()) != set(perms) for role, perms in INVITE_ONLY_GRANTS.items()):
-                log.warning("Stream call type %s had other grants; restoring Yoom's", INVITE_ONLY_CALL_TYPE)
+            elif any(set(current.get(role) or ()) != set(perms) for role, perms in MEMBERS_ONLY_GRANTS.items()):
+                log.warning("Stream call type %s had other grants; restoring Yoom's", MEMBERS_ONLY_CALL_TYPE)
                 await self._update_call_type()
             self._call_type_ready = True
 
@@ -524,12 +539,12 @@ class StreamProvider(VideoProvider):
         try:
             await self._request(
                 "update call type",
-                lambda: self._video.update_call_type(INVITE_ONLY_CALL_TYPE, grants=INVITE_ONLY_GRANTS),
+                lambda: self._video.update_call_type(MEMBERS_ONLY_CALL_TYPE, grants=MEMBERS_ONLY_GRANTS),
                 lambda data: None,
                 idempotent=True,  # setting the same grants again changes nothing
             )
         except _NotFound:
-            raise ProviderRejected(f"Stream call type {INVITE_ONLY_CALL_TYPE} can't be updated") from None
+            raise ProviderRejected(f"Stream call type {MEMBERS_ONLY_CALL_TYPE} can't be updated") from None
 
     def _remember_type(self, meeting: Meeting) -> Meeting:
         self._types[meeting.id] = meeting.call_type
@@ -565,13 +580,12 @@ class StreamProvider(VideoProvider):
             share_recordings=share_recordings,
         )
         kind, call_id, generated_id = request.kind, request.call_id, request.generated_id
-        call_type = INVITE_ONLY_CALL_TYPE if request.invite_only else CALL_TYPE
+        call_type = MEMBERS_ONLY_CALL_TYPE
         members = [MemberRequest(user_id=creator.id, role=HOST_ROLE)]
         members += [MemberRequest(user_id=member_id) for member_id in request.member_ids]
 
-        if request.invite_only:
-            # Never an invite-only meeting on a type that would let anyone in.
-            await self._ensure_call_type()
+        # Never a meeting on a type that would let in people Yoom's door keeps out.
+        await self._ensure_call_type()
         # Stream needs the creator and the invitees to exist first; this is idempotent and leaves no call
         # behind if it fails.
         await self._ensure_user(creator)
