@@ -131,6 +131,10 @@ function describe(err) {
   if (err instanceof BridgeError || err instanceof TokenError) return err.message;
   const status = err?.status ?? err?.response?.status;
   const code = err?.code;
+  if (code === 17) {
+    // Stream's "not allowed": its call type lets in only the people Yoom let in (a removed person is blocked).
+    return "The video service didn't let you into this call. Reload the page to see why.";
+  }
   if (status === 401 || status === 403 || code === 2 || code === 5 || code === 40 || code === 43) {
     return "The video service refused Yoom's credentials (check STREAM_API_KEY and STREAM_API_SECRET).";
   }
@@ -289,8 +293,17 @@ function useRoomChannel({ session, join, callId, wsRoute, protocol, handlers }) 
         onFrame: (msg) => model.onFrame(msg),
         onReconnecting: () => {},
         onEnded: () => {}, // Stream says when the call ends
-        onFailed: (message) =>
-          handlers.current.onRoomNotice?.({ for: "room", message: `Chat, hands and reactions are unavailable: ${message}` }),
+        onFailed: (message, { shutOut } = {}) => {
+          if (shutOut) {
+            // Yoom's door closed on this person (removed, say): out of Stream's call too, with Yoom's words.
+            // Stream's own refusal of them, which may follow (a block), is the same news: not reported.
+            session.shutOut = true;
+            call.leave().catch(() => {});
+            handlers.current.onError?.(message);
+            return;
+          }
+          handlers.current.onRoomNotice?.({ for: "room", message: `Chat, hands and reactions are unavailable: ${message}` });
+        },
       },
     });
     model.send = (frame) => client.send(frame);
@@ -445,7 +458,7 @@ export function YoomStreamCall({
     session.joining.then(
       () => current && handlers.current.onJoined?.(),
       (err) => {
-        if (!current) return;
+        if (!current || session.shutOut) return;
         console.warn("Stream: join failed", err);
         handlers.current.onError?.(describe(err));
       },
@@ -465,7 +478,7 @@ export function YoomStreamCall({
     let reported = false;
     let wasJoined = call.state.callingState === CallingState.JOINED;
     const report = (what, arg) => {
-      if (reported) return;
+      if (reported || session.shutOut) return;
       reported = true;
       handlers.current[what]?.(arg);
     };

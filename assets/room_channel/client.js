@@ -6,7 +6,7 @@
 // embedded provider is the video token itself), the socket, the heartbeat (a ping every 3 s from the
 // Ticker's worker clock), and reconnecting with backoff. Frames go to `handlers.onFrame`; how the socket
 // ends is decided by its close code (closeOutcome): the call ended (`onEnded`), a refusal for good
-// (`onFailed(message)`), or a dropped connection, joined again up to MAX_RECONNECTS times
+// (`onFailed(message, {shutOut})`), or a dropped connection, joined again up to MAX_RECONNECTS times
 // (`onReconnecting`, then `onFailed` when they are used up).
 import { fetchVideoToken } from "../yoom_token.js";
 import { authFrame, callSocketUrl, closeOutcome, reconnectDelay, tokenExpiry, tokenRetryable } from "./protocol.js";
@@ -25,7 +25,7 @@ const PONG_TIMEOUT_MS = 10000;
 const TOKEN_MIN_LIFETIME_S = 60;
 
 export class RoomChannelClient {
-  // handlers: { onFrame(msg), onReconnecting(), onEnded(), onFailed(message) }; mark(name): milestones
+  // handlers: { onFrame(msg), onReconnecting(), onEnded(), onFailed(message, {shutOut}) }; mark(name): milestones
   // for the mesh's timeline (local_meeting/timeline.js), optional.
   constructor({ callId, tokenUrl, wsBase, protocol, handlers, mark = noMark }) {
     this.mark = mark;
@@ -150,7 +150,7 @@ export class RoomChannelClient {
       this.stop();
       this.handlers.onEnded();
     } else if (outcome.kind === "failed") {
-      this.fail(outcome.message);
+      this.fail(outcome.message, { shutOut: outcome.shutOut });
     } else {
       this.scheduleReconnect();
     }
@@ -166,10 +166,10 @@ export class RoomChannelClient {
     this.reconnectTimer = setTimeout(() => this.connect(true), delay);
   }
 
-  fail(message) {
+  fail(message, detail = { shutOut: false }) {
     if (this.stopped) return;
     this.stop();
-    this.handlers.onFailed(message || this.protocol.lostConnection);
+    this.handlers.onFailed(message || this.protocol.lostConnection, detail);
   }
 
   stopPing() {

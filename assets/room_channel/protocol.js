@@ -49,18 +49,20 @@ export function readProtocol(protocol) {
   return {
     callEndedCodes: Array.isArray(p.callEndedCodes) ? p.callEndedCodes.map(Number) : [],
     closeMessages: p.closeMessages && typeof p.closeMessages === "object" ? p.closeMessages : {},
+    shutOutCodes: Array.isArray(p.shutOutCodes) ? p.shutOutCodes.map(Number) : [],
     lostConnection: typeof p.lostConnection === "string" ? p.lostConnection : "",
     inCallKey: typeof p.inCallKey === "string" ? p.inCallKey : "",
   };
 }
 
 // What a closed signaling socket means, decided by its close code alone: the ended screen, giving up
-// with words for people (those of the error frame that came before the close, else the protocol's),
-// or joining again (a dropped network, a restarted server, a heartbeat timeout …).
+// with words for people (those of the error frame that came before the close, else the protocol's;
+// `shutOut` when Yoom's door closed on the person, not only on this socket), or joining again (a dropped
+// network, a restarted server, a heartbeat timeout …).
 export function closeOutcome(code, protocol, lastErrorMessage = "") {
   if (protocol.callEndedCodes.includes(code)) return { kind: "ended" };
   const words = protocol.closeMessages[String(code)];
-  if (words) return { kind: "failed", message: lastErrorMessage || words };
+  if (words) return { kind: "failed", message: lastErrorMessage || words, shutOut: protocol.shutOutCodes.includes(code) };
   return { kind: "reconnect" };
 }
 

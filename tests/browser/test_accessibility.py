@@ -290,3 +290,17 @@ def test_stream_setup_call_and_error(page, stream_app, stream_fakes, results):  
         audit(page, "meeting: video service unreachable", results)
     finally:
         client.start(port)
+
+
+@pytest.mark.stream_app
+def test_stream_setup_of_someone_who_must_ask(new_page, stream_app, stream_fakes, results):  # noqa: F811
+    from tests.browser.test_guests_lobby import start_meeting
+
+    host, member = new_page(), new_page()
+    sign_up(host, stream_app.url, new_account("Hana Host"))
+    call_id = start_meeting(host, ask=True)
+    sign_up(member, stream_app.url, new_account("Kit Knocker"))
+    member.goto(f"{stream_app.url}/meeting/{call_id}")
+    expect(member.get_by_test_id("stream-knock-setup")).to_be_visible(timeout=30_000)
+    expect(member.get_by_test_id("join-meeting")).to_have_text("Ask to join")
+    audit(member, "meeting: ask to join (Stream)", results)

@@ -8,7 +8,9 @@
 What is shown: the page asks Yoom's token route for the signed-in user's token (and the SDK uses it,
 and gets a fresh one when it expires); the home page downloads none of the SDK, the meeting page does;
 the setup screen shows the fake camera; a call ended elsewhere moves the page to "ended"; with Stream
-out of reach, or a join that fails, the error state with a retry appears within seconds.
+out of reach, or a join that fails, the error state with a retry appears within seconds. Guests and the
+lobby: people who must ask wait without a Stream connection, and Stream opens the call to them only once
+the host lets them in; denied and removed people stay out.
 """
 
 from __future__ import annotations
@@ -371,3 +373,87 @@ def test_a_join_that_fails_shows_the_error_state_not_a_spinner(page, stream_app,
         if r["path"] == f"/video/call/{MEETING_TYPE}/{call_id}/join" and r["method"] == "POST"
     ]
     assert joins, "the SDK never asked to join"
+
+
+# ---- guests and the lobby ------------------------------------------------------------------------
+
+
+def test_on_stream_a_guest_is_admitted_from_the_lobby_and_a_signed_in_knocker_denied(
+    new_page, stream_app, stream_fakes
+):
+    """Three pages on Stream: the host in the call (joins held: the fake has no media server), a guest
+    by link and a signed-in person, both asking to join. Stream itself opens the call to a knocker only
+    once the host lets them in (the token route's call token); until then their page waits without it."""
+    from tests.browser.test_guests_lobby import ask_to_join, knock_row, start_meeting
+
+    server, client = stream_fakes
+    host, guest, member = new_page(), new_page(), new_page()
+    sign_up(host, stream_app.url, new_account("Hana Host"))
+    sign_up(member, stream_app.url, new_account("Dee Member"))
+    call_id = start_meeting(host, guests=True, ask=True)
+    url, cid = f"{stream_app.url}/meeting/{call_id}", f"{MEETING_TYPE}:{call_id}"
+    expect_camera_playing(host)
+    client.hold_joins()
+    try:
+        host.get_by_role("button", name="Join meeting").click()
+        expect(host.get_by_test_id("stream-in-call")).to_be_visible(timeout=10_000)
+
+        # The guest, by link with a name: the setup screen says they will be let in, then the lobby.
+        guest.goto(url)
+        expect(guest.get_by_test_id("meeting-guest")).to_be_visible(timeout=30_000)
+        guest.get_by_test_id("guest-name").fill("Kim")
+        guest.get_by_test_id("join-as-guest").click()
+        expect(guest.get_by_test_id("stream-knock-setup")).to_be_visible(timeout=30_000)
+        expect(guest.get_by_test_id("knock-note")).to_contain_text("The host is asked to let you in")
+        ask_to_join(guest)
+        expect(guest.get_by_test_id("lobby-host-status")).to_have_text("The host knows you're here.", timeout=10_000)
+        kim = knock_row(host, "Kim")
+        expect(kim).to_be_visible(timeout=10_000)
+        expect(kim.get_by_text("guest", exact=True)).to_be_visible()
+
+        member.goto(url)
+        expect(member.get_by_test_id("stream-knock-setup")).to_be_visible(timeout=30_000)
+        ask_to_join(member)
+        expect(knock_row(host, "Dee Member")).to_be_visible(timeout=10_000)
+        # Nobody waiting has loaded the call at Stream: only the host's page has.
+        assert {c.user_details.get("name") for c in client.live_connections() if cid in c.watching} == {"Hana Host"}
+
+        with guest.expect_response(lambda r: is_token_request(r.request), timeout=20_000) as answer:
+            kim.get_by_test_id("admit").click()
+        expect(guest.get_by_test_id("stream-in-call")).to_be_visible(timeout=20_000)
+        token = answer.value.json()
+        assert token["guest"] is True and token["user"]["name"] == "Kim (guest)"
+        claims = jwt.decode(token["token"], server.api_secret, algorithms=["HS256"])
+        assert claims["call_cids"] == [cid]  # opens this meeting at Stream, and nothing else
+        expect_watching(client, token["user"]["id"], cid)
+
+        knock_row(host, "Dee Member").get_by_test_id("deny").click()
+        expect(member.get_by_test_id("meeting-denied")).to_be_visible(timeout=10_000)
+        expect(host.get_by_test_id("knock")).to_have_count(0)
+        member.reload()
+        expect(member.get_by_test_id("meeting-denied")).to_be_visible(timeout=30_000)
+
+        # The host removes the guest: out of the call, blocked at Stream, and the link doesn't bring them back.
+        host.get_by_test_id("moderation-toggle").click()
+        panel = host.get_by_test_id("moderation-panel")
+        panel.get_by_test_id("person").filter(has_text="Kim").get_by_test_id("remove-person").click()
+        removed = guest.get_by_test_id("meeting-error-message")
+        expect(removed).to_have_text("The host removed you from this meeting.", timeout=10_000)
+        expect(host.get_by_text("Removed from the meeting.", exact=False)).to_be_visible(timeout=10_000)  # all done
+        assert server.moderation(call_id)["blocked"] == [token["user"]["id"]]
+        # Stream refusing the blocked guest afterwards doesn't replace Yoom's words with its own.
+        expect(removed).to_have_text("The host removed you from this meeting.")
+        guest.goto(url)
+        expect(guest.get_by_test_id("meeting-removed")).to_be_visible(timeout=30_000)
+    finally:
+        client.release_joins()
+
+
+def expect_watching(client: FakeStreamClientAPI, user_id: str, cid: str, timeout: float = 10.0) -> None:
+    """Wait until this user's Stream connection has loaded (watches) the call."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(c.user_id == user_id and cid in c.watching for c in client.live_connections()):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{user_id} never loaded {cid} at Stream")

@@ -17,7 +17,15 @@ import {
 // Shaped like yoom.rtc.protocol.client_protocol() after its trip through JSON (keys are strings).
 const PROTOCOL = readProtocol({
   callEndedCodes: [4000, 4410],
-  closeMessages: { 4401: "Pass expired.", 4403: "Invite-only.", 4404: "No such meeting.", 4410: "Ended.", 4429: "Full." },
+  closeMessages: {
+    4401: "Pass expired.",
+    4403: "Invite-only.",
+    4404: "No such meeting.",
+    4410: "Ended.",
+    4429: "Full.",
+    4430: "Removed.",
+  },
+  shutOutCodes: [4403, 4430],
   lostConnection: "Lost the connection.",
 });
 
@@ -83,9 +91,18 @@ describe("closeOutcome: decided by the close code", () => {
     expect(closeOutcome(4429, PROTOCOL, "This meeting is full (2 people).")).toEqual({
       kind: "failed",
       message: "This meeting is full (2 people).",
+      shutOut: false,
     });
-    expect(closeOutcome(4403, PROTOCOL)).toEqual({ kind: "failed", message: "Invite-only." });
-    expect(closeOutcome(4401, PROTOCOL, "")).toEqual({ kind: "failed", message: "Pass expired." });
+    expect(closeOutcome(4401, PROTOCOL, "")).toEqual({ kind: "failed", message: "Pass expired.", shutOut: false });
+  });
+
+  test("a refusal from Yoom's door (removed, not invited) says the person is shut out of the meeting", () => {
+    expect(closeOutcome(4430, PROTOCOL, "The host removed you.")).toEqual({
+      kind: "failed",
+      message: "The host removed you.",
+      shutOut: true,
+    });
+    expect(closeOutcome(4403, PROTOCOL)).toEqual({ kind: "failed", message: "Invite-only.", shutOut: true });
   });
 
   test("anything else joins again: a dropped network, a server error or restart, a heartbeat timeout", () => {
@@ -96,7 +113,7 @@ describe("closeOutcome: decided by the close code", () => {
 
   test("without a protocol nothing is fatal", () => {
     const none = readProtocol(undefined);
-    expect(none).toEqual({ callEndedCodes: [], closeMessages: {}, lostConnection: "", inCallKey: "" });
+    expect(none).toEqual({ callEndedCodes: [], closeMessages: {}, shutOutCodes: [], lostConnection: "", inCallKey: "" });
     expect(closeOutcome(4410, none)).toEqual({ kind: "reconnect" });
   });
 });

@@ -26,20 +26,30 @@ from yoom.state.room import RoomState
 # ---- setup ---------------------------------------------------------------------------------------
 
 
-def setup_screen() -> rx.Component:
+def setup_screen(*, with_stream: bool = True) -> rx.Component:
+    """Preview, devices and Join. `with_stream=False`: the same screen for someone who must ask to join,
+    outside the bridge — Stream opens a call only to people Yoom has let in (yoom/video/stream_provider.py),
+    so their camera and devices wait until the host admits them."""
+    if with_stream:
+        media = [
+            rx.box(sv.video_preview(), width="100%", max_width="640px", data_testid="stream-video-preview"),
+            rx.hstack(join_muted_checkbox(), sv.device_settings(), **_ROW),
+        ]
+    else:
+        media = [
+            rx.text(
+                "The host is asked to let you in. Your camera and microphone start once you're in.",
+                color=styles.TEXT_MUTED,
+                text_align="center",
+                data_testid="knock-note",
+            ),
+            rx.hstack(join_muted_checkbox(), **_ROW),
+        ]
     return rx.vstack(
         rx.heading("Setup", size="7", as_="h1"),
         rx.cond(RoomState.description != "", rx.text(RoomState.description, color=styles.TEXT_MUTED)),
         rx.text(RoomState.access_summary, size="2", color=styles.TEXT_MUTED, data_testid="room-access"),
-        rx.box(sv.video_preview(), width="100%", max_width="640px", data_testid="stream-video-preview"),
-        rx.hstack(
-            join_muted_checkbox(),
-            sv.device_settings(),
-            align="center",
-            justify="center",
-            spacing="4",
-            wrap="wrap",
-        ),
+        *media,
         rx.hstack(
             rx.button(
                 rx.cond(RoomState.must_ask, "Ask to join", "Join meeting"),
@@ -59,8 +69,11 @@ def setup_screen() -> rx.Component:
         min_height="100vh",
         width="100%",
         padding="1.5rem",
-        data_testid="stream-setup",
+        data_testid="stream-setup" if with_stream else "stream-knock-setup",
     )
+
+
+_ROW = {"align": "center", "justify": "center", "spacing": "4", "wrap": "wrap"}
 
 
 # ---- in the call ---------------------------------------------------------------------------------
@@ -134,36 +147,48 @@ def in_call_screen() -> rx.Component:
 # ---- the screen ----------------------------------------------------------------------------------
 
 
+def _room(child: rx.Component) -> rx.Component:
+    return rx.box(
+        child,
+        width="100%",
+        min_height="100vh",
+        background_color=styles.DARK_2,
+        color=styles.TEXT,
+        data_testid="stream-room",
+    )
+
+
 def stream_meeting_screen() -> rx.Component:
-    """Setup and in-call on Stream; renders nothing in the other phases (the meeting page shows those)."""
+    """Setup and in-call on Stream; renders nothing in the other phases (the meeting page shows those).
+    Someone who must ask to join gets the setup screen without the bridge: the bridge opens the call,
+    which Stream refuses them until the host lets them in (then the phase is in_call and it joins at once)."""
     in_call = RoomState.phase == Phase.IN_CALL
     return rx.cond(
-        (RoomState.phase == Phase.SETUP) | in_call,
-        rx.box(
-            sv.stream_call(
-                rx.cond(in_call, in_call_screen(), setup_screen()),
-                call_id=RoomState.room_id,
-                call_type=RoomState.call_type,
-                base_url=sv.client_base_url(),
-                join=in_call,
-                mic_off=RoomState.join_mic_off,
-                camera_off=RoomState.join_camera_off,
-                on_joined=RoomState.on_joined,
-                on_left=RoomState.on_left,
-                on_call_ended=RoomState.on_call_ended,
-                on_error=RoomState.on_error,
-                ws_url="/api/rtc",
-                protocol=client_protocol(),
-                on_chat=InCallState.on_chat,
-                on_hands=InCallState.on_hands,
-                on_room_message=room_message_handlers(),
-                on_room_notice=InCallState.on_room_notice,
-                on_shortcut=InCallState.on_shortcut,
+        (RoomState.phase == Phase.SETUP) & RoomState.must_ask,
+        _room(setup_screen(with_stream=False)),
+        rx.cond(
+            (RoomState.phase == Phase.SETUP) | in_call,
+            _room(
+                sv.stream_call(
+                    rx.cond(in_call, in_call_screen(), setup_screen()),
+                    call_id=RoomState.room_id,
+                    call_type=RoomState.call_type,
+                    base_url=sv.client_base_url(),
+                    join=in_call,
+                    mic_off=RoomState.join_mic_off,
+                    camera_off=RoomState.join_camera_off,
+                    on_joined=RoomState.on_joined,
+                    on_left=RoomState.on_left,
+                    on_call_ended=RoomState.on_call_ended,
+                    on_error=RoomState.on_error,
+                    ws_url="/api/rtc",
+                    protocol=client_protocol(),
+                    on_chat=InCallState.on_chat,
+                    on_hands=InCallState.on_hands,
+                    on_room_message=room_message_handlers(),
+                    on_room_notice=InCallState.on_room_notice,
+                    on_shortcut=InCallState.on_shortcut,
+                )
             ),
-            width="100%",
-            min_height="100vh",
-            background_color=styles.DARK_2,
-            color=styles.TEXT,
-            data_testid="stream-room",
         ),
     )

@@ -47,6 +47,9 @@ CLOSE_CODES: dict[str, int] = {
     ErrorCode.NOT_ADMITTED: 4423,
 }
 
+# The refusals that mean "you may not be in this meeting now" (client_protocol's `shutOutCodes`).
+SHUT_OUT = (ErrorCode.REMOVED, ErrorCode.NOT_ADMITTED, ErrorCode.FORBIDDEN)
+
 # Why a peer left (`peer-left`'s `reason`).
 PEER_LEFT_REASONS = ("left", "disconnected", "timeout", "replaced", "removed")
 
@@ -108,6 +111,9 @@ def client_protocol() -> dict[str, Any]:
     return {
         "callEndedCodes": [CLOSE_CALL_ENDED, CLOSE_CODES[ErrorCode.ENDED]],
         "closeMessages": {str(number): text for number, text in CLOSE_MESSAGES.items()},
+        # Yoom's door closed on this person (removed, not let in, not invited): where the room channel is
+        # not the call itself (Stream), the page leaves the call too instead of only losing chat.
+        "shutOutCodes": [CLOSE_CODES[code] for code in SHUT_OUT],
         "lostConnection": MESSAGES["lost-connection"],
         "inCallKey": IN_CALL_KEY,
     }
