@@ -25,6 +25,8 @@ from yoom.state.room import RoomState
 
 # ---- setup ---------------------------------------------------------------------------------------
 
+_ROW = {"align": "center", "justify": "center", "spacing": "4", "wrap": "wrap"}
+
 
 def setup_screen(*, with_stream: bool = True) -> rx.Component:
     """Preview, devices and Join. `with_stream=False`: the same screen for someone who must ask to join,
@@ -71,9 +73,6 @@ def setup_screen(*, with_stream: bool = True) -> rx.Component:
         padding="1.5rem",
         data_testid="stream-setup" if with_stream else "stream-knock-setup",
     )
-
-
-_ROW = {"align": "center", "justify": "center", "spacing": "4", "wrap": "wrap"}
 
 
 # ---- in the call ---------------------------------------------------------------------------------
