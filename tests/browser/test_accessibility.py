@@ -303,4 +303,7 @@ def test_stream_setup_of_someone_who_must_ask(new_page, stream_app, stream_fakes
     member.goto(f"{stream_app.url}/meeting/{call_id}")
     expect(member.get_by_test_id("stream-knock-setup")).to_be_visible(timeout=30_000)
     expect(member.get_by_test_id("join-meeting")).to_have_text("Ask to join")
+    from tests.browser.test_stream_room import expect_preview_playing
+
+    expect_preview_playing(member)
     audit(member, "meeting: ask to join (Stream)", results)

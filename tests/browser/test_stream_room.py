@@ -90,6 +90,16 @@ def expect_camera_playing(page: Page, timeout: int = 20_000) -> None:
     )
 
 
+def expect_preview_playing(page: Page, timeout: int = 20_000) -> None:
+    """The knocker's own camera preview (no Stream involved) shows live frames."""
+    expect(page.get_by_test_id("camera-preview-video")).to_be_visible(timeout=timeout)
+    page.wait_for_function(
+        """() => { const v = document.querySelector('[data-testid="camera-preview-video"]');
+                   return v && v.videoWidth > 0 && v.readyState >= 2 && !v.paused; }""",
+        timeout=timeout,
+    )
+
+
 # ---- the token route ---------------------------------------------------------------------------
 
 
@@ -393,27 +403,37 @@ def test_on_stream_a_guest_is_admitted_from_the_lobby_and_a_signed_in_knocker_de
     call_id = start_meeting(host, guests=True, ask=True)
     url, cid = f"{stream_app.url}/meeting/{call_id}", f"{MEETING_TYPE}:{call_id}"
     expect_camera_playing(host)
+
+    # The guest, by link with a name: their own camera and words saying they will be let in, then the
+    # lobby, told that the host isn't there yet (the host is still on the setup screen). Previews are
+    # checked before the host's join is held: while the fake holds one, other pages get no frames from
+    # Chromium's fake camera (seen here; real people have cameras of their own).
+    guest.goto(url)
+    expect(guest.get_by_test_id("meeting-guest")).to_be_visible(timeout=30_000)
+    guest.get_by_test_id("guest-name").fill("Kim")
+    guest.get_by_test_id("join-as-guest").click()
+    expect(guest.get_by_test_id("stream-knock-setup")).to_be_visible(timeout=30_000)
+    expect(guest.get_by_test_id("knock-note")).to_contain_text("The host is asked to let you in")
+    expect_preview_playing(guest)
+    ask_to_join(guest)
+    expect(guest.get_by_test_id("lobby-host-status")).to_contain_text("isn't in the meeting yet")
+
+    # The signed-in person: the same, choosing to join with camera and mic off.
+    member.goto(url)
+    expect(member.get_by_test_id("stream-knock-setup")).to_be_visible(timeout=30_000)
+    expect_preview_playing(member)
+    member.get_by_test_id("join-muted").click()
+    expect(member.get_by_test_id("knock-camera-preview")).to_have_text("Your camera is off.")
+    ask_to_join(member)
+
     client.hold_joins()
     try:
         host.get_by_role("button", name="Join meeting").click()
         expect(host.get_by_test_id("stream-in-call")).to_be_visible(timeout=10_000)
-
-        # The guest, by link with a name: the setup screen says they will be let in, then the lobby.
-        guest.goto(url)
-        expect(guest.get_by_test_id("meeting-guest")).to_be_visible(timeout=30_000)
-        guest.get_by_test_id("guest-name").fill("Kim")
-        guest.get_by_test_id("join-as-guest").click()
-        expect(guest.get_by_test_id("stream-knock-setup")).to_be_visible(timeout=30_000)
-        expect(guest.get_by_test_id("knock-note")).to_contain_text("The host is asked to let you in")
-        ask_to_join(guest)
         expect(guest.get_by_test_id("lobby-host-status")).to_have_text("The host knows you're here.", timeout=10_000)
         kim = knock_row(host, "Kim")
         expect(kim).to_be_visible(timeout=10_000)
         expect(kim.get_by_text("guest", exact=True)).to_be_visible()
-
-        member.goto(url)
-        expect(member.get_by_test_id("stream-knock-setup")).to_be_visible(timeout=30_000)
-        ask_to_join(member)
         expect(knock_row(host, "Dee Member")).to_be_visible(timeout=10_000)
         # Nobody waiting has loaded the call at Stream: only the host's page has.
         assert {c.user_details.get("name") for c in client.live_connections() if cid in c.watching} == {"Hana Host"}

@@ -15,6 +15,7 @@ import reflex as rx
 
 from yoom import styles
 from yoom.components import stream_video as sv
+from yoom.components.camera_preview import camera_preview
 from yoom.components.chat import chat_panel
 from yoom.components.control_bar import controls, room_message_handlers
 from yoom.components.room_controls import back_home, join_muted_checkbox, raised_hands
@@ -31,7 +32,7 @@ _ROW = {"align": "center", "justify": "center", "spacing": "4", "wrap": "wrap"}
 def setup_screen(*, with_stream: bool = True) -> rx.Component:
     """Preview, devices and Join. `with_stream=False`: the same screen for someone who must ask to join,
     outside the bridge — Stream opens a call only to people Yoom has let in (yoom/video/stream_provider.py),
-    so their camera and devices wait until the host admits them."""
+    so the camera shows here by itself and Stream's devices wait until the host admits them."""
     if with_stream:
         media = [
             rx.box(sv.video_preview(), width="100%", max_width="640px", data_testid="stream-video-preview"),
@@ -39,8 +40,11 @@ def setup_screen(*, with_stream: bool = True) -> rx.Component:
         ]
     else:
         media = [
+            camera_preview(
+                off=RoomState.join_camera_off, width="100%", max_width="640px", data_testid="knock-camera-preview"
+            ),
             rx.text(
-                "The host is asked to let you in. Your camera and microphone start once you're in.",
+                "The host is asked to let you in. You join with your camera and microphone once you're in.",
                 color=styles.TEXT_MUTED,
                 text_align="center",
                 data_testid="knock-note",
