@@ -127,14 +127,28 @@ function withTimeout(promise, ms, message) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+// Stream's "not allowed": its call type lets in only the people Yoom let in (a removed person is blocked).
+const STREAM_NOT_ALLOWED = 17;
+
+// What to tell the person about `err`. When Stream refused them the call, Yoom's door knows why (removed, not
+// let in yet …): the token route answers with those words, whichever of Stream's refusal and the room
+// channel's reaches the page first.
+async function explain(err, callId) {
+  if (err?.code === STREAM_NOT_ALLOWED) {
+    try {
+      await fetchToken(undefined, callId);
+    } catch (tokenErr) {
+      if (tokenErr instanceof TokenError && tokenErr.reason === "refused") return tokenErr.message;
+    }
+  }
+  return describe(err);
+}
+
 function describe(err) {
   if (err instanceof BridgeError || err instanceof TokenError) return err.message;
   const status = err?.status ?? err?.response?.status;
   const code = err?.code;
-  if (code === 17) {
-    // Stream's "not allowed": its call type lets in only the people Yoom let in (a removed person is blocked).
-    return "The video service didn't let you into this call. Reload the page to see why.";
-  }
+  if (code === STREAM_NOT_ALLOWED) return "The video service didn't let you into this call.";
   if (status === 401 || status === 403 || code === 2 || code === 5 || code === 40 || code === 43) {
     return "The video service refused Yoom's credentials (check STREAM_API_KEY and STREAM_API_SECRET).";
   }
@@ -420,7 +434,7 @@ export function YoomStreamCall({
         if (err?.name === "AbortError" || !active) return;
         clearTimeout(timer);
         console.warn("Stream: could not open the call", err);
-        fail(describe(err));
+        explain(err, callId).then(fail);
       }
     })();
     return () => {
@@ -460,13 +474,13 @@ export function YoomStreamCall({
       (err) => {
         if (!current || session.shutOut) return;
         console.warn("Stream: join failed", err);
-        handlers.current.onError?.(describe(err));
+        explain(err, callId).then((words) => current && !session.shutOut && handlers.current.onError?.(words));
       },
     );
     return () => {
       current = false;
     };
-  }, [session, join, joinTimeoutMs]);
+  }, [session, join, joinTimeoutMs, callId]);
 
   const room = useRoomChannel({ session, join, callId, wsRoute, protocol, handlers });
   useNamedSdkButtons(!!session);

@@ -461,7 +461,7 @@ def test_on_stream_a_guest_is_admitted_from_the_lobby_and_a_signed_in_knocker_de
         expect(removed).to_have_text("The host removed you from this meeting.", timeout=10_000)
         expect(host.get_by_text("Removed from the meeting.", exact=False)).to_be_visible(timeout=10_000)  # all done
         assert server.moderation(call_id)["blocked"] == [token["user"]["id"]]
-        # Stream refusing the blocked guest afterwards doesn't replace Yoom's words with its own.
+        # Stream refusing the blocked guest (before or after the room channel says so) doesn't put its words there.
         expect(removed).to_have_text("The host removed you from this meeting.")
         guest.goto(url)
         expect(guest.get_by_test_id("meeting-removed")).to_be_visible(timeout=30_000)
