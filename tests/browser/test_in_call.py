@@ -10,8 +10,15 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import new_account, sign_up, start_instant_meeting
-from tests.browser.test_local_meeting import INBOUND_VIDEO_BYTES, join, open_setup, tile, wait_for_remote_video
+from tests.browser.helpers import new_account, sign_up
+from tests.browser.test_local_meeting import (
+    INBOUND_VIDEO_BYTES,
+    everyone_joins,
+    join,
+    open_setup,
+    tile,
+    wait_for_remote_video,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -19,13 +26,7 @@ pytestmark = pytest.mark.browser
 def meeting_of(app_url: str, new_page, *names: str) -> tuple[str, list[Page]]:
     """The first person starts a meeting; everyone joins it, in order."""
     pages = [new_page() for _ in names]
-    for page, name in zip(pages, names, strict=True):
-        sign_up(page, app_url, new_account(name))
-    url = f"{app_url}/meeting/{start_instant_meeting(pages[0])}"
-    for page in pages:
-        open_setup(page, url)
-        join(page)
-    return url, pages
+    return everyone_joins(app_url, *zip(pages, names, strict=True)), pages
 
 
 def open_chat(page: Page) -> None:

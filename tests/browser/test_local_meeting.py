@@ -88,6 +88,18 @@ def join(page: Page) -> None:
     expect(page.locator("[data-call-status=joined]")).to_be_visible(timeout=20_000)
 
 
+def everyone_joins(app_url: str, *people: tuple[Page, str]) -> str:
+    """Each page signs up with its name; the first starts an instant meeting and everyone joins it, in
+    order. Returns the meeting's URL."""
+    for page, name in people:
+        sign_up(page, app_url, new_account(name))
+    url = f"{app_url}/meeting/{start_instant_meeting(people[0][0])}"
+    for page, _ in people:
+        open_setup(page, url)
+        join(page)
+    return url
+
+
 def wait_for_remote_video(page: Page, count: int) -> None:
     page.wait_for_function(f"() => ({PLAYING_REMOTE_VIDEOS})() >= {count}", timeout=MEDIA_TIMEOUT_MS)
 
@@ -196,14 +208,7 @@ def test_three_people_mesh_layouts_phone_width_and_leave(app_url, new_page):
     host = new_page()
     second = new_page()
     phone = new_page(viewport={"width": 390, "height": 844})
-    sign_up(host, app_url, new_account("Ada Host"))
-    sign_up(second, app_url, new_account("Bo Second"))
-    sign_up(phone, app_url, new_account("Cy Phone"))
-    url = f"{app_url}/meeting/{start_instant_meeting(host)}"
-
-    for page in (host, second, phone):
-        open_setup(page, url)
-        join(page)
+    everyone_joins(app_url, (host, "Ada Host"), (second, "Bo Second"), (phone, "Cy Phone"))
     for page in (host, second, phone):
         wait_for_remote_video(page, 2)
         assert_video_flows_from(page, peers=2)
@@ -385,12 +390,7 @@ def test_signed_out_visitor_is_sent_to_sign_in_and_back(app_url, new_page):
 
 def test_screen_share_and_a_dropped_connection_recovers(app_url, new_page):
     host, guest = new_page(), new_page()
-    sign_up(host, app_url, new_account("Sia Sharer"))
-    sign_up(guest, app_url, new_account("Will Watcher"))
-    url = f"{app_url}/meeting/{start_instant_meeting(host)}"
-    for page in (host, guest):
-        open_setup(page, url)
-        join(page)
+    everyone_joins(app_url, (host, "Sia Sharer"), (guest, "Will Watcher"))
     wait_for_remote_video(guest, 1)
 
     # Screen share replaces the camera on the same connection (no renegotiation).
@@ -426,14 +426,9 @@ def small_room_url(app_pool) -> str:
 
 def test_a_full_room_turns_the_next_person_away_with_a_clear_message(small_room_url, new_page):
     host, guest, late = new_page(), new_page(), new_page()
-    sign_up(host, small_room_url, new_account("Fay Full"))
-    sign_up(guest, small_room_url, new_account("Gil Second"))
-    sign_up(late, small_room_url, new_account("Lou Late"))
-    url = f"{small_room_url}/meeting/{start_instant_meeting(host)}"
-    for page in (host, guest):
-        open_setup(page, url)
-        join(page)
+    url = everyone_joins(small_room_url, (host, "Fay Full"), (guest, "Gil Second"))
     wait_for_remote_video(host, 1)
+    sign_up(late, small_room_url, new_account("Lou Late"))
 
     open_setup(late, url)
     late.get_by_test_id("join-meeting").click()

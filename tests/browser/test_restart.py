@@ -14,8 +14,8 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import new_account, sign_up, start_instant_meeting
-from tests.browser.test_in_call import messages, open_chat, say
+from tests.browser.helpers import new_account, sign_up
+from tests.browser.test_in_call import meeting_of, messages, open_chat, say
 from tests.browser.test_local_meeting import assert_video_flows_from, join, open_setup, tile, wait_for_remote_video
 
 OUTAGE_SECONDS = 8
@@ -54,13 +54,7 @@ def assert_no_framework_words(page: Page) -> None:
 
 def test_a_backend_restart_keeps_the_call_and_signaling_comes_back(local_app, new_page):
     app_url = local_app.url
-    host, guest = new_page(), new_page()
-    sign_up(host, app_url, new_account("Rhea Restart"))
-    sign_up(guest, app_url, new_account("Gil Deploy"))
-    url = f"{app_url}/meeting/{start_instant_meeting(host)}"
-    for page in (host, guest):
-        open_setup(page, url)
-        join(page)
+    url, (host, guest) = meeting_of(app_url, new_page, "Rhea Restart", "Gil Deploy")
     for page in (host, guest):
         wait_for_remote_video(page, 1)
         assert_video_flows_from(page, peers=1)

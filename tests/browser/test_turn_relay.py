@@ -25,8 +25,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.harness import free_port
-from tests.browser.helpers import new_account, sign_up, start_instant_meeting
-from tests.browser.test_local_meeting import assert_video_flows_from, join, open_setup, tile, wait_for_remote_video
+from tests.browser.helpers import new_account, sign_up
+from tests.browser.test_local_meeting import (
+    assert_video_flows_from,
+    everyone_joins,
+    join,
+    open_setup,
+    tile,
+    wait_for_remote_video,
+)
 
 TURNSERVER = shutil.which("turnserver") or "/usr/sbin/turnserver"
 REALM = "yoom.test"
@@ -198,13 +205,8 @@ def test_a_call_forced_through_coturn_with_short_lived_credentials_renewed_for_a
 ):
     started = time.time()
     host, guest, late = new_page(), new_page(), new_page()
-    sign_up(host, turn_app_url, new_account("Tia Turn"))
-    sign_up(guest, turn_app_url, new_account("Rex Relay"))
+    url = everyone_joins(turn_app_url, (host, "Tia Turn"), (guest, "Rex Relay"))
     sign_up(late, turn_app_url, new_account("Lee Late"))
-    url = f"{turn_app_url}/meeting/{start_instant_meeting(host)}"
-    for page in (host, guest):
-        open_setup(page, url)
-        join(page)
     expect(tile(host, "Rex Relay")).to_be_visible(timeout=20_000)
     expect(tile(guest, "Tia Turn")).to_be_visible(timeout=20_000)
     for page in (host, guest):

@@ -24,8 +24,7 @@ import sqlalchemy
 from playwright.sync_api import Page, expect
 
 from tests.browser.harness import free_port, start_app
-from tests.browser.helpers import new_account, sign_up, start_instant_meeting
-from tests.browser.test_local_meeting import assert_video_flows_from, join, open_setup, tile, wait_for_remote_video
+from tests.browser.test_local_meeting import assert_video_flows_from, everyone_joins, tile, wait_for_remote_video
 
 POSTGRES = os.environ.get("YOOM_TEST_POSTGRES_URL", "")
 _COOKIE = re.compile(rb"(?im)^cookie:[^\r\n]*\byoom_backend=(\w+)")
@@ -152,12 +151,7 @@ def on_backend(page: Page, url: str, name: str) -> Page:
 def in_one_call(url: str, new_page, host_name: str, guest_name: str) -> tuple[Page, Page]:
     """The host signs up on backend A, the guest on B; both join the host's new meeting and see each other."""
     host, guest = on_backend(new_page(), url, "a"), on_backend(new_page(), url, "b")
-    sign_up(host, url, new_account(host_name))
-    sign_up(guest, url, new_account(guest_name))
-    meeting = f"{url}/meeting/{start_instant_meeting(host)}"
-    for page in (host, guest):
-        open_setup(page, meeting)
-        join(page)
+    everyone_joins(url, (host, host_name), (guest, guest_name))
     for page in (host, guest):
         wait_for_remote_video(page, 1)
     return host, guest
